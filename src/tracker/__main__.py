@@ -1,0 +1,6 @@
+"""``python -m tracker`` runs the same command line as the ``tracker`` script."""
+
+from tracker.cli import main
+
+if __name__ == "__main__":
+    main()

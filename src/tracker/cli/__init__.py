@@ -1,0 +1,66 @@
+"""The ``tracker`` command line: a thin shell over the services.
+
+Global options ``--db`` (``TRACKER_DATABASE_URL``) and ``--config`` (``TRACKER_CONFIG``);
+precedence defaults < config file < ``TRACKER_*`` environment < flags. Any
+``TrackerError`` becomes one ``Error: …`` line on stderr and exit code 1.
+Commands live in one module per area, each with a ``register(group)`` function.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from tracker.cli import candidates, documents, feeds, jobs, links, release
+from tracker.cli.common import Runtime
+from tracker.config import load_settings
+from tracker.errors import TrackerError
+
+__all__ = ["cli", "main"]
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrackerError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        finally:
+            runtime = ctx.obj
+            if isinstance(runtime, Runtime):
+                runtime.close()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", metavar="URL", envvar="TRACKER_DATABASE_URL",
+              help="Database URL (default: sqlite:///tracker.db in the current directory).")
+@click.option("--config", "config_file", metavar="FILE", type=click.Path(dir_okay=False),
+              envvar="TRACKER_CONFIG", help="TOML configuration file.")
+@click.version_option(package_name="tracker")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, config_file: str | None) -> None:
+    """Track the resources of a living document: import it, check its links,
+    crawl feeds for candidates, review them and publish changelogs.
+
+    \b
+    Example:
+      tracker import ../genai-handbook && tracker topics
+    """
+    try:
+        settings = load_settings(config_file, overrides={"database_url": db_url})
+    except TrackerError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    ctx.obj = Runtime(settings)
+
+
+for _module in (documents, links, feeds, candidates, release, jobs):
+    _module.register(cli)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="tracker")

@@ -1,0 +1,138 @@
+"""Shared pieces of the command line: the runtime object, option decorators, renderers.
+
+Owns: ``Runtime`` (settings + lazily opened database), ``format_option``,
+``emit`` (json/csv/table to stdout), ``fail_on`` exit-code handling.
+Does not own: any use case; commands call one service function each.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import click
+
+from tracker.config import Settings
+from tracker.db.session import Database, open_database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Runtime:
+    """What every command receives: the settings and, on first use, the database."""
+
+    settings: Settings
+    _db: Database | None = field(default=None, repr=False)
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = open_database(self.settings.database_url)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+
+pass_runtime = click.make_pass_decorator(Runtime)
+
+
+def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
+    """``--format`` with the given choices (``json`` output goes to stdout only)."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True,
+        help="Output format.",
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_json(data: Any) -> str:
+    """Stable JSON: UTC datetimes as ``...Z``, keys in the order given, UTF-8 kept."""
+    return json.dumps(_plain(data), indent=2, ensure_ascii=False)
+
+
+def _cell(value: Any) -> str:
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ",".join(_cell(v) for v in value)
+    return str(value)
+
+
+def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """CSV with a header; cells that start with = + - @ are prefixed so spreadsheets show text."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        cells = []
+        for c in columns:
+            text = _cell(row.get(c))
+            if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                text = "'" + text
+            cells.append(text)
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+def table_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], max_width: int = 60) -> str:
+    """A plain aligned text table for terminals."""
+    cells = [[_cell(r.get(c)).replace("\n", " ")[:max_width] for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def emit(fmt: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
+         json_data: Any = None) -> None:
+    """Print ``rows`` in ``fmt`` (json/csv/table) to stdout."""
+    if fmt == "json":
+        click.echo(to_json(rows if json_data is None else json_data))
+    elif fmt == "csv":
+        click.echo(csv_text(rows, columns), nl=False)
+    else:
+        click.echo(table_text(rows, columns))
+
+
+def info(message: str) -> None:
+    """Progress and notes go to stderr, never stdout."""
+    click.echo(message, err=True)
+
+
+def parse_fail_on(value: str | None, allowed: Iterable[str]) -> set[str]:
+    """``--fail-on dead,failing`` → ``{"dead", "failing"}``; unknown names are a usage error."""
+    if not value:
+        return set()
+    names = {v.strip() for v in value.split(",") if v.strip()}
+    unknown = names - set(allowed)
+    if unknown:
+        raise click.BadParameter(
+            f"unknown value(s) {', '.join(sorted(unknown))}; choose from {', '.join(sorted(allowed))}",
+            param_hint="--fail-on",
+        )
+    return names
+
+
+def exit_found() -> None:
+    """Exit 2: the command worked but found what ``--fail-on`` asked about."""
+    sys.exit(2)

@@ -1,0 +1,339 @@
+"""One ``Settings`` object, loaded from defaults < TOML file < ``TRACKER_*`` env < flags.
+
+Owns: every tunable number and endpoint, their defaults as named constants, the
+parsing of durations (``"3d"``, ``"12h"``, ``"90s"``) and the ``TRACKER_NOW`` clock.
+Does not own: where values are used. Environment keys mirror the TOML keys with
+``__`` between levels: ``TRACKER_CHECK__HOST_INTERVAL=0.05`` sets ``[check] host_interval``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from tracker.errors import ConfigError
+
+__all__ = [
+    "Settings",
+    "CheckSettings",
+    "HostSettings",
+    "LinkSettings",
+    "WaybackSettings",
+    "ArxivSettings",
+    "YoutubeSettings",
+    "CrawlSettings",
+    "CandidateSettings",
+    "DocumentSettings",
+    "SchedulerSettings",
+    "load_settings",
+    "parse_duration",
+    "parse_datetime",
+    "DEFAULT_DATABASE_URL",
+    "USER_AGENT",
+]
+
+DEFAULT_DATABASE_URL = "sqlite:///tracker.db"
+USER_AGENT = "tracker/0.1 (living-document link checker; +https://genai-handbook.github.io)"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m|s|ms)?\s*$")
+_UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(value: object) -> timedelta:
+    """``"3d"`` → 3 days; a bare number is seconds; a ``timedelta`` passes through."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise ConfigError(f"duration {value!r} is negative; use a value >= 0")
+        return timedelta(seconds=float(value))
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2) or "s"])
+    raise ConfigError(
+        f"invalid duration {value!r}; use a number of seconds or a number with a unit "
+        "w, d, h, m, s or ms, such as \"3d\" or \"90s\""
+    )
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse ISO 8601 (``2026-11-23``, ``2026-11-23T10:00:00Z``) to an aware UTC datetime."""
+    text = value.strip()
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"invalid date/time {value!r}; use ISO 8601 such as 2026-11-23T09:00:00Z"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    """Per-host overrides of the checker's politeness (``[check.hosts."example.org"]``)."""
+
+    host_concurrency: int | None = None
+    host_interval: float | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """``[check]``: how the link checker talks to the world."""
+
+    max_concurrency: int = 64
+    host_concurrency: int = 2
+    host_interval: float = 0.5
+    timeout: float = 20.0
+    max_body_bytes: int = 256 * 1024
+    max_redirects: int = 10
+    retries: int = 2
+    backoff_base: float = 0.5
+    max_retry_after: float = 60.0
+    user_agent: str = USER_AGENT
+    hosts: Mapping[str, HostSettings] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """``[links]``: the dead-link policy and re-check intervals by state."""
+
+    dead_after_failures: int = 3
+    min_failure_spacing: timedelta = timedelta(days=3)
+    recheck_alive: timedelta = timedelta(days=7)
+    recheck_redirected: timedelta = timedelta(days=7)
+    recheck_failing: timedelta = timedelta(days=3)
+    recheck_dead: timedelta = timedelta(days=14)
+    recheck_blocked: timedelta = timedelta(days=7)
+    inconclusive_ratio: float = 0.8
+
+
+@dataclass(frozen=True)
+class WaybackSettings:
+    """``[wayback]``: the Internet Archive availability API."""
+
+    api_url: str = "https://archive.org/wayback/available"
+    retry_after: timedelta = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ArxivSettings:
+    """``[arxiv]``: arXiv endpoints and its politeness rule (one request every 3 s)."""
+
+    api_url: str = "https://export.arxiv.org/api/query"
+    listing_url: str = "https://rss.arxiv.org/rss/"
+    min_interval: float = 3.0
+    max_results: int = 100
+
+
+@dataclass(frozen=True)
+class YoutubeSettings:
+    """``[youtube]``: the YouTube channel/playlist feed endpoint."""
+
+    feed_url: str = "https://www.youtube.com/feeds/videos.xml"
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    """``[crawl]``: feed polling."""
+
+    interval: timedelta = timedelta(hours=6)
+    max_interval: timedelta = timedelta(hours=24)
+    timeout: float = 30.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    park_after_errors: int = 3
+    user_agent: str = USER_AGENT
+
+
+@dataclass(frozen=True)
+class CandidateSettings:
+    """``[candidates]``: topic scoring and the review queue."""
+
+    off_topic_threshold: float = 0.05
+    top_topics: int = 3
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    """``[document]``: where the living document lives, for ``tracker weekly``."""
+
+    name: str = "handbook"
+    location: str = ""
+    pull: bool = False
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """``[scheduler]``: the job schedule file and lease."""
+
+    jobs_file: str = ""
+    lease_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of tracker; frozen, handed to pure functions as an argument."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    now_override: datetime | None = None
+    check: CheckSettings = field(default_factory=CheckSettings)
+    links: LinkSettings = field(default_factory=LinkSettings)
+    wayback: WaybackSettings = field(default_factory=WaybackSettings)
+    arxiv: ArxivSettings = field(default_factory=ArxivSettings)
+    youtube: YoutubeSettings = field(default_factory=YoutubeSettings)
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    candidates: CandidateSettings = field(default_factory=CandidateSettings)
+    document: DocumentSettings = field(default_factory=DocumentSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+
+    def now(self) -> datetime:
+        """The clock for every decision: ``TRACKER_NOW`` when set, else the real UTC time."""
+        return self.now_override or datetime.now(timezone.utc)
+
+    def host(self, host: str) -> HostSettings:
+        """The per-host overrides for ``host`` (empty when none are configured)."""
+        return self.check.hosts.get(host.lower(), HostSettings())
+
+
+# ---------------------------------------------------------------- loading
+
+_TOP_KEYS = {"database_url": "database_url", "db": "database_url", "now": "now_override"}
+
+
+def _convert(value: Any, target: Any, where: str) -> Any:
+    """Convert a TOML/env value to the dataclass field type ``target``."""
+    origin = typing.get_origin(target)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(target) if a is not type(None)]
+        if value is None or value == "":
+            return None
+        return _convert(value, args[0], where)
+    if target is timedelta:
+        try:
+            return parse_duration(value)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    if target is datetime:
+        return value if isinstance(value, datetime) else parse_datetime(str(value))
+    if target is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if target in (int, float):
+        try:
+            number = target(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+        if number < 0:
+            raise ConfigError(f"{where}: must not be negative, got {value!r}")
+        return number
+    if target is str:
+        if not isinstance(value, (str, int, float)):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return str(value)
+    if origin is Mapping and where.endswith("hosts"):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a table of host names")
+        return {
+            str(host).lower(): _build(HostSettings, sub, f"{where}.{host}")
+            for host, sub in value.items()
+        }
+    raise ConfigError(f"{where}: unsupported value {value!r}")  # pragma: no cover
+
+
+def _build(cls: Any, data: Any, where: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"[{where}] must be a table, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        name = str(key).lower()
+        if name not in known:
+            raise ConfigError(
+                f"unknown setting {where}.{key}; known keys: {', '.join(sorted(known))}"
+            )
+        kwargs[name] = _convert(value, hints[name], f"{where}.{name}")
+    return cls(**kwargs)
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def _env_tree(env: Mapping[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, value in env.items():
+        if not name.startswith("TRACKER_") or name in {"TRACKER_CONFIG"}:
+            continue
+        path = name[len("TRACKER_"):].lower().split("__")
+        if path == ["database_url"] or path == ["now"]:
+            tree[path[0]] = value
+            continue
+        if len(path) < 2:
+            continue
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return tree
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build ``Settings``: defaults < config file (``TRACKER_CONFIG``) < env < ``overrides``."""
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {}
+    path = config_file or env.get("TRACKER_CONFIG")
+    if path:
+        file = Path(path)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file} does not exist; check --config / TRACKER_CONFIG") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {file}: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+    data = _merge(data, _env_tree(env))
+    if overrides:
+        data = _merge(data, {k: v for k, v in overrides.items() if v is not None})
+    top: dict[str, Any] = {}
+    hints = typing.get_type_hints(Settings)
+    for key, value in data.items():
+        name = _TOP_KEYS.get(key.lower(), key.lower())
+        if name in ("database_url", "now_override"):
+            top[name] = _convert(value, hints[name], name)
+            continue
+        if name not in hints:
+            raise ConfigError(f"unknown config section [{key}]; known: {', '.join(sorted(hints))}")
+        top[name] = _build(hints[name], value, name)
+    return Settings(**top)

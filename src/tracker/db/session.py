@@ -1,0 +1,172 @@
+"""Engines, transactions and migrations.
+
+Owns: turning a database URL into an engine (SQLite pragmas, clear errors when
+it cannot be opened), the ``transaction()`` unit of work every service uses, and
+running Alembic (``upgrade``, drift ``check``). A new, empty database is upgraded
+automatically on first use; an existing one that is behind must be upgraded with
+``tracker db upgrade``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.db.models import Base
+from tracker.errors import DatabaseError, SchemaDriftError
+
+__all__ = ["Database", "open_database", "MIGRATIONS_DIR"]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"cannot parse database URL {url!r}; use e.g. sqlite:///tracker.db or "
+            "postgresql+psycopg://user@host/dbname"
+        ) from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            folder = Path(database).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise DatabaseError(
+                    f"cannot open database {url}: folder {folder} does not exist; "
+                    "create it or pass another --db"
+                )
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+        raise DatabaseError(f"cannot open database {url}: {exc}") from None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__
+
+
+class Database:
+    """An opened database: an engine, a session factory and the migration tools."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # -- transactions -------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commits on success, rolls back everything on any exception."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- migrations ---------------------------------------------------
+    def _alembic_config(self) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["engine"] = self.engine
+        return cfg
+
+    def current_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+        except OperationalError as exc:
+            raise DatabaseError(f"cannot open database {self.url}: {_describe(exc)}") from None
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot open database {self.url}: {_describe(exc)}") from None
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+
+    def upgrade(self) -> None:
+        """Apply every pending migration (``tracker db upgrade``)."""
+        try:
+            command.upgrade(self._alembic_config(), "head")
+        except OperationalError as exc:
+            raise DatabaseError(f"cannot upgrade database {self.url}: {_describe(exc)}") from None
+
+    def check(self) -> list[str]:
+        """Differences between the models and the migrated schema; raises if any."""
+        if self.current_revision() != self.head_revision():
+            raise SchemaDriftError(
+                f"database is at revision {self.current_revision()}, migrations end at "
+                f"{self.head_revision()}; run `tracker db upgrade`"
+            )
+        with self.engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            diffs = compare_metadata(ctx, Base.metadata)
+        if diffs:
+            lines = "; ".join(str(d) for d in diffs[:10])
+            raise SchemaDriftError(
+                f"models and migrations differ ({len(diffs)} changes: {lines}); "
+                "write an Alembic migration for the model change"
+            )
+        return []
+
+    def ensure_schema(self) -> None:
+        """Upgrade an empty database; refuse to work on one that is behind."""
+        current = self.current_revision()
+        head = self.head_revision()
+        if current == head:
+            return
+        if current is None:
+            with self.engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names())
+            if tables - {"alembic_version"}:
+                raise DatabaseError(
+                    f"database {self.url} has tables but no tracker schema version; "
+                    "point --db at a tracker database or a new file"
+                )
+            self.upgrade()
+            return
+        raise DatabaseError(
+            f"database schema is at revision {current} but tracker needs {head}; "
+            "run `tracker db upgrade`"
+        )
+
+
+def open_database(url: str, *, ensure_schema: bool = True) -> Database:
+    """Open ``url``; by default create/upgrade the schema of a new database."""
+    db = Database(url)
+    if ensure_schema:
+        db.ensure_schema()
+    return db
