@@ -176,6 +176,8 @@ def _infer_kind(host: str, path: str) -> str:
     def has(names: tuple[str, ...]) -> bool:
         return any(bare == n or bare.endswith("." + n) or where.startswith(n) or
                    (("/" in n) and n in where) for n in names)
+    if bare == "arxiv.org":
+        return "other"
     if path.lower().endswith(".pdf") or has(_PAPER_HOSTS):
         return "paper"
     if has(_BOOK_HOSTS) or re.search(r"(^|[./-])book(s)?([./-]|$)", where):
@@ -204,6 +206,7 @@ def canonicalize(url: str) -> CanonicalURL:
             aid = m.group("id")
             return CanonicalURL(f"https://arxiv.org/abs/{aid}", "paper", "arxiv.org",
                                 f"arxiv:{aid}", m.group("v") or "", fragment)
+        host = "arxiv.org"  # listings and search pages: one host, not papers
     if host in _YOUTUBE_HOSTS or host == "youtu.be":
         yt = _youtube(host, path, pairs, fragment)
         if yt is not None:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime
+from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json
 from tracker.db.session import open_database
+from tracker.services import catalog
+from tracker.services.import_ import import_document
+
+document_option = click.option("--document", "document", metavar="NAME", default=None,
+                               help="Which document (default: [document] name, or the only one).")
 
 
 @click.group("db")
@@ -52,6 +59,87 @@ def db_check(rt: Runtime) -> None:
         db.dispose()
 
 
+@click.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@document_option
+@click.option("--history", is_flag=True, help="Import every git commit that touched the document, oldest first.")
+@click.option("--label", metavar="LABEL", help="Name of the new version (default: git commit or folder name).")
+@click.option("--strict", is_flag=True,
+              help="Fail on malformed, javascript:, mailto: and bare URLs and duplicate headings.")
+@format_option("text", "json", default="text")
+@pass_runtime
+def import_cmd(rt: Runtime, path: Path, document: str | None, history: bool, label: str | None,
+               strict: bool, fmt: str) -> None:
+    """Import a living document: the handbook layout (index.md + _includes/) or plain
+    Markdown (a file or a folder). Same content again creates no new version.
+
+    \b
+    Examples:
+      tracker import ../shared/fixtures/genai-handbook/2026-02-02_a7c5287
+      tracker import ~/src/genai-handbook.github.io --history
+    """
+    results = import_document(rt.db, path, rt.settings, document=document, history=history,
+                              label=label, strict=strict)
+    for r in results:
+        for warning in r.warnings:
+            info(f"warning: {warning}")
+        if r.created:
+            info(f"imported {r.document} version {r.label}: {r.sections} sections, {r.chapters} chapters, "
+                 f"{r.links} links to {r.resources} resources ({r.new_resources} new)")
+        else:
+            info(f"{r.document}: unchanged since version {r.label}; no new version")
+    if fmt == "json":
+        click.echo(to_json([r.as_dict() for r in results]))
+
+
+@click.command("topics")
+@document_option
+@format_option("table", "json", "csv")
+@pass_runtime
+def topics_cmd(rt: Runtime, document: str | None, fmt: str) -> None:
+    """List sections and chapters of the latest version, with resource counts.
+
+    \b
+    Example:
+      tracker topics --format json
+    """
+    rows = catalog.list_topics(rt.db, rt.settings, document)
+    emit(fmt, rows, ["slug", "title", "kind", "parent", "position", "resources"])
+
+
+@click.command("resources")
+@document_option
+@click.option("--topic", metavar="SLUG", help="Only this topic (a section includes its chapters).")
+@format_option("table", "json", "csv")
+@pass_runtime
+def resources_cmd(rt: Runtime, document: str | None, topic: str | None, fmt: str) -> None:
+    """List the resources the latest version cites, each once.
+
+    \b
+    Example:
+      tracker resources --topic tokenization --format json
+    """
+    rows = catalog.list_resources(rt.db, rt.settings, document, topic)
+    emit(fmt, rows, ["kind", "state", "title", "url", "topics"] if fmt == "table" else
+         ["url", "canonical_url", "kind", "title", "topics", "state"])
+
+
+@click.command("versions")
+@document_option
+@format_option("table", "json", "csv")
+@pass_runtime
+def versions_cmd(rt: Runtime, document: str | None, fmt: str) -> None:
+    """List imported versions of the document, oldest first.
+
+    \b
+    Example:
+      tracker versions --format json
+    """
+    rows = catalog.list_versions(rt.db, rt.settings, document)
+    emit(fmt, rows, ["seq", "label", "date", "commit", "links", "content_hash", "imported_at"])
+
+
 def register(group: click.Group) -> None:
     """Add the document commands to ``group``."""
-    group.add_command(db_group)
+    for command in (db_group, import_cmd, topics_cmd, resources_cmd, versions_cmd):
+        group.add_command(command)

@@ -1,0 +1,187 @@
+"""Queries and bulk writes for documents, versions, topics, resources and placements.
+
+Owns: idempotent upserts (topics by slug, resources by canonical URL) and bulk
+inserts sized for 30,000-link documents. Does not parse or decide anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from tracker.db.models_core import (
+    Document, DocumentVersion, InternalLink, Placement, Resource, ResourceVersion, Topic, TopicSnapshot,
+)
+
+CHUNK = 500
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def get_document(session: Session, name: str) -> Document | None:
+    return session.scalar(select(Document).where(Document.name == name))
+
+
+def get_or_create_document(session: Session, name: str, location: str, layout: str,
+                           now: datetime) -> Document:
+    doc = get_document(session, name)
+    if doc is None:
+        doc = Document(name=name, location=location, layout=layout, created_at=now)
+        session.add(doc)
+        session.flush()
+    else:
+        doc.location, doc.layout = location or doc.location, layout
+    return doc
+
+
+def latest_version(session: Session, document_id: int) -> DocumentVersion | None:
+    return session.scalar(
+        select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+        .order_by(DocumentVersion.seq.desc()).limit(1)
+    )
+
+
+def version_labels(session: Session, document_id: int) -> set[str]:
+    return set(session.scalars(select(DocumentVersion.label).where(DocumentVersion.document_id == document_id)))
+
+
+def add_version(session: Session, document: Document, label: str, content_hash: str,
+                commit: str | None, committed_at: datetime | None, imported_at: datetime,
+                source_path: str) -> DocumentVersion:
+    seq = (session.scalar(select(func.max(DocumentVersion.seq))
+                          .where(DocumentVersion.document_id == document.id)) or 0) + 1
+    version = DocumentVersion(document_id=document.id, seq=seq, label=label, content_hash=content_hash,
+                              commit=commit, committed_at=committed_at, imported_at=imported_at,
+                              source_path=source_path)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def upsert_topics(session: Session, document_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert or update topics by slug (``rows`` in document order, each with
+    ``slug, title, kind, parent_slug, position, description, text, file``); topics
+    absent from ``rows`` become inactive. Returns slug → id."""
+    existing = {t.slug: t for t in session.scalars(select(Topic).where(Topic.document_id == document_id))}
+    for row in rows:
+        values = {k: v for k, v in row.items() if k != "parent_slug"}
+        topic = existing.get(row["slug"])
+        if topic is None:
+            topic = Topic(document_id=document_id, active=True, **values)
+            session.add(topic)
+            existing[row["slug"]] = topic
+        else:
+            for key, value in values.items():
+                setattr(topic, key, value)
+            topic.active = True
+    session.flush()
+    present = {row["slug"] for row in rows}
+    for slug, topic in existing.items():
+        if slug not in present:
+            topic.active = False
+    ids = {slug: topic.id for slug, topic in existing.items()}
+    for row in rows:
+        existing[row["slug"]].parent_id = ids[row["parent_slug"]] if row["parent_slug"] else None
+    session.flush()
+    return ids
+
+
+def add_topic_snapshots(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(TopicSnapshot), rows)
+
+
+def resource_ids(session: Session, canonical_urls: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(list(canonical_urls)):
+        rows = session.execute(
+            select(Resource.canonical_url, Resource.id).where(Resource.canonical_url.in_(chunk)))
+        found.update((url, rid) for url, rid in rows.tuples())
+    return found
+
+
+def ensure_resources(session: Session, rows: dict[str, dict[str, Any]]) -> tuple[dict[str, int], int]:
+    """Create the resources (canonical URL → column values) that do not exist yet.
+    Returns canonical URL → id and the number created."""
+    ids = resource_ids(session, list(rows))
+    missing = [values for url, values in rows.items() if url not in ids]
+    for chunk in _chunks(missing):
+        session.execute(insert(Resource), list(chunk))
+    if missing:
+        ids.update(resource_ids(session, [m["canonical_url"] for m in missing]))
+    return ids, len(missing)
+
+
+def fill_missing_titles(session: Session, titles: dict[int, str]) -> None:
+    """Give untitled resources a title (from the document's anchor text) without
+    overwriting one that a check or a feed already found."""
+    for chunk in _chunks(list(titles.items())):
+        for resource_id, title in chunk:
+            session.execute(update(Resource).where(Resource.id == resource_id, Resource.title == "")
+                            .values(title=title))
+
+
+def add_resource_versions(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Record resource versions (``resource_id``, ``label``…) not yet known; returns how many were new."""
+    if not rows:
+        return 0
+    known: set[tuple[int, str]] = set()
+    for chunk in _chunks(sorted({r["resource_id"] for r in rows})):
+        rows = session.execute(select(ResourceVersion.resource_id, ResourceVersion.label)
+                               .where(ResourceVersion.resource_id.in_(chunk)))
+        known.update((rid, label) for rid, label in rows.tuples())
+    new, seen = [], set(known)
+    for row in rows:
+        key = (row["resource_id"], row["label"])
+        if key not in seen:
+            seen.add(key)
+            new.append(row)
+    for chunk in _chunks(new):
+        session.execute(insert(ResourceVersion), list(chunk))
+    return len(new)
+
+
+def add_placements(session: Session, rows: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows, 2000):
+        session.execute(insert(Placement), list(chunk))
+
+
+def add_internal_links(session: Session, rows: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows, 2000):
+        session.execute(insert(InternalLink), list(chunk))
+
+
+def list_versions(session: Session, document_id: int) -> list[DocumentVersion]:
+    return list(session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+                                .order_by(DocumentVersion.seq)))
+
+
+def count_placements(session: Session, version_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Placement)
+                          .where(Placement.version_id == version_id)) or 0
+
+
+def placement_rows(session: Session, version_id: int) -> list[tuple[Placement, Resource, Topic]]:
+    """Placements of one version in document order, with their resource and topic."""
+    stmt = (select(Placement, Resource, Topic).join(Resource, Placement.resource_id == Resource.id)
+            .join(Topic, Placement.topic_id == Topic.id).where(Placement.version_id == version_id)
+            .order_by(Placement.position))
+    return [(p, r, t) for p, r, t in session.execute(stmt).tuples()]
+
+
+def topics_of(session: Session, document_id: int, active_only: bool = True) -> list[Topic]:
+    stmt = select(Topic).where(Topic.document_id == document_id)
+    if active_only:
+        stmt = stmt.where(Topic.active.is_(True))
+    return list(session.scalars(stmt.order_by(Topic.position)))
+
+
+def list_documents(session: Session) -> list[Document]:
+    return list(session.scalars(select(Document).order_by(Document.id)))

@@ -1,0 +1,45 @@
+"""Topic slugs: GitHub-style from titles, made unique within a document."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DROP = re.compile(r"[^\w\- ]+", re.UNICODE)
+
+
+def slugify(title: str) -> str:
+    """``'Tool Use and "Agents"'`` → ``'tool-use-and-agents'`` (ASCII where possible)."""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _DROP.sub("", text.lower()).strip()
+    text = re.sub(r"[\s_]+", "-", text)
+    text = re.sub(r"-{2,}", "-", text).strip("-")
+    return text or "topic"
+
+
+class SlugRegistry:
+    """Hands out unique slugs: on a clash, prefix the parent's slug, then number."""
+
+    def __init__(self) -> None:
+        self._used: set[str] = set()
+
+    def claim(self, title: str, parent_slug: str | None = None) -> str:
+        base = slugify(title)
+        candidates = [base]
+        if parent_slug:
+            candidates.append(f"{parent_slug}-{base}")
+        for candidate in candidates:
+            if candidate not in self._used:
+                self._used.add(candidate)
+                return candidate
+        n = 2
+        while f"{candidates[-1]}-{n}" in self._used:
+            n += 1
+        slug = f"{candidates[-1]}-{n}"
+        self._used.add(slug)
+        return slug
+
+    def release(self, slug: str) -> None:
+        """Give a slug back (a topic was renamed before the parse finished)."""
+        self._used.discard(slug)
