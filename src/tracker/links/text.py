@@ -1,0 +1,102 @@
+"""Page text: decoding, titles, visible text, normalisation, content hashes, similarity.
+
+Owns: turning a body prefix into text the judge and the freshness check can use.
+The content hash is over *normalised* visible text (as changedetection.io does):
+markup, scripts, styles, whitespace, letter case, clock times and long random
+tokens (nonces, cache busters) do not count as changes. Regular expressions,
+not a DOM, because bodies are prefixes (possibly cut mid-tag) and speed matters.
+Does not own: fetching, or deciding what a page means (``judge``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as htmllib
+import re
+
+__all__ = ["decode_body", "extract_title", "visible_text", "normalise", "content_hash",
+           "similarity", "word_count"]
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1\s*>", re.I | re.S)
+_DROP = re.compile(r"<(script|style|noscript|template|svg|head)\b.*?(</\1\s*>|$)", re.I | re.S)
+_COMMENT = re.compile(r"<!--.*?(-->|$)", re.S)
+_TAG = re.compile(r"<[^>]*>?")
+_SPACE = re.compile(r"\s+")
+_VOLATILE = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\b|\b[a-z0-9_\-]{24,}\b")
+_WORD = re.compile(r"\w+")
+
+
+def decode_body(body: bytes, content_type: str = "") -> str:
+    """Bytes → text using the header charset, then ``<meta charset>``, then UTF-8."""
+    if not body:
+        return ""
+    candidates: list[str] = []
+    m = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", content_type, re.I)
+    if m:
+        candidates.append(m.group(1))
+    meta = _CHARSET.search(body[:4096])
+    if meta:
+        candidates.append(meta.group(1).decode("ascii", "ignore"))
+    for name in candidates:
+        try:
+            return body.decode(name, errors="replace")
+        except LookupError:
+            continue
+    return body.decode("utf-8", errors="replace")
+
+
+def _clean(fragment: str) -> str:
+    return _SPACE.sub(" ", htmllib.unescape(_TAG.sub(" ", fragment))).strip()
+
+
+def extract_title(html: str) -> str:
+    """The page's ``<title>`` (or first ``<h1>``), unescaped, whitespace collapsed, ≤ 300 chars."""
+    m = _TITLE.search(html[:200_000])
+    title = _clean(m.group(1)) if m else ""
+    if not title:
+        h1 = _H1.search(html[:200_000])
+        title = _clean(h1.group(1)) if h1 else ""
+    return title[:300]
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees: no head, scripts, styles or comments; whitespace collapsed."""
+    text = _COMMENT.sub(" ", html)
+    text = _DROP.sub(" ", text)
+    return _clean(text)
+
+
+def normalise(text: str) -> str:
+    """Visible text made stable for hashing: lower case, no clock times or long tokens."""
+    return _SPACE.sub(" ", _VOLATILE.sub(" ", text.lower())).strip()
+
+
+def content_hash(html: str) -> str | None:
+    """SHA-256 of the normalised visible text, or ``None`` when the page has no text."""
+    norm = normalise(visible_text(html))
+    if not norm:
+        return None
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _shingles(text: str, size: int = 3, limit: int = 3000) -> set[tuple[str, ...]]:
+    words = _WORD.findall(normalise(text))[:limit]
+    if len(words) < size:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of word 3-shingles of two texts (1.0 = same words in the same order)."""
+    sa, sb = _shingles(a), _shingles(b)
+    if not sa and not sb:
+        return 1.0
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
