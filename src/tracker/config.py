@@ -120,6 +120,7 @@ class LinkSettings:
     recheck_dead: timedelta = timedelta(days=14)
     recheck_blocked: timedelta = timedelta(days=7)
     inconclusive_ratio: float = 0.8
+    inconclusive_min_hosts: int = 3
 
 
 @dataclass(frozen=True)
