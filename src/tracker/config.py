@@ -158,6 +158,8 @@ class CrawlSettings:
     max_body_bytes: int = 10 * 1024 * 1024
     park_after_errors: int = 3
     user_agent: str = USER_AGENT
+    max_redirects: int = 5
+    concurrency: int = 4
 
 
 @dataclass(frozen=True)
