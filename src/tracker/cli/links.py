@@ -1,9 +1,97 @@
-"""Commands of the links area (filled in by that work)."""
+"""Commands of the links area: ``check`` and ``report links`` (thin: parse, call, render)."""
 
 from __future__ import annotations
 
 import click
 
+from tracker.cli.common import (Runtime, emit, exit_found, format_option, info, parse_fail_on,
+                                pass_runtime, to_json)
+from tracker.config import parse_duration
+from tracker.errors import ConfigError
+from tracker.links.report import report_json
+from tracker.links.report_render import render_html, render_markdown
+from tracker.services.linkcheck import check_links
+from tracker.services.report import link_report
+
+_FAIL_ON = ("dead", "failing", "blocked", "redirected", "unchecked")
+_FAIL_ON_HELP = "Exit 2 when any link is in one of these states (comma-separated: dead,failing,…)."
+
+
+@click.command("check")
+@click.option("--all", "all_links", is_flag=True, help="Check every link, not only those that are due.")
+@format_option("table", "json")
+@click.option("--fail-on", metavar="STATES", help=_FAIL_ON_HELP)
+@pass_runtime
+def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -> None:
+    """Check the links that are due (alive every 7 days, failing sooner…).
+
+    One request chain per canonical URL, polite per host ([check] max_concurrency,
+    host_concurrency, host_interval, timeout). A run in which most hosts fail at the
+    network level is inconclusive and changes no state.
+
+    \b
+    Example:
+      tracker check --all --format json
+    """
+    wanted = parse_fail_on(fail_on, _FAIL_ON)
+    report = check_links(rt.db, rt.settings, all_links=all_links, progress=info)
+    if report.inconclusive:
+        info("run inconclusive: most hosts failed at the network level; no state changed")
+    info(f"checked {report.checked} of {report.total} links with {report.requests} requests "
+         f"in {report.elapsed:.2f} s")
+    if fmt == "json":
+        click.echo(to_json(report.as_dict()))
+    else:
+        rows = [{"state": k, "links": v} for k, v in report.summary.items()]
+        emit(fmt, rows, ["state", "links"])
+        for change in report.changes:
+            info(f"{change['from']} → {change['to']}: {change['url']} ({change['reason']})")
+    if any(report.summary.get(name, 0) for name in wanted):
+        exit_found()
+
+
+@click.group("report")
+def report_group() -> None:
+    """Reports over the stored state.
+
+    \b
+    Example:
+      tracker report links --format md > links.md
+    """
+
+
+@report_group.command("links")
+@format_option("md", "json", "html", default="md")
+@click.option("--fail-on", metavar="STATES", help=_FAIL_ON_HELP)
+@click.option("--since", default="7d", show_default=True, metavar="DURATION",
+              help="Window for 'newly dead' and 'recovered' (e.g. 7d, 36h).")
+@pass_runtime
+def report_links(rt: Runtime, fmt: str, fail_on: str | None, since: str) -> None:
+    """The link-rot report: newly dead, dead, failing, blocked, redirected (with the
+    new URL), soft 404s and recovered links, with archived copies, grouped by section
+    and chapter, and per-host figures.
+
+    \b
+    Example:
+      tracker report links --format md --fail-on dead,failing
+    """
+    wanted = parse_fail_on(fail_on, _FAIL_ON)
+    try:
+        window = parse_duration(since)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    report = link_report(rt.db, rt.settings, since=window)
+    if fmt == "json":
+        click.echo(to_json(report_json(report)))
+    elif fmt == "html":
+        click.echo("\n".join(render_html(report)))
+    else:
+        click.echo("\n".join(render_markdown(report)))
+    if any(report.summary.get(name, 0) for name in wanted):
+        exit_found()
+
 
 def register(group: click.Group) -> None:
-    """Add this area's commands to ``group``."""
+    """Add ``check`` and ``report links`` to ``group``."""
+    group.add_command(check_command)
+    group.add_command(report_group)

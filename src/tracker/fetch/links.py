@@ -52,6 +52,7 @@ TEXT_TYPES = ("text/", "application/xhtml", "application/xml", "application/json
 _KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "retry-after",
                  "server", "cf-mitigated", "location", "content-encoding")
 _CHUNK = 64 * 1024
+_LOCATION = "x-tracker-location"
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,16 @@ def retry_after_seconds(value: str | None, wall_now: datetime | None = None) -> 
 
 def error_class_of(exc: BaseException) -> str:
     """Name an httpx/OS failure: ``dns``, ``refused``, ``tls``, ``timeout``, ``reset``…"""
-    text = f"{exc!r} {exc.__cause__!r} {exc.__context__!r}".lower()
+    chain: list[BaseException] = []
+    node: BaseException | None = exc
+    while node is not None and len(chain) < 8:
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    text = " ".join(repr(e) for e in chain).lower()
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "refused"
+    if any(isinstance(e, ssl.SSLError) for e in chain):
+        return "tls"
     if isinstance(exc, httpx.ConnectTimeout):
         return "connect_timeout"
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
@@ -192,6 +202,7 @@ class LinkClient:
         self._client = httpx.AsyncClient(
             transport=transport, follow_redirects=False, limits=limits, verify=verify,
             timeout=httpx.Timeout(self.cfg.timeout, pool=None), trust_env=False,
+            event_hooks={"response": [_hide_location]},
             headers={"User-Agent": self.cfg.user_agent, "Accept-Encoding": "gzip, deflate",
                      "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
         )
@@ -225,18 +236,20 @@ class LinkClient:
         gate.paused_until = max(gate.paused_until, self._clock() + seconds)
 
     async def _wait_turn(self, host: str, gate: _HostGate) -> None:
-        """Reserve this host's next start time and sleep until then (pauses included)."""
+        """Wait out any pause of the host, then reserve its next start time and sleep until it."""
         while True:
             async with gate.lock:
                 now = self._clock()
-                if gate.paused_until - now > self.cfg.max_retry_after:
-                    raise _Deferred(f"{host} asked to wait {gate.paused_until - now:.0f}s")
-                start = max(now, gate.next_start, gate.paused_until)
-                gate.next_start = start + gate.interval
-            if start > now:
-                await self._sleep(start - now)
-            if self._clock() >= gate.paused_until:  # a pause set while we slept sends us back
-                return
+                paused = gate.paused_until - now
+                if paused <= 0:
+                    start = max(now, gate.next_start)
+                    gate.next_start = start + gate.interval
+                    break
+                if paused > self.cfg.max_retry_after:
+                    raise _Deferred(f"{host} asked us to wait {paused:.0f} s")
+            await self._sleep(paused)
+        if start > now:
+            await self._sleep(start - now)
 
     # -- one request -------------------------------------------------------
     async def _once(self, method: str, url: str, headers: Mapping[str, str]) -> _Single:
@@ -260,10 +273,12 @@ class LinkClient:
                                                  timeout=httpx.Timeout(timeout, pool=None))
             async with asyncio.timeout_at(deadline):
                 response = await self._client.send(request, stream=True)
-        except (httpx.HTTPError, OSError, TimeoutError, ValueError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, ValueError) as exc:
             return _Single(None, {}, error_class=error_class_of(exc), error=_describe(exc))
         try:
             kept = {k: response.headers[k] for k in _KEPT_HEADERS if k in response.headers}
+            if _LOCATION in response.headers:
+                kept["location"] = response.headers[_LOCATION]
             single = _Single(response.status_code, kept)
             wants_body = (method == "GET" and response.status_code not in REDIRECT_STATUSES
                           and _is_text(kept.get("content-type", "")))
@@ -362,7 +377,7 @@ class LinkClient:
             target = urljoin(url, location)
             if urlsplit(target).scheme.lower() not in ("http", "https"):
                 return result(single, target, "bad_redirect",
-                              f"redirect to a non-http(s) target refused: {target[:200]}")
+                              target[:200])
             if target in seen:
                 return result(single, target, "redirect_loop", f"redirect loop back to {target}")
             if len(hops) > self.cfg.max_redirects:
@@ -382,6 +397,14 @@ class LinkClient:
                 on_result(res)
             return res
         return list(await asyncio.gather(*(one(r) for r in requests)))
+
+
+async def _hide_location(response: httpx.Response) -> None:
+    """We follow redirects ourselves; httpx would still parse ``Location`` and raise on a
+    ``javascript:`` target, so the header is moved out of its sight."""
+    if "location" in response.headers:
+        response.headers[_LOCATION] = response.headers["location"]
+        del response.headers["location"]
 
 
 def _describe(exc: BaseException) -> str:

@@ -48,7 +48,8 @@ _ERROR_PATH = re.compile(
     r"(^|/)(404|410|not[-_]?found|notfound|page[-_]?not[-_]?found|error(?:s)?(?:/404)?|"
     r"err(?:or)?404|missing|gone)(\.[a-z]{2,5})?/?$", re.I)
 _ERROR_QUERY = re.compile(r"(^|&)(error|status|code|err)=(404|notfound|not_found)(&|$)", re.I)
-_ROOTISH = re.compile(r"^/?(index\.(html?|php|aspx?)|home|default\.aspx?|[a-z]{2}(-[a-z]{2})?)?/?$", re.I)
+_ROOTISH = re.compile(r"^/?(index\.(html?|php|aspx?)|home|default\.aspx?|"
+                      r"(en|de|fr|es|it|ja|zh|pt|ru|ko|nl|pl|sv|tr)([-_][a-z]{2,4})?)?/?$", re.I)
 _CHALLENGE_TITLE = re.compile(
     r"(just a moment|attention required|checking (?:your|if the site connection|the site)|"
     r"security check|verify(?:ing)? (?:you are|that you are) (?:a )?human|are you a (?:human|robot)|"

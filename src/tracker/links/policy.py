@@ -52,12 +52,11 @@ def state_of(observations: Iterable[Observation], now: datetime, settings: LinkS
         elif conclusive is None:
             trailing_transient += 1
     streak.reverse()
-    base = dict(http_status=latest.http_status, final_url=latest.final_url,
-                last_ok_at=last_ok_at, last_checked_at=latest.observed_at)
-    if conclusive is None:  # only transient failures so far
-        state = LinkState("failing", reason=f"{latest.reason} (transient, never confirmed)", **base)
-    elif conclusive.outcome is Outcome.BLOCKED:
-        state = LinkState("blocked", reason=conclusive.reason, **base)
+    if conclusive is None or conclusive.outcome is Outcome.BLOCKED:  # blocked, or only transient
+        name, reason = ("failing", f"{latest.reason} (transient, never confirmed)") if conclusive is None \
+            else ("blocked", conclusive.reason)
+        state = LinkState(name, reason=reason, http_status=latest.http_status, final_url=latest.final_url,
+                          last_ok_at=last_ok_at, last_checked_at=latest.observed_at)
     elif conclusive.outcome is Outcome.OK:
         name = "redirected" if conclusive.suggested_url else "alive"
         reason = conclusive.reason

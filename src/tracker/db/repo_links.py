@@ -1,0 +1,140 @@
+"""Queries of the links area: what to check, observation history, status rows, topics.
+
+Owns: reading resources with their cached link status, the recent observations
+the policy needs, writing runs/observations/status/archive lookups, and the
+topics (section, chapter) each resource is placed in by the latest version of
+its document. Does not own: any decision (``tracker.links``) or HTTP.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from tracker.db.models_core import DocumentVersion, Placement, Resource, ResourceVersion, Topic
+from tracker.db.models_links import ArchiveLookup, CheckRun, LinkObservation, LinkStatus
+
+__all__ = ["Session", "TopicRef", "resources_with_status", "recent_observations", "topics_by_resource",
+           "add_resource_version", "latest_run", "status_rows", "OBSERVATION_WINDOW"]
+
+#: how many of a link's latest observations the policy looks at (far more than a streak needs)
+OBSERVATION_WINDOW = 40
+
+
+@dataclass(frozen=True)
+class TopicRef:
+    """Where a resource is cited: its topic and the section/chapter it belongs to."""
+
+    slug: str
+    title: str
+    kind: str
+    section_slug: str
+    section_title: str
+    section_position: int
+    chapter_slug: str | None
+    chapter_title: str | None
+    chapter_position: int
+
+
+def resources_with_status(session: Session) -> list[tuple[Resource, LinkStatus | None]]:
+    """Every resource (document or candidate origin) with its status row, by id."""
+    rows = session.execute(
+        select(Resource, LinkStatus).outerjoin(LinkStatus, LinkStatus.resource_id == Resource.id)
+        .order_by(Resource.id)
+    ).all()
+    return [(r, s) for r, s in rows]
+
+
+def status_rows(session: Session, resource_ids: Iterable[int] | None = None) -> dict[int, LinkStatus]:
+    query = select(LinkStatus)
+    if resource_ids is not None:
+        ids = list(resource_ids)
+        if not ids:
+            return {}
+        query = query.where(LinkStatus.resource_id.in_(ids))
+    return {s.resource_id: s for s in session.scalars(query)}
+
+
+def recent_observations(session: Session, resource_ids: Sequence[int],
+                        window: int = OBSERVATION_WINDOW) -> dict[int, list[LinkObservation]]:
+    """The latest ``window`` counted observations of each resource, oldest first."""
+    out: dict[int, list[LinkObservation]] = defaultdict(list)
+    for start in range(0, len(resource_ids), 500):
+        chunk = list(resource_ids[start:start + 500])
+        ranked = (
+            select(LinkObservation.id, func.row_number().over(
+                partition_by=LinkObservation.resource_id,
+                order_by=(LinkObservation.observed_at.desc(), LinkObservation.id.desc()),
+            ).label("rank"))
+            .where(LinkObservation.resource_id.in_(chunk), LinkObservation.counted.is_(True))
+            .subquery()
+        )
+        rows = session.scalars(
+            select(LinkObservation).join(ranked, ranked.c.id == LinkObservation.id)
+            .where(ranked.c.rank <= window)
+            .order_by(LinkObservation.resource_id, LinkObservation.observed_at, LinkObservation.id)
+        )
+        for row in rows:
+            out[row.resource_id].append(row)
+    return out
+
+
+def topics_by_resource(session: Session, resource_ids: Iterable[int] | None = None) -> dict[int, list[TopicRef]]:
+    """Topics of each resource's placements in the latest version of its document."""
+    latest = (select(DocumentVersion.document_id, func.max(DocumentVersion.seq).label("seq"))
+              .group_by(DocumentVersion.document_id).subquery())
+    parent = aliased(Topic)
+    query = (
+        select(Placement.resource_id, Placement.position, Topic, parent)
+        .join(DocumentVersion, DocumentVersion.id == Placement.version_id)
+        .join(latest, (latest.c.document_id == DocumentVersion.document_id)
+              & (latest.c.seq == DocumentVersion.seq))
+        .join(Topic, Topic.id == Placement.topic_id)
+        .outerjoin(parent, parent.id == Topic.parent_id)
+        .order_by(Placement.resource_id, Placement.position)
+    )
+    if resource_ids is not None:
+        ids = list(resource_ids)
+        if not ids:
+            return {}
+        query = query.where(Placement.resource_id.in_(ids))
+    out: dict[int, list[TopicRef]] = defaultdict(list)
+    seen: set[tuple[int, int]] = set()
+    for rid, _pos, topic, par in session.execute(query):
+        if (rid, topic.id) in seen:
+            continue
+        seen.add((rid, topic.id))
+        if topic.kind == "chapter" and par is not None:
+            ref = TopicRef(topic.slug, topic.title, topic.kind, par.slug, par.title, par.position,
+                           topic.slug, topic.title, topic.position)
+        else:
+            ref = TopicRef(topic.slug, topic.title, topic.kind, topic.slug, topic.title,
+                           topic.position, None, None, -1)
+        out[rid].append(ref)
+    return out
+
+
+def add_resource_version(session: Session, resource_id: int, label: str, title: str,
+                         old_title: str, seen_at: datetime) -> bool:
+    """Record a changed page as a resource version (origin ``check``); False if the label exists."""
+    exists = session.scalar(select(ResourceVersion.id).where(
+        ResourceVersion.resource_id == resource_id, ResourceVersion.label == label))
+    if exists is not None:
+        return False
+    session.add(ResourceVersion(resource_id=resource_id, label=label, origin="check", title=title,
+                                old_title=old_title, seen_at=seen_at))
+    return True
+
+
+def latest_run(session: Session) -> CheckRun | None:
+    return session.scalars(select(CheckRun).order_by(CheckRun.id.desc()).limit(1)).first()
+
+
+def archive_lookups(session: Session, resource_id: int) -> list[ArchiveLookup]:
+    return list(session.scalars(select(ArchiveLookup).where(ArchiveLookup.resource_id == resource_id)
+                                .order_by(ArchiveLookup.id)))

@@ -1,0 +1,74 @@
+"""Use cases: the link-rot report, and the current link statuses other areas read.
+
+Owns: gathering every resource with its cached link status and the topics of
+its placements in the latest document version into a ``LinkReport`` (newly
+dead and recovered are state changes within ``since``), and
+``current_link_statuses`` (the ``tracker.types.LinkStatus`` hand-over the
+changelog uses). Does not own: rendering (``tracker.links.report_render``)
+or any judgement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from tracker.config import Settings
+from tracker.db import repo_links
+from tracker.db.session import Database
+from tracker.links.report import LinkReport, LinkRow, Place, RunInfo, summarise
+from tracker.types import LinkStatus as LinkStatusView
+
+__all__ = ["link_report", "current_link_statuses", "DEFAULT_SINCE"]
+
+DEFAULT_SINCE = timedelta(days=7)
+_BROKEN = ("failing", "dead")
+
+
+def link_report(db: Database, settings: Settings, *, since: timedelta = DEFAULT_SINCE) -> LinkReport:
+    """Every link with its state, grouped data for the renderers."""
+    now = settings.now()
+    start = now - since
+    with db.transaction() as session:
+        rows = repo_links.resources_with_status(session)
+        topics = repo_links.topics_by_resource(session)
+        run = repo_links.latest_run(session)
+        out = []
+        for res, st in rows:
+            places = tuple(Place(t.slug, t.section_slug, t.section_title, t.section_position,
+                                 t.chapter_slug, t.chapter_title, t.chapter_position)
+                           for t in topics.get(res.id, []))
+            if st is None:
+                out.append(LinkRow(res.url, res.canonical_url, res.title, res.host, "unchecked",
+                                   "never checked", places=places))
+                continue
+            changed_now = st.state_since >= start and st.previous_state != st.state
+            out.append(LinkRow(
+                url=res.url, canonical_url=res.canonical_url, title=res.title or st.title, host=res.host,
+                state=st.state, reason=st.reason, http_status=st.http_status, final_url=st.final_url,
+                suggested_url=st.suggested_url, archive_url=st.archive_url, archived_at=st.archived_at,
+                consecutive_failures=st.consecutive_failures, first_failure_at=st.first_failure_at,
+                last_ok_at=st.last_ok_at, last_checked_at=st.last_checked_at,
+                state_since=st.state_since, previous_state=st.previous_state, soft404=st.soft404,
+                elapsed_ms=st.elapsed_ms, places=places,
+                newly_dead=changed_now and st.state == "dead",
+                recovered=changed_now and st.state in ("alive", "redirected")
+                and st.previous_state in _BROKEN))
+        info = None if run is None else RunInfo(run.id, run.started_at, run.inconclusive, run.links,
+                                                run.requests, run.elapsed_ms)
+    order = {"dead": 0, "failing": 1, "blocked": 2, "redirected": 3, "alive": 4, "unchecked": 5}
+    out.sort(key=lambda r: (min(((p.section_position, p.chapter_position) for p in r.places),
+                                default=(1 << 30, 0)), order.get(r.state, 9), r.url))
+    return LinkReport(now, start, tuple(out), info, summarise(out))
+
+
+def current_link_statuses(db: Database, resource_ids: Iterable[int] | None = None) -> dict[int, LinkStatusView]:
+    """The latest judgement on each checked resource's link, keyed by resource id."""
+    with db.transaction() as session:
+        rows = repo_links.status_rows(session, resource_ids)
+        return {rid: LinkStatusView(
+            resource_id=rid, state=st.state, reason=st.reason, http_status=st.http_status,
+            final_url=st.final_url, suggested_url=st.suggested_url, archive_url=st.archive_url,
+            archive_timestamp=st.archived_at, consecutive_failures=st.consecutive_failures,
+            first_failure_at=st.first_failure_at, last_ok_at=st.last_ok_at, changed_at=st.state_since)
+            for rid, st in rows.items()}
