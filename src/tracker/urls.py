@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 __all__ = ["CanonicalURL", "InvalidURL", "canonicalize", "classify_target", "KINDS", "arxiv_id_from_url"]
@@ -196,6 +197,7 @@ def _infer_kind(host: str, path: str) -> str:
     return "other"
 
 
+@lru_cache(maxsize=65536)
 def canonicalize(url: str) -> CanonicalURL:
     """The canonical identity of an absolute http(s) URL; raises ``InvalidURL`` otherwise."""
     scheme, host, port, path, query, fragment = _split(url)

@@ -31,7 +31,7 @@ def _parser() -> MarkdownIt:
     # mailto:, malformed) and must export the author's original URL unchanged.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
-    md.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
+    md.normalizeLinkText = lambda link: link  # type: ignore[method-assign]
     return md
 
 
@@ -157,9 +157,9 @@ def _inline_events(token: Token, file: str) -> list[Event]:
             links.append((open_link[0], open_link[1], offset, open_link[2]))
             open_link = None
         elif child.type == "html_inline":
-            m = re.match(r"""<a\s[^>]*href\s*=\s*["']?([^"'\s>]*)""", child.content, re.I)
-            if m:
-                open_link = (m.group(1), offset, line)
+            anchor = re.match(r"""<a\s[^>]*href\s*=\s*["']?([^"'\s>]*)""", child.content, re.I)
+            if anchor:
+                open_link = (anchor.group(1), offset, line)
             elif re.match(r"</a\s*>", child.content, re.I) and open_link:
                 links.append((open_link[0], open_link[1], offset, open_link[2]))
                 open_link = None

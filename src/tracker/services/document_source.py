@@ -153,7 +153,8 @@ def git_history(path: Path) -> list[Snapshot]:
         raise DocumentError(f"{path} is not inside a git checkout; --history needs git")
     rel = path.resolve().relative_to(top.resolve()).as_posix()
     prefix = "" if rel == "." else rel.rstrip("/") + "/"
-    log = _git(top, "log", "--reverse", "--format=%H %cI", "--", rel or ".").decode().split("\n")
+    specs = [rel] if path.is_file() else [f"{prefix}*{suffix}" for suffix in _MD_SUFFIXES]
+    log = _git(top, "log", "--reverse", "--format=%H %cI", "--", *specs).decode().split("\n")
     snapshots: list[Snapshot] = []
     for line in filter(None, log):
         commit, date = line.split(" ", 1)

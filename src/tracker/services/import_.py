@@ -64,7 +64,13 @@ def _warnings(parsed: ParsedDocument) -> list[str]:
             if link.target == "malformed" and inner != link.href and classify_target(inner) == "external":
                 hint = f" (did you mean {inner}?)"
             out.append(f"{link.file}:{link.line}: {_SUSPICIOUS[link.target]}: {link.href[:200]!r}{hint}")
-    return out
+    return sorted(out, key=_where)
+
+
+def _where(warning: str) -> tuple[str, int]:
+    file, _, rest = warning.partition(":")
+    line = rest.split(":", 1)[0]
+    return file, int(line) if line.isdigit() else 0
 
 
 def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocument,
@@ -75,6 +81,10 @@ def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocume
     latest = repo.latest_version(session, document.id)
     if latest is not None and latest.content_hash == parsed.content_hash:
         result.label = latest.label
+        return result
+    known = repo.version_by_commit(session, document.id, snap.commit) if snap.commit else None
+    if known is not None:  # that commit was imported before (e.g. --history run again)
+        result.label = known.label
         return result
     label = snap.label
     labels = repo.version_labels(session, document.id)
@@ -118,12 +128,14 @@ def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocume
                                position=len(placements), url=link.href, fragment=canon.fragment,
                                url_version=canon.version, anchor_text=link.text,
                                sentence=link.sentence[:2000], file=link.file, line=link.line))
+    for url, title in titles.items():
+        resources[url]["title"] = title
     ids, created = repo.ensure_resources(session, resources)
     for row in placements:
         row["resource_id"] = ids[row.pop("canonical")]
     repo.add_placements(session, placements)
     repo.add_internal_links(session, internal)
-    repo.fill_missing_titles(session, {ids[url]: title for url, title in titles.items()})
+    repo.fill_missing_titles(session, {ids[url]: title for url, title in titles.items() if url not in created})
     repo.add_resource_versions(session, [
         dict(resource_id=ids[url], label=v, origin="document", title="", old_title="", seen_at=now)
         for url, v in versions])
@@ -131,7 +143,7 @@ def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocume
     result.sections = sum(t.kind == "section" for t in parsed.topics)
     result.chapters = sum(t.kind == "chapter" for t in parsed.topics)
     result.topics = len(parsed.topics)
-    result.links, result.resources, result.new_resources = len(placements), len(resources), created
+    result.links, result.resources, result.new_resources = len(placements), len(resources), len(created)
     return result
 
 

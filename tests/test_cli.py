@@ -1,0 +1,39 @@
+"""The command line as a whole: help and examples everywhere, error shape, python -m."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import click
+import pytest
+
+from tests.conftest import CLI
+from tracker.cli import cli
+
+
+def _commands(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Command]]:
+    for name, command in group.commands.items():
+        yield f"{prefix}{name}", command
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix}{name} ")
+
+
+@pytest.mark.parametrize(("name", "command"), list(_commands(cli)), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_command_has_help_and_an_example(name: str, command: click.Command) -> None:
+    assert command.help and len(command.help.strip()) > 20, f"{name} has no help text"
+    assert "Example" in command.help, f"`tracker {name} --help` shows no example"
+    result = click.testing.CliRunner().invoke(cli, [*name.split(), "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_bad_config_is_one_error_line(run: CLI, tmp_path: object) -> None:
+    result = run("topics", env={"TRACKER_CHECK__TIMEOUT": "soon"})
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == ["Error: check.timeout: expected a number, got 'soon'"]
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    done = subprocess.run([sys.executable, "-m", "tracker", "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "living document" in done.stdout

@@ -1,0 +1,66 @@
+"""Settings precedence: defaults < config file < TRACKER_* environment < flags."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tracker.config import load_settings, parse_duration
+from tracker.errors import ConfigError
+
+
+def test_precedence(tmp_path: Path) -> None:
+    cfg = tmp_path / "t.toml"
+    cfg.write_text('database_url = "sqlite:///file.db"\n[check]\nhost_interval = 2.0\ntimeout = 9\n'
+                   '[links]\nmin_failure_spacing = "2d"\n[check.hosts."Example.org"]\nhost_interval = 5\n')
+    s = load_settings(cfg, env={"TRACKER_CHECK__HOST_INTERVAL": "0.05"})
+    assert s.database_url == "sqlite:///file.db"
+    assert s.check.host_interval == 0.05  # env beats file
+    assert s.check.timeout == 9.0  # file beats default
+    assert s.check.max_concurrency == 64  # default
+    assert s.links.min_failure_spacing == timedelta(days=2)
+    assert s.host("EXAMPLE.org").host_interval == 5.0
+    flagged = load_settings(cfg, env={"TRACKER_DATABASE_URL": "sqlite:///env.db"},
+                            overrides={"database_url": "sqlite:///flag.db"})
+    assert flagged.database_url == "sqlite:///flag.db"
+    assert load_settings(cfg, env={"TRACKER_DATABASE_URL": "sqlite:///env.db"}).database_url == "sqlite:///env.db"
+
+
+def test_tracker_now_is_the_clock() -> None:
+    s = load_settings(env={"TRACKER_NOW": "2026-11-23T10:00:00Z"})
+    assert s.now() == datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+    assert load_settings(env={}).now().tzinfo is not None
+
+
+@pytest.mark.parametrize(("value", "expected"), [("3d", timedelta(days=3)), ("90s", timedelta(seconds=90)),
+                                                 (45, timedelta(seconds=45)), ("1.5h", timedelta(hours=1.5)),
+                                                 ("250ms", timedelta(milliseconds=250))])
+def test_durations(value: object, expected: timedelta) -> None:
+    assert parse_duration(value) == expected
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"TRACKER_LINKS__MIN_FAILURE_SPACING": "soon"}, "invalid duration"),
+    ({"TRACKER_CHECK__TIMEOUT": "fast"}, "expected a number"),
+    ({"TRACKER_CHECK__BOGUS": "1"}, "unknown setting check.bogus"),
+    ({"TRACKER_NOW": "yesterday"}, "invalid date/time"),
+    ({"TRACKER_CHECK__HOST_INTERVAL": "-1"}, "must not be negative"),
+])
+def test_bad_values_are_config_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env=env)
+
+
+def test_bad_config_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml", env={})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[check\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(broken, env={})
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("[nonsense]\nx = 1\n")
+    with pytest.raises(ConfigError, match=r"unknown config section \[nonsense\]"):
+        load_settings(unknown, env={})
