@@ -7,7 +7,7 @@ import click
 from tracker.cli.common import (Runtime, emit, exit_found, format_option, info, parse_fail_on,
                                 pass_runtime, to_json)
 from tracker.config import parse_duration
-from tracker.errors import ConfigError
+from tracker.errors import ConfigError, InputError
 from tracker.links.report import report_json
 from tracker.links.report_render import render_html, render_markdown
 from tracker.services.linkcheck import check_links
@@ -15,6 +15,13 @@ from tracker.services.report import link_report
 
 _FAIL_ON = ("dead", "failing", "blocked", "redirected", "unchecked")
 _FAIL_ON_HELP = "Exit 2 when any link is in one of these states (comma-separated: dead,failing,…)."
+
+
+def _fail_on(value: str | None) -> set[str]:
+    try:
+        return parse_fail_on(value, _FAIL_ON)
+    except click.BadParameter as exc:
+        raise InputError(f"--fail-on: {exc.message}") from None
 
 
 @click.command("check")
@@ -33,7 +40,7 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
     Example:
       tracker check --all --format json
     """
-    wanted = parse_fail_on(fail_on, _FAIL_ON)
+    wanted = _fail_on(fail_on)
     report = check_links(rt.db, rt.settings, all_links=all_links, progress=info)
     if report.inconclusive:
         info("run inconclusive: most hosts failed at the network level; no state changed")
@@ -75,11 +82,11 @@ def report_links(rt: Runtime, fmt: str, fail_on: str | None, since: str) -> None
     Example:
       tracker report links --format md --fail-on dead,failing
     """
-    wanted = parse_fail_on(fail_on, _FAIL_ON)
+    wanted = _fail_on(fail_on)
     try:
         window = parse_duration(since)
     except ConfigError as exc:
-        raise click.BadParameter(str(exc), param_hint="--since") from None
+        raise InputError(f"--since: {exc}") from None
     report = link_report(rt.db, rt.settings, since=window)
     if fmt == "json":
         click.echo(to_json(report_json(report)))

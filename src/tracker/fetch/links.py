@@ -291,6 +291,8 @@ class LinkClient:
     async def _read_prefix(self, response: httpx.Response, deadline: float) -> tuple[bytes, bool]:
         """At most ``max_body_bytes`` of decoded body, stopping at the deadline."""
         cap = max(0, self.cfg.max_body_bytes)
+        if response.is_stream_consumed:  # an in-memory response (tests, mock transports)
+            return response.content[:cap], len(response.content) > cap
         encoding = response.headers.get("content-encoding", "").strip().lower()
         decoder = None
         if encoding in ("gzip", "x-gzip"):

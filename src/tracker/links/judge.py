@@ -29,6 +29,7 @@ __all__ = ["classify", "needs_probe", "probe_key", "probe_url", "is_soft404_path
            "SIBLING_SIMILARITY", "THIN_PAGE_WORDS"]
 
 SIBLING_SIMILARITY = 0.8
+SAME_PAGE_SIMILARITY = 0.95
 THIN_PAGE_WORDS = 600
 SHELL_PAGE_WORDS = 15
 _PERMANENT = (301, 308)
@@ -166,7 +167,10 @@ def _same_as_sibling(ex: Exchange, text: str, words: int, sibling: Exchange | No
         return False  # a JavaScript shell looks the same on every path; we cannot tell
     if sibling.redirects and ex.redirects and sibling.final_url == ex.final_url:
         return True
-    return similarity(text, visible_text(sibling.html)) >= SIBLING_SIMILARITY
+    same = similarity(text, visible_text(sibling.html))
+    if extract_title(ex.html).casefold() != extract_title(sibling.html).casefold():
+        return same >= SAME_PAGE_SIMILARITY  # a different title: only a near-copy counts
+    return same >= SIBLING_SIMILARITY
 
 
 def classify(ex: Exchange, sibling: Exchange | None = None) -> Verdict:
