@@ -1,0 +1,290 @@
+"""Use case: poll feed sources and store what they announce (``tracker crawl``).
+
+Owns: ``crawl()`` — the one refresh function the CLI and the scheduler both call.
+It picks the sources (due ones, or one by name), fetches them through
+``fetch.feeds.FeedClient`` (a few at a time; arXiv serialised by its gate),
+parses each body with the pure parsers, then per source and in its own
+transaction stores the items (look-up by canonical id, then by the source's GUID;
+merged by ``sources.dedupe.merge``) and updates the source's health. A failing
+source is a result (``outcome="error"``), never an exception, so it cannot stop
+the others. Validators (ETag/Last-Modified) are saved only with a usable body, so
+a broken response is never pinned by a later 304.
+Does not own: HTTP details, parsing, scoring candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from tracker.config import Settings
+from tracker.db import repo_feeds as repo
+from tracker.db.models_feeds import FeedItem, FeedSource
+from tracker.db.session import Database
+from tracker.errors import InputError, NotFoundError
+from tracker.fetch.feeds import FeedClient, FeedFetch
+from tracker.sources import ParsedFeed, parse_body, request_url
+from tracker.sources.arxiv import parse_api
+from tracker.sources.dedupe import merge
+from tracker.sources.model import ARXIV, Item
+from tracker.sources.schedule import Health, is_due, on_deferred, on_error, on_success, poll_delay
+
+__all__ = ["CrawlReport", "crawl", "store_items", "StoreResult", "item_from_row", "list_items", "item_row"]
+
+_FIELDS = ("canonical_url", "url", "title", "kind", "summary", "published_at", "updated_at",
+           "primary_category", "announce_type", "version", "doi", "channel_id", "authority")
+
+
+@dataclass
+class CrawlReport:
+    """One source's poll. JSON fields: source, outcome, new, updated, error (+ details)."""
+
+    source: str
+    outcome: str  # fetched, not_modified, error, deferred
+    new: int = 0
+    updated: int = 0
+    error: str = ""
+    items: int = 0
+    rejected: int = 0
+    versions: int = 0
+    status: int | None = None
+    bozo: str = ""
+    next_poll_at: datetime | None = None
+    parked: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class StoreResult:
+    new: int = 0
+    updated: int = 0
+    versions: int = 0
+
+
+def item_from_row(row: FeedItem) -> Item:
+    return Item(canonical_id=row.canonical_id, authors=tuple(row.authors or ()),
+                categories=tuple(row.categories or ()), **{f: getattr(row, f) for f in _FIELDS})
+
+
+def _write(row: FeedItem, item: Item) -> None:
+    for name in _FIELDS:
+        setattr(row, name, getattr(item, name))
+    row.authors = list(item.authors)
+    row.categories = list(item.categories)
+
+
+def store_items(session: Session, source: FeedSource, items: Sequence[Item], now: datetime,
+                index: repo.CitedIndex) -> StoreResult:
+    """Insert or merge ``items`` seen by ``source``; one row per canonical id."""
+    result = StoreResult()
+    rows = repo.items_by_canonical_id(session, [i.canonical_id for i in items])
+    links = repo.links_of(session, source.id, [r.id for r in rows.values()])
+    created: set[int] = set()
+    updated: set[int] = set()
+    for item in items:
+        row = rows.get(item.canonical_id)
+        if row is None:
+            row = repo.item_by_guid(session, source.id, item.guid)
+            if row is not None:
+                links.update(repo.links_of(session, source.id, [row.id]))
+        if row is None:
+            resource_id = index.resource_for(item.canonical_id, item.canonical_url)
+            cited = resource_id is not None and resource_id in index.placed
+            row = FeedItem(canonical_id=item.canonical_id, first_source_id=source.id, first_seen_at=now,
+                           last_seen_at=now, changed_at=now, resource_id=resource_id, in_document=cited)
+            _write(row, item)
+            session.add(row)
+            session.flush()
+            created.add(row.id)
+            if cited and resource_id is not None and item.version and index.versions.get(resource_id):
+                result.versions += repo.record_version(session, index, resource_id, item.version,
+                                                       item.title, "", now)
+        else:
+            merged = merge(item_from_row(row), item)
+            if merged.changed:
+                _write(row, merged.item)
+                row.changed_at = now
+            if merged.updated and row.id not in created:
+                updated.add(row.id)
+            rid = row.resource_id
+            if merged.version_bumped and rid is not None and rid in index.placed:
+                result.versions += repo.record_version(session, index, rid, merged.item.version or 0,
+                                                       merged.item.title, merged.old_title, now)
+            row.last_seen_at = now
+        rows[item.canonical_id] = row
+        repo.touch_link(session, links, row.id, source.id, item.guid, now)
+    session.flush()
+    result.new, result.updated = len(created), len(updated)
+    return result
+
+
+# ------------------------------------------------------------ the run
+
+@dataclass(frozen=True)
+class _Plan:
+    source_id: int
+    name: str
+    kind: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    retry_until: datetime | None
+
+
+def _select(session: Session, name: str | None, now: datetime) -> list[FeedSource]:
+    if name is not None:
+        source = repo.get_source(session, name)
+        if source is None:
+            known = ", ".join(s.name for s in repo.list_sources(session)[:10]) or "none yet"
+            raise NotFoundError(f"no source named {name!r} (known: {known}); see `tracker sources list`")
+        if not source.enabled:
+            raise InputError(f"source {name!r} is disabled; run `tracker sources enable {name}` first")
+        return [source]
+    return [s for s in repo.list_sources(session) if s.enabled and is_due(repo_health(s), now)]
+
+
+def repo_health(source: FeedSource) -> Health:
+    return Health(consecutive_errors=source.consecutive_errors, last_error=source.last_error,
+                  last_error_at=source.last_error_at, parked_at=source.parked_at,
+                  next_poll_at=source.next_poll_at, retry_until=source.retry_until)
+
+
+def _apply(source: FeedSource, health: Health) -> None:
+    source.consecutive_errors = health.consecutive_errors
+    source.last_error = health.last_error
+    source.last_error_at = health.last_error_at
+    source.parked_at = health.parked_at
+    source.next_poll_at = health.next_poll_at
+    source.retry_until = health.retry_until
+
+
+def _parse(kind: str, fetched: FeedFetch) -> ParsedFeed:
+    try:
+        return parse_body(kind, fetched.body, fetched.final_url or fetched.url, fetched.content_type)
+    except Exception as exc:  # a parser bug on one feed must not stop the run: it is that feed's error
+        return ParsedFeed(error=f"parser failed: {type(exc).__name__}: {exc}"[:300])
+
+
+def _error_message(kind: str, fetched: FeedFetch) -> str:
+    message = fetched.error or "request failed"
+    if kind == ARXIV and fetched.body and fetched.status and 400 <= fetched.status < 500:
+        detail = _parse_quietly(fetched)
+        if detail:
+            message = f"{message}: {detail}"
+    return message
+
+
+def _parse_quietly(fetched: FeedFetch) -> str:
+    try:
+        return parse_api(fetched.body, fetched.url).error.removeprefix("arXiv API error: ")
+    except Exception:
+        return ""
+
+
+def _record(session: Session, settings: Settings, plan: _Plan, fetched: FeedFetch, now: datetime,
+            index: repo.CitedIndex) -> CrawlReport:
+    source = session.get(FeedSource, plan.source_id)
+    if source is None:  # removed while we were fetching
+        return CrawlReport(plan.name, "error", error="source was removed during the crawl")
+    crawl = settings.crawl
+    report = CrawlReport(plan.name, fetched.outcome, status=fetched.status)
+    health = repo_health(source)
+    wait = timedelta(seconds=fetched.retry_after) if fetched.retry_after is not None else None
+    if fetched.outcome == "deferred":
+        health = on_deferred(health, now=now)
+        report.error = fetched.error
+    else:
+        source.last_polled_at = now
+        source.last_status = fetched.status
+        parsed = _parse(plan.kind, fetched) if fetched.outcome == "fetched" else None
+        if fetched.outcome == "error" or (parsed is not None and not parsed.usable):
+            report.outcome = "error"
+            report.error = _error_message(plan.kind, fetched) if parsed is None else parsed.error
+            health = on_error(health, now=now, message=report.error, interval=crawl.interval,
+                              cap=crawl.max_interval, park_after=crawl.park_after_errors, wait=wait)
+        else:
+            ttl = None
+            if parsed is not None:
+                stored = store_items(session, source, parsed.items, now, index)
+                report.new, report.updated, report.versions = stored.new, stored.updated, stored.versions
+                report.items, report.rejected, report.bozo = len(parsed.items), parsed.rejected, parsed.bozo_reason
+                source.bozo, source.feed_title = parsed.bozo_reason, parsed.title or source.feed_title
+                ttl = parsed.ttl_minutes
+            if fetched.etag is not None or fetched.outcome == "fetched":
+                source.etag = fetched.etag
+            if fetched.last_modified is not None or fetched.outcome == "fetched":
+                source.last_modified = fetched.last_modified
+            source.last_success_at = now
+            delay = poll_delay(interval=crawl.interval, cap=crawl.max_interval, headers=fetched.headers,
+                               ttl_minutes=ttl, now=now)
+            health = on_success(health, now=now, delay=delay,
+                                wait=min(wait, crawl.max_interval) if wait else None)
+    source.last_outcome = report.outcome
+    _apply(source, health)
+    report.next_poll_at, report.parked = health.next_poll_at, health.parked_at is not None
+    return report
+
+
+def crawl(db: Database, settings: Settings, *, source: str | None = None,
+          client: FeedClient | None = None, now: datetime | None = None) -> list[CrawlReport]:
+    """Poll the due sources (or the one named ``source``, due or parked); one report each."""
+    now = now or settings.now()
+    with db.transaction() as session:
+        plans = [_Plan(s.id, s.name, s.kind, request_url(s.kind, s.target, settings), s.etag,
+                       s.last_modified, s.retry_until) for s in _select(session, source, now)]
+    if not plans:
+        return []
+    own = client is None
+    http = client or FeedClient(settings)
+    try:
+        for plan in plans:
+            if plan.retry_until is not None and plan.retry_until > now:
+                http.block_host(urlsplit(plan.url).hostname or "", (plan.retry_until - now).total_seconds())
+        workers = max(1, min(settings.crawl.concurrency, len(plans)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
+            fetched = list(pool.map(lambda p: http.fetch(p.url, etag=p.etag, last_modified=p.last_modified),
+                                    plans))
+    finally:
+        if own:
+            http.close()
+    reports = []
+    with db.transaction() as session:
+        index = repo.load_cited(session)
+    for plan, result in zip(plans, fetched):
+        with db.transaction() as session:
+            reports.append(_record(session, settings, plan, result, now, index))
+    with db.transaction() as session:
+        repo.mark_cited_items(session)
+    return reports
+
+
+def item_row(item: FeedItem, source: str) -> dict[str, Any]:
+    """The listing shape of one item (JSON field names are part of the CLI contract)."""
+    return {
+        "canonical_id": item.canonical_id, "url": item.url, "title": item.title, "source": source,
+        "kind": item.kind, "published_at": item.published_at, "version": item.version,
+        "updated_at": item.updated_at, "authors": list(item.authors or []),
+        "categories": list(item.categories or []), "primary_category": item.primary_category,
+        "announce_type": item.announce_type, "in_document": item.in_document,
+        "first_seen_at": item.first_seen_at,
+    }
+
+
+def list_items(db: Database, *, source: str | None = None, kind: str | None = None,
+               limit: int | None = None) -> list[dict[str, Any]]:
+    """Stored items, newest first (``tracker items``)."""
+    with db.transaction() as session:
+        chosen = None
+        if source is not None:
+            chosen = repo.get_source(session, source)
+            if chosen is None:
+                raise NotFoundError(f"no source named {source!r}; see `tracker sources list`")
+        return [item_row(item, name) for item, name in repo.list_items(session, chosen, kind, limit)]
