@@ -1,0 +1,159 @@
+"""The updated resource list: every current link under its section and chapter (pure).
+
+Owns: applying what the tracker knows to the latest version's links — a dead
+link with an archived copy points to the copy (marked as such, original kept),
+a permanent redirect points to its new URL — and adding accepted candidates at
+the end of their chapter. Links removed from the document are absent because
+only the latest version is read; rejected candidates never arrive here.
+Does not own: reading the database, rendering (``render``) or patching files (``patch``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tracker.changelog.model import Citation, TopicView
+from tracker.export.kinds import kind_label, source_of
+from tracker.export.text import one_line, shorten
+from tracker.types import AcceptedCandidate, LinkStatus
+
+__all__ = ["ExportItem", "ExportTopic", "ResourceList", "build_resource_list", "replacement_for",
+           "WHY_LIMIT"]
+
+#: longest "why" line taken from the document's own sentence
+WHY_LIMIT = 220
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One resource line of the list (one link of the document, or an accepted candidate)."""
+
+    topic: str
+    position: int | None
+    url: str
+    original_url: str
+    canonical_url: str
+    kind: str
+    title: str
+    state: str
+    status: str  # "cited" or "accepted"
+    replacement: str | None = None  # "archived" or "redirect"
+    source: str = ""
+    why: str = ""
+    anchor_text: str = ""
+    file: str = ""
+    line: int = 0
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+
+@dataclass(frozen=True)
+class ExportTopic:
+    """A section (or front part) with its own links and its chapters, or a chapter."""
+
+    slug: str
+    title: str
+    kind: str
+    items: tuple[ExportItem, ...]
+    chapters: tuple[ExportTopic, ...] = ()
+
+    def all_items(self) -> list[ExportItem]:
+        return list(self.items) + [i for c in self.chapters for i in c.items]
+
+
+@dataclass(frozen=True)
+class ResourceList:
+    document: str
+    version: str
+    generated_at: datetime
+    topics: tuple[ExportTopic, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def items(self) -> list[ExportItem]:
+        return [i for t in self.topics for i in t.all_items()]
+
+
+def replacement_for(url: str, status: LinkStatus | None) -> tuple[str, str] | None:
+    """("archived", archive URL) for a dead link with an archived copy, ("redirect", new URL)
+    for a permanent redirect, else ``None``."""
+    if status is None:
+        return None
+    if status.state == "dead" and status.archive_url:
+        return "archived", status.archive_url
+    if status.state == "redirected" and status.suggested_url and status.suggested_url != url:
+        return "redirect", status.suggested_url
+    return None
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().strip("\"'“”‘’ ").split())
+
+
+def _why(c: Citation) -> str:
+    sentence = one_line(c.sentence)
+    if not sentence or _norm(sentence) in (_norm(c.anchor_text), _norm(c.title)):
+        return ""
+    return shorten(sentence, WHY_LIMIT)
+
+
+def _cited(c: Citation, status: LinkStatus | None) -> ExportItem:
+    swap = replacement_for(c.url, status)
+    return ExportItem(
+        topic=c.topic_slug, position=c.position, url=swap[1] if swap else c.url, original_url=c.url,
+        canonical_url=c.canonical_url, kind=c.kind, title=one_line(c.label), state=status.state if status else
+        "unchecked", status="cited", replacement=swap[0] if swap else None, source=source_of(c.url),
+        why=_why(c), anchor_text=c.anchor_text, file=c.file, line=c.line)
+
+
+def _accepted(a: AcceptedCandidate) -> ExportItem:
+    return ExportItem(
+        topic=a.topic_slug, position=None, url=a.url, original_url=a.url, canonical_url=a.canonical_url,
+        kind=a.kind, title=one_line(a.title) or a.url, state="unchecked", status="accepted",
+        source=one_line(a.authors or a.source) or source_of(a.url),
+        why=shorten(a.note or a.summary, WHY_LIMIT))
+
+
+def build_resource_list(document: str, version: str, topics: Sequence[TopicView],
+                        citations: Sequence[Citation], statuses: Mapping[int, LinkStatus],
+                        accepted: Sequence[AcceptedCandidate], now: datetime) -> ResourceList:
+    """The list in document order; accepted candidates follow their chapter's own links."""
+    known = {t.slug for t in topics}
+    cited = {c.canonical_url for c in citations}
+    items: dict[str, list[ExportItem]] = defaultdict(list)
+    for c in sorted(citations, key=lambda c: c.position):
+        items[c.topic_slug].append(_cited(c, statuses.get(c.resource_id)))
+    notes: list[str] = []
+    for a in accepted:
+        if a.canonical_url in cited:
+            continue  # already in the document: nothing to add
+        if a.topic_slug not in known:
+            notes.append(f"accepted candidate {a.url} is for topic {a.topic_slug!r}, which the latest "
+                         "version does not have; it is left out")
+            continue
+        items[a.topic_slug].append(_accepted(a))
+        cited.add(a.canonical_url)
+    ordered = sorted(topics, key=lambda t: t.position)
+    parent = {t.slug: t.parent_slug for t in ordered if t.parent_slug in known and t.parent_slug != t.slug}
+
+    def root(slug: str) -> str:  # deeper levels (if a layout ever makes them) fold into the top one
+        seen = {slug}
+        while slug in parent and parent[slug] not in seen:
+            slug = parent[slug] or slug
+            seen.add(slug)
+        return slug
+
+    children: dict[str, list[TopicView]] = defaultdict(list)
+    for t in ordered:
+        if t.slug in parent:
+            children[root(t.slug)].append(t)
+    tree = tuple(
+        ExportTopic(t.slug, t.title, t.kind, tuple(items[t.slug]),
+                    tuple(ExportTopic(ch.slug, ch.title, ch.kind, tuple(items[ch.slug]))
+                          for ch in children[t.slug]))
+        for t in ordered if t.slug not in parent)
+    return ResourceList(document, version, now, tree, tuple(notes))
