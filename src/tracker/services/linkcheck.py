@@ -275,9 +275,11 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
                 if old != st.state:
                     report.changes.append({"url": urls[obs.resource_id], "from": old, "to": st.state,
                                            "reason": st.reason})
-                if archive.archive_due(st.state, st.archive_outcome, st.archive_retry_at, now):
-                    wanted.append((st, urls[obs.resource_id]))
         report.run_id = run.id
+        if not inconclusive:  # dead links still without an archive answer, checked now or not
+            session.flush()
+            wanted = [(st, urls[rid]) for rid, st in repo_links.status_rows(session).items()
+                      if archive.archive_due(st.state, st.archive_outcome, st.archive_retry_at, now)]
     if wanted:
         answers = asyncio.run(_archive_phase(wanted, settings, now, wayback_transport))
         with db.transaction() as session:
