@@ -2,18 +2,20 @@
 
 Owns: ``identity(url)`` → the de-duplication key (arXiv id without version,
 YouTube video id, else the canonical URL; the per-source GUID is the fallback the
-repository applies when the link changed), and ``merge`` — how a stored item and a
-newly seen entry combine. The rule is a total order, so feeding the same entries
-in any order gives the same stored items:
+crawler applies when a link changed), and ``merge`` — how a stored item and a
+newly seen entry combine. The rule picks a *winner* by a total order, so feeding
+the same entries in any order leaves the same stored item:
 
 1. an entry from the source that owns the identity (``authority``) beats one that
    only links to it (an arXiv feed beats a blog post linking to the paper);
-2. then the higher arXiv version wins (a ``replace`` announcement of v3 updates v1);
-3. then the newer ``updated``/``published`` date, then the title as a tie-break.
+2. then the higher arXiv version (a ``replace`` announcement of v3 updates v1; a
+   late v1 never downgrades v3);
+3. then the newer ``updated``/``published`` date, then title, URL and summary.
 
-The winner's non-empty fields replace the stored ones; the loser only fills empty
-fields. ``published_at`` keeps the earliest date, ``updated_at`` the latest, and
-categories are a union. Does not own: storage or what counts as a candidate.
+The winner's descriptive fields are taken whole (title, URL, authors, summary,
+dates, version, announce type). Fields only some feeds carry are combined by
+order-free rules: categories are a union; DOI, primary category and channel id
+keep the greatest non-empty value. Does not own: storage or candidates.
 """
 
 from __future__ import annotations
@@ -28,8 +30,7 @@ from tracker.urls import CanonicalURL, InvalidURL, canonicalize
 __all__ = ["Identity", "identity", "item_kind", "Merge", "merge", "precedence"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_CONTENT = ("url", "title", "authors", "summary", "primary_category", "announce_type", "doi",
-            "channel_id", "kind", "version", "authority")
+_SUPPLEMENTARY = ("doi", "primary_category", "channel_id")
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,10 @@ def safe_identity(url: str) -> Identity | None:
         return None
 
 
-def precedence(item: Item) -> tuple[int, int, datetime, str]:
-    """Sort key of the merge rule (higher wins)."""
+def precedence(item: Item) -> tuple[int, int, datetime, str, str, str]:
+    """Sort key of the merge rule (higher wins); built only from fields the winner keeps."""
     when = item.updated_at or item.published_at or _EPOCH
-    return (item.authority, item.version or 0, when, item.title)
+    return (item.authority, item.version or 0, when, item.title, item.url, item.summary)
 
 
 @dataclass(frozen=True)
@@ -78,23 +79,15 @@ class Merge:
     old_version: int | None
 
 
-def _empty(value: Any) -> bool:
-    return value in (None, "", ())
-
-
 def merge(stored: Item, incoming: Item) -> Merge:
     """Combine ``stored`` with ``incoming`` (same canonical id) by the rule in the module doc."""
-    winner, loser = (incoming, stored) if precedence(incoming) > precedence(stored) else (stored, incoming)
-    values: dict[str, Any] = {}
-    for name in _CONTENT:
-        mine = getattr(winner, name)
-        values[name] = getattr(loser, name) if _empty(mine) else mine
-    dates = [d for d in (stored.published_at, incoming.published_at) if d is not None]
-    values["published_at"] = min(dates) if dates else None
-    updates = [d for d in (stored.updated_at, incoming.updated_at) if d is not None]
-    values["updated_at"] = max(updates) if updates else None
+    winner = incoming if precedence(incoming) > precedence(stored) else stored
+    values: dict[str, Any] = {
+        name: max(getattr(stored, name), getattr(incoming, name)) for name in _SUPPLEMENTARY
+    }
     values["categories"] = tuple(sorted(set(stored.categories) | set(incoming.categories)))
-    merged = replace(stored, **values)
+    merged = replace(winner, canonical_id=stored.canonical_id, canonical_url=stored.canonical_url,
+                     guid=stored.guid, **values)
     bumped = (merged.version or 0) > (stored.version or 0)
     return Merge(
         item=merged,

@@ -155,7 +155,8 @@ class EntryReader:
     @staticmethod
     def dates(entry: Any) -> tuple[datetime | None, datetime | None]:
         published = _struct_to_dt(entry.get("published_parsed"))
-        updated = _struct_to_dt(entry.get("updated_parsed"))
+        # dict.get: feedparser's own .get maps a missing updated_parsed to published_parsed
+        updated = _struct_to_dt(dict.get(entry, "updated_parsed")) if isinstance(entry, dict) else None
         return published or updated, updated
 
     @staticmethod

@@ -99,14 +99,19 @@ def fix_mojibake(text: str) -> str:
     """Undo one level of UTF-8-read-as-windows-1252 when that is what happened; else unchanged."""
     if not looks_mojibake(text):
         return text
-    for codec in ("cp1252", "latin-1"):
-        try:
-            repaired = text.encode(codec).decode("utf-8")
-        except UnicodeError:
-            continue
-        if not looks_mojibake(repaired):
-            return repaired
-    return text
+    raw = bytearray()
+    for char in text:
+        try:  # windows-1252 first; its five undefined bytes survive as latin-1 code points
+            raw += char.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(char) > 0xFF:
+                return text
+            raw.append(ord(char))
+    try:
+        repaired = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return text
+    return text if looks_mojibake(repaired) else repaired
 
 
 # -------------------------------------------------------------- HTML → text
