@@ -33,7 +33,7 @@ def topic_snapshots(session: Session, version_id: int) -> list[tuple[TopicSnapsh
     """(snapshot, topic slug) of one version in document order."""
     stmt = (select(TopicSnapshot, Topic.slug).join(Topic, TopicSnapshot.topic_id == Topic.id)
             .where(TopicSnapshot.version_id == version_id).order_by(TopicSnapshot.position))
-    return [(snap, slug) for snap, slug in session.execute(stmt).tuples()]
+    return [(snap, slug) for snap, slug in session.execute(stmt).all()]
 
 
 def placements(session: Session, version_id: int) -> list[tuple[Placement, Resource, str]]:
@@ -41,7 +41,7 @@ def placements(session: Session, version_id: int) -> list[tuple[Placement, Resou
     stmt = (select(Placement, Resource, Topic.slug).join(Resource, Placement.resource_id == Resource.id)
             .join(Topic, Placement.topic_id == Topic.id).where(Placement.version_id == version_id)
             .order_by(Placement.position))
-    return [(p, r, slug) for p, r, slug in session.execute(stmt).tuples()]
+    return [(p, r, slug) for p, r, slug in session.execute(stmt).all()]
 
 
 def resource_versions(session: Session, resource_ids: Iterable[int]) -> list[ResourceVersion]:

@@ -83,7 +83,7 @@ def render_markdown(rl: ResourceList) -> str:
     chapters = sum(1 for t in rl.topics for c in (t, *t.chapters) if c.items)
     lines = [f"# {md_text(rl.document)}: resource list", "",
              f"Version {md_text(rl.version)}, exported {rl.generated_at.date().isoformat()}: "
-             f"{counts['resources']} resources in {chapters} chapters. Dead links point to an archived "
+             f"{counts['resources']} resources under {chapters} headings. Dead links point to an archived "
              "copy, moved pages to their new address; *(new)* marks resources accepted since this version.",
              ""]
     for t in rl.topics:

@@ -1,0 +1,146 @@
+"""``tracker export --apply DIR``: patch the document's own Markdown, nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CLI
+from tests.release.conftest import ENV, Accept, MarkLink, edit
+from tracker.services import release
+
+DEAD = "https://blog.paperspace.com/conditional-generative-adversarial-networks/"
+ARCHIVE = f"https://web.archive.org/web/20240101000000/{DEAD}"
+CANDIDATE = "https://arxiv.org/abs/1606.05908"
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _git_diff(a: Path, b: Path) -> list[str]:
+    """Changed lines (``-``/``+``) of ``git diff --no-index`` between two trees."""
+    done = subprocess.run(["git", "diff", "--no-index", "--unified=0", "--no-color", str(a), str(b)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode in (0, 1), done.stderr
+    return [line for line in done.stdout.splitlines()
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def _setup(run: CLI, handbook_copy: Path, mark_link: MarkLink, accept: Accept) -> None:
+    assert run("import", str(handbook_copy), "--label", "before", env=ENV).exit_code == 0
+    mark_link(DEAD, "dead", archive_url=ARCHIVE, previous_state="failing")
+    accept(CANDIDATE, "Tutorial on Variational Autoencoders", "variational-auto-encoders",
+           authors="Carl Doersch")
+
+
+def test_apply_changes_exactly_those_lines_and_reimport_gives_the_new_version(
+        run: CLI, handbook_copy: Path, mark_link: MarkLink, accept: Accept, tmp_path: Path) -> None:
+    _setup(run, handbook_copy, mark_link, accept)
+    pristine = Path(tmp_path / "pristine")
+    pristine.mkdir()
+    for name, data in _snapshot(handbook_copy).items():
+        (pristine / name).parent.mkdir(parents=True, exist_ok=True)
+        (pristine / name).write_bytes(data)
+
+    dry = run("export", "--apply", str(handbook_copy), "--dry-run", env=ENV)
+    assert dry.exit_code == 0, dry.stderr
+    assert _snapshot(handbook_copy) == _snapshot(pristine)  # a dry run changes nothing
+    assert dry.stdout.startswith("--- a/_includes/section8.md\n+++ b/_includes/section8.md\n")
+    assert "would change 1 file(s): 1 link(s) replaced, 1 line(s) added" in dry.stderr
+
+    result = run("export", "--apply", str(handbook_copy), env=ENV)
+    assert result.exit_code == 0, result.stderr
+    vae = ('- [blog post](https://towardsdatascience.com/deep-generative-models-25ab2821afd3) from Prakash '
+           'Pandey on both VAEs and GANs')
+    changed = _git_diff(pristine, handbook_copy)
+    assert changed == [
+        f"+- [Tutorial on Variational Autoencoders]({CANDIDATE}) by Carl Doersch",
+        f'-- ["Implementing Conditional Generative Adversarial Networks"]({DEAD} ) blog from Paperspace',
+        f'+- ["Implementing Conditional Generative Adversarial Networks"]({ARCHIVE} ) blog from Paperspace',
+    ]
+    text = (handbook_copy / "_includes" / "section8.md").read_text(encoding="utf-8")
+    assert f"{vae}\n- [Tutorial on Variational Autoencoders]" in text  # at the end of its chapter's list
+    assert not list(handbook_copy.rglob("*.tmp"))
+
+    again = run("import", str(handbook_copy), "--label", "after", env=ENV)
+    assert again.exit_code == 0, again.stderr
+    data = json.loads(run("changelog", "--format", "json", env=ENV).stdout)
+    assert (data["from"], data["to"]) == ("before", "after")
+    assert sorted((c["type"], c["topic"], c["url"], c["old_url"]) for c in data["changes"]) == [
+        ("added", "variational-auto-encoders", CANDIDATE, None),
+        ("replaced", "conditional-gans", ARCHIVE, DEAD),
+    ]
+    versions = json.loads(run("versions", "--format", "json", env=ENV).stdout)
+    assert [(v["label"], v["links"]) for v in versions] == [("before", 292), ("after", 293)]
+    # the patched document is what the tracker now knows: nothing left to apply
+    done = run("export", "--apply", str(handbook_copy), "--dry-run", env=ENV)
+    assert done.exit_code == 0 and done.stdout == ""
+
+
+def test_apply_refuses_a_document_changed_since_import(
+        run: CLI, handbook_copy: Path, mark_link: MarkLink, accept: Accept) -> None:
+    _setup(run, handbook_copy, mark_link, accept)
+    edit(handbook_copy / "_includes" / "section3.md", "<h2>Tokenization</h2>", "<h2>Tokenisation</h2>")
+    before = _snapshot(handbook_copy)
+    result = run("export", "--apply", str(handbook_copy), env=ENV)
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and "_includes/section3.md changed" in line
+    assert _snapshot(handbook_copy) == before
+
+
+def test_apply_to_a_missing_file_names_it(run: CLI, handbook_copy: Path, mark_link: MarkLink,
+                                          accept: Accept) -> None:
+    _setup(run, handbook_copy, mark_link, accept)
+    (handbook_copy / "_includes" / "credits.md").unlink()
+    result = run("export", "--apply", str(handbook_copy), env=ENV)
+    assert result.exit_code == 1 and "credits.md" in result.stderr
+
+
+@pytest.mark.parametrize("failing", ["mkstemp", "replace"])
+def test_a_failed_write_leaves_no_half_patched_files(
+        run: CLI, handbook_copy: Path, mark_link: MarkLink, accept: Accept,
+        monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+    _setup(run, handbook_copy, mark_link, accept)
+    accept("https://arxiv.org/abs/2205.14135", "FlashAttention", "flashattention")  # a second file
+    before = _snapshot(handbook_copy)
+    calls = {"n": 0}
+    real = getattr(release.tempfile if failing == "mkstemp" else release.os, failing)
+
+    def second_call_fails(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise PermissionError(13, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(release.tempfile if failing == "mkstemp" else release.os, failing, second_call_fails)
+    result = run("export", "--apply", str(handbook_copy), env=ENV)
+    assert result.exit_code == 1
+    assert "Permission denied; nothing was changed" in result.stderr
+    assert calls["n"] == 2
+    assert _snapshot(handbook_copy) == before  # no file patched, no temp file left behind
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only folders")
+def test_read_only_folder(run: CLI, handbook_copy: Path, mark_link: MarkLink, accept: Accept) -> None:
+    _setup(run, handbook_copy, mark_link, accept)
+    folder = handbook_copy / "_includes"
+    before = _snapshot(handbook_copy)
+    folder.chmod(0o555)
+    try:
+        result = run("export", "--apply", str(handbook_copy), env=ENV)
+    finally:
+        folder.chmod(0o755)
+    assert result.exit_code == 1 and "nothing was changed" in result.stderr
+    assert _snapshot(handbook_copy) == before
+
+
+def test_apply_needs_an_existing_folder(run: CLI, handbook_copy: Path, tmp_path: Path) -> None:
+    assert run("import", str(handbook_copy), env=ENV).exit_code == 0
+    result = run("export", "--apply", str(tmp_path / "nowhere"), env=ENV)
+    assert result.exit_code == 1 and "is not a folder" in result.stderr
