@@ -1,9 +1,135 @@
-"""Commands of the jobs area (filled in by that work)."""
+"""Commands of the jobs area: ``run TASK``, ``jobs``, ``scheduler``."""
 
 from __future__ import annotations
 
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
 import click
+
+from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json
+from tracker.errors import ConflictError, TrackerError
+from tracker.schedule import DEFAULT_SCHEDULE, load_schedule
+from tracker.scheduler import TrackerScheduler
+from tracker.services.jobs import TASKS, recent_runs, run_job
+
+
+def _schedule_path(rt: Runtime, jobs_file: Path | None) -> Path:
+    return jobs_file or (Path(rt.settings.scheduler.jobs_file) if rt.settings.scheduler.jobs_file
+                         else DEFAULT_SCHEDULE)
+
+
+@click.command("run")
+@click.argument("task", type=click.Choice(sorted(TASKS)))
+@click.option("--all", "all_links", is_flag=True, help="For check: every link, not only those due.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="For weekly: report folder.")
+@format_option("text", "json", default="text")
+@pass_runtime
+def run_cmd(rt: Runtime, task: str, all_links: bool, out: Path | None, fmt: str) -> None:
+    """Run one task now, through the same function the scheduler calls, and record it.
+
+    \b
+    Example:
+      tracker run crawl
+    """
+    options: dict[str, object] = {"all": all_links}
+    if out:
+        options["out"] = str(out)
+    outcome = run_job(rt.db, rt.settings, task, options=options)
+    if fmt == "json":
+        click.echo(to_json(outcome.__dict__))
+    else:
+        info(f"{task}: {outcome.outcome} {outcome.counts or ''} {outcome.error}".rstrip())
+    if outcome.outcome == "failed":
+        raise TrackerError(f"task {task} failed: {outcome.error}")
+
+
+@click.command("jobs")
+@click.option("--jobs-file", type=click.Path(dir_okay=False, path_type=Path), help="Schedule file.")
+@click.option("--limit", default=20, show_default=True, help="How many recent runs to show.")
+@format_option("table", "json")
+@pass_runtime
+def jobs_cmd(rt: Runtime, jobs_file: Path | None, limit: int, fmt: str) -> None:
+    """Show the schedule with next fire times, and the most recent runs.
+
+    \b
+    Example:
+      tracker jobs --format json
+    """
+    specs = load_schedule(_schedule_path(rt, jobs_file), set(TASKS))
+    now = rt.settings.now()
+    schedule = [dict(job=s.name, task=s.task, trigger=str(s.trigger()), enabled=s.enabled,
+                     next_fire=s.trigger().get_next_fire_time(None, now)) for s in specs]
+    runs = recent_runs(rt.db, limit)
+    if fmt == "json":
+        click.echo(to_json({"schedule": schedule, "runs": runs}))
+        return
+    emit("table", schedule, ["job", "task", "trigger", "next_fire", "enabled"])
+    click.echo()
+    emit("table", runs, ["job", "trigger", "started_at", "finished_at", "outcome", "error"])
+
+
+@click.command("scheduler")
+@click.option("--jobs-file", type=click.Path(dir_okay=False, path_type=Path), help="Schedule file.")
+@click.option("--wait", is_flag=True, help="If another scheduler is active, wait for it instead of exiting.")
+@click.option("--once", is_flag=True, help="Run whatever is due now, then exit (with TRACKER_NOW: a replay).")
+@pass_runtime
+def scheduler_cmd(rt: Runtime, jobs_file: Path | None, wait: bool, once: bool) -> None:
+    """Run the schedule in jobs/schedule.toml until stopped. One scheduler per database;
+    SIGTERM finishes the current job then stops, a second SIGTERM or Ctrl-C rolls it back.
+
+    \b
+    Example:
+      tracker scheduler --wait
+    """
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    specs = load_schedule(_schedule_path(rt, jobs_file), set(TASKS))
+    clock = rt.settings.now if rt.settings.now_override else None
+    scheduler = TrackerScheduler(rt.db, rt.settings, specs, clock=clock)
+    while True:
+        try:
+            scheduler.start()
+            break
+        except ConflictError:
+            if not wait:
+                raise
+            info(f"waiting for the active scheduler: {scheduler.active_holder()}")
+            time.sleep(max(1.0, scheduler.lease_ttl.total_seconds() / 3))
+    info(f"scheduler {scheduler.holder} running {len(scheduler.specs)} jobs: "
+         + ", ".join(f"{k} next {v}" for k, v in scheduler.next_fire_times().items()))
+    if once:
+        try:
+            scheduler.run_pending()
+        finally:
+            scheduler.shutdown()
+        for outcome in scheduler.outcomes:
+            info(f"{outcome.job}: {outcome.outcome} {outcome.error}".rstrip())
+        return
+    terms = 0
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal terms
+        terms += 1
+        if signum == signal.SIGINT or terms > 1:
+            raise KeyboardInterrupt  # roll the current job back
+        info("stopping after the current job (send again to interrupt it)")
+        scheduler.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        scheduler.serve()
+    except KeyboardInterrupt:
+        info("interrupted")
+    finally:
+        scheduler.shutdown()
 
 
 def register(group: click.Group) -> None:
-    """Add this area's commands to ``group``."""
+    """Add the jobs commands to ``group``."""
+    for command in (run_cmd, jobs_cmd, scheduler_cmd):
+        group.add_command(command)
