@@ -1,0 +1,170 @@
+"""Scoring items against topic profiles (pure, scikit-learn TF-IDF).
+
+The method: word unigrams and bigrams, sublinear term frequency, English stop
+words, fitted on the profiles; an item's score for a chapter is
+``(2 * cos(item, chapter) + cos_mean(item, chapters of the same section)) / 3``
+— the second term is a section prior that lets a chapter borrow evidence from
+its siblings (a paper on "BPE merges" also fits its section's neighbours).
+When the maintainers' decisions give enough labels (``MIN_LABELS`` accepted
+items over at least two topics), a per-topic linear SVM trained on the decided
+items is blended in (weight ``MODEL_WEIGHT``).
+
+Owns: fitting, scoring a batch, the top topics of each item and the matched
+words that explain them. Does not know where texts come from (see
+``profiles`` and ``text``) and never touches the database. Deterministic: same
+inputs, same scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+from tracker.candidates.profiles import TopicProfile
+
+__all__ = ["TopicScorer", "TopicScore", "ScoredItem", "Labelled", "SECTION_WEIGHT", "MODEL_WEIGHT",
+           "MIN_LABELS", "new_vectorizer"]
+
+SECTION_WEIGHT = 0.5  # weight of the section prior relative to the chapter's own similarity
+MODEL_WEIGHT = 0.25  # share of the per-topic linear models once labels exist
+MIN_LABELS = 20  # accepted decisions needed before the linear models are trusted
+MIN_POSITIVES = 2  # per topic
+REASON_TERMS = 4
+
+Matrix = NDArray[np.float64]
+
+
+def new_vectorizer() -> TfidfVectorizer:
+    """The TF-IDF settings every scorer in tracker uses (word 1-2 grams, sublinear tf)."""
+    return TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), stop_words="english",
+                           strip_accents=None, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class TopicScore:
+    slug: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    """An item's best topics (best first) and the words that matched the best one."""
+
+    topics: tuple[TopicScore, ...]
+    reason: str
+
+    @property
+    def best(self) -> TopicScore | None:
+        return self.topics[0] if self.topics else None
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A decided item: its text and the topic it was accepted into (``None``: rejected)."""
+
+    text: str
+    slug: str | None
+
+
+class TopicScorer:
+    """Profiles fitted once; ``scores`` and ``score_items`` for any number of texts."""
+
+    def __init__(self, profiles: Sequence[TopicProfile], labelled: Sequence[Labelled] = ()) -> None:
+        self.profiles = list(profiles)
+        self.slugs = [p.slug for p in self.profiles]
+        self._vectorizer = new_vectorizer()
+        self._empty = not self.profiles
+        if self._empty:
+            self._matrix = None
+            self._terms: NDArray[np.str_] = np.array([], dtype=str)
+            return
+        try:
+            self._matrix = self._vectorizer.fit_transform([p.text for p in self.profiles]).tocsr()
+        except ValueError:  # every profile empty or stop words only
+            self._vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2),
+                                               dtype=np.float32, token_pattern=r"(?u)\b\w+\b")
+            self._matrix = self._vectorizer.fit_transform([p.text or "_" for p in self.profiles]).tocsr()
+        self._dense = self._matrix.T.toarray()  # terms × topics, for reasons
+        self._terms = self._vectorizer.get_feature_names_out()
+        sections = [p.section_slug or p.slug for p in self.profiles]
+        groups: dict[str, list[int]] = {}
+        for i, s in enumerate(sections):
+            groups.setdefault(s, []).append(i)
+        mix = np.zeros((len(sections), len(sections)))  # chapter → section prior, as one product
+        for members in groups.values():
+            for i in members:
+                mix[members, i] = SECTION_WEIGHT / len(members)
+        mix[np.diag_indices_from(mix)] += 1.0
+        self._mix = mix / (1.0 + SECTION_WEIGHT)
+        self._models = self._fit_models(labelled)
+
+    # ------------------------------------------------------------ labels
+    def _fit_models(self, labelled: Sequence[Labelled]) -> list[tuple[int, LinearSVC]]:
+        accepted = [item for item in labelled if item.slug in self.slugs]
+        if len(accepted) < MIN_LABELS or len({i.slug for i in accepted}) < 2:
+            return []
+        texts = [item.text for item in labelled if item.slug is None or item.slug in self.slugs]
+        tags = [item.slug for item in labelled if item.slug is None or item.slug in self.slugs]
+        x = self._vectorizer.transform(texts)
+        models = []
+        for index, slug in enumerate(self.slugs):
+            y = np.array([tag == slug for tag in tags], dtype=int)
+            if y.sum() < MIN_POSITIVES or y.sum() == len(y):
+                continue
+            models.append((index, LinearSVC(C=1.0, class_weight="balanced").fit(x, y)))
+        return models
+
+    # ------------------------------------------------------------ scoring
+    def scores(self, texts: Sequence[str]) -> Matrix:
+        """Items × topics score matrix (profile similarity, section prior, models)."""
+        if self._empty or self._matrix is None:
+            return np.zeros((len(texts), 0))
+        queries = self._vectorizer.transform(texts)
+        sims = np.asarray((queries @ self._matrix.T).toarray(), dtype=np.float64)
+        scores: Matrix = sims @ self._mix
+        if self._models:
+            learned = np.zeros_like(scores)
+            for index, model in self._models:
+                learned[:, index] = np.clip(model.decision_function(queries), 0.0, 1.0)
+            scale = scores.max(axis=1, keepdims=True)
+            scores = (1.0 - MODEL_WEIGHT) * scores + MODEL_WEIGHT * learned * scale
+        return scores
+
+    def score_items(self, texts: Sequence[str], top: int = 3) -> list[ScoredItem]:
+        """The ``top`` topics of each text, best first (ties by document order), with a reason."""
+        if self._empty or self._matrix is None:
+            return [ScoredItem((), "") for _ in texts]
+        matrix = self.scores(texts)
+        queries = self._vectorizer.transform(texts).tocsr()
+        out = []
+        for row_index, row in enumerate(matrix):
+            order = np.argsort(-row, kind="stable")[:max(1, top)]
+            chosen = tuple(TopicScore(self.slugs[i], round(float(row[i]), 4)) for i in order)
+            query = queries.getrow(row_index)
+            out.append(ScoredItem(chosen, self.reason(query.indices, query.data, int(order[0]))))
+        return out
+
+    def reason(self, indices: NDArray[np.int32], weights: NDArray[np.float32], topic: int) -> str:
+        """``matched: a, b, c``: the terms adding most to the item's similarity with ``topic``."""
+        if len(indices) == 0:
+            return "no words in common with any chapter"
+        contrib = weights * self._dense[indices, topic]
+        order = np.argsort(-contrib, kind="stable")
+        words: list[str] = []
+        for k in order:
+            if contrib[k] <= 0 or len(words) >= REASON_TERMS:
+                break
+            term = str(self._terms[indices[k]])
+            parts = term.split()
+            if len(parts) == 1 and any(term in w.split() for w in words):
+                continue  # "byte" says nothing "byte pair" did not
+            words = [w for w in words if not (len(parts) > 1 and w in parts)]
+            words.append(term)
+        if not words:
+            return "no words in common with its best chapter"
+        return "matched: " + ", ".join(words)
