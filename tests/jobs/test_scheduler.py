@@ -234,3 +234,35 @@ def test_corrupt_schedule_at_startup_schedules_nothing(run, db_url: str, tmp_pat
     with db.transaction() as s:
         assert s.scalars(select(APSchedulerJob)).all() == []
     db.dispose()
+
+
+def test_sigkill_mid_job_then_restart_completes_without_half_writes(db: Database, settings: Settings,
+                                                                   db_url: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tracker.db.models import Document
+
+    proc = subprocess.Popen([sys.executable, "-m", "tests.jobs.killed_scheduler", db_url,
+                             "2026-11-23T02:00:00+00:00", "2026-11-23T03:00:05+00:00"], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with db.transaction() as s:
+        assert s.scalars(select(Document)).all() == []  # the open transaction died with the process
+        assert [(r.outcome, r.holder) for r in s.scalars(select(JobRun))] == [("running", "doomed")]
+    # restart after the dead scheduler's lease expires: the slot runs again and completes
+    clock, rec = FakeClock(utc(2026, 11, 23, 3, 0, 30)), Recorder()  # its lease runs to 03:01:05
+    sched = _scheduler(db, settings, clock, rec, "restarted")
+    with pytest.raises(ConflictError):
+        sched.start()
+    clock.advance(minutes=2)  # the 60 s lease ran out
+    sched.start()
+    sched.run_pending()
+    with db.transaction() as s:
+        runs = [(r.job, r.outcome, r.attempts) for r in s.scalars(select(JobRun).order_by(JobRun.id))]
+    assert ("check-links", "ok", 2) in runs and len([r for r in runs if r[0] == "check-links"]) == 1
+    sched.shutdown()
