@@ -27,7 +27,7 @@ from tracker.changelog.model import Change, Citation, TopicView, VersionView
 __all__ = ["diff_versions", "SENTENCE_THRESHOLD"]
 
 #: how alike the sentences around two links must be for a URL swap to be a replacement
-SENTENCE_THRESHOLD = 0.6
+SENTENCE_THRESHOLD = 0.75
 
 
 def _norm(text: str) -> str:
@@ -180,7 +180,7 @@ def _wording(places: _Places, touched_old: dict[str, list[str]],
             continue
         if _without(o.text, touched_old.get(o_slug, ())) == _without(n.text, touched_new.get(n_slug, ())):
             continue  # the text changed only where links were added, removed or replaced
-        out.append(places.change("wording", n_slug, "new", title=n.title, kind=n.kind))
+        out.append(places.change("wording", n_slug, "new", 10**9, title=n.title, kind=n.kind))
     return out
 
 

@@ -39,16 +39,25 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 def match_topics(old: VersionView, new: VersionView) -> dict[str, str]:
     """Old slug → new slug for every topic present in both versions (same slug, or renamed)."""
     new_slugs = {t.slug for t in new.topics}
-    old_slugs = {t.slug for t in old.topics}
     mapping = {t.slug: t.slug for t in old.topics if t.slug in new_slugs}
-    gone = [t for t in old.topics if t.slug not in new_slugs]
-    fresh = [t for t in new.topics if t.slug not in old_slugs]
-    if not gone or not fresh:
-        return mapping
     links: dict[tuple[str, str], set[str]] = defaultdict(set)
     for side, version in (("old", old), ("new", new)):
         for c in version.citations:
             links[(side, c.topic_slug)].add(c.canonical_url)
+    for _round in range(3):  # chapters first; then sections can be matched by their chapters
+        if not _match_round(old, new, mapping, links):
+            break
+    return mapping
+
+
+def _match_round(old: VersionView, new: VersionView, mapping: dict[str, str],
+                 links: dict[tuple[str, str], set[str]]) -> bool:
+    """Pair vanished and new slugs once; True when a pair was added."""
+    taken = set(mapping.values())
+    gone = [t for t in old.topics if t.slug not in mapping]
+    fresh = [t for t in new.topics if t.slug not in taken]
+    if not gone or not fresh:
+        return False
     children: dict[tuple[str, str], set[str]] = defaultdict(set)
     for t in old.topics:
         if t.parent_slug:
@@ -64,7 +73,7 @@ def match_topics(old: VersionView, new: VersionView) -> dict[str, str]:
 
     pairs = sorted(((score(o, n), -abs(o.position - n.position), o.slug, n.slug)
                     for o in gone for n in fresh if o.kind == n.kind), reverse=True)
-    taken: set[str] = set()
+    added = False
     for value, _closeness, o_slug, n_slug in pairs:
         if value < RENAME_THRESHOLD:
             break
@@ -72,4 +81,5 @@ def match_topics(old: VersionView, new: VersionView) -> dict[str, str]:
             continue
         mapping[o_slug] = n_slug
         taken.add(n_slug)
-    return mapping
+        added = True
+    return added
