@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column('feed_title', sa.Text(), nullable=False),
     sa.Column('etag', sa.Text(), nullable=True),
     sa.Column('last_modified', sa.Text(), nullable=True),
+    sa.Column('validated_error', sa.Text(), nullable=False),
     sa.Column('consecutive_errors', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.Column('last_error_at', UTC(), nullable=True),

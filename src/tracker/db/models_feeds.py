@@ -1,8 +1,10 @@
 """Schema of the feeds area: sources, feed items and which source saw which item.
 
 ``feed_sources``: one polled source (arXiv query, arXiv listing, blog feed, YouTube
-channel/playlist) with its validators (ETag/Last-Modified exactly as sent) and its
-health (consecutive errors, last error, parked, next poll, Retry-After).
+channel/playlist) with its validators (ETag/Last-Modified exactly as sent, and
+``validated_error``: why the body they belong to was unusable, so a later 304 for a
+broken feed stays an error) and its health (consecutive errors, last error,
+parked, next poll, Retry-After).
 ``feed_items``: one real thing per row, keyed by ``canonical_id`` (``arxiv:<id>``,
 ``youtube:<video>``, else the canonical URL) — the stored shape candidate scoring
 reads. ``feed_item_sources``: the many-to-many link, with the GUID each source
@@ -37,6 +39,7 @@ class FeedSource(Base):
     feed_title: Mapped[str] = mapped_column(Text, default="")
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    validated_error: Mapped[str] = mapped_column(Text, default="")
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -293,6 +293,10 @@ class FeedClient:
             decoder = zlib.decompressobj()
         elif encoding not in ("", "identity"):
             raise zlib.error(f"unsupported Content-Encoding {encoding!r}")
+        if response.is_stream_consumed:  # a transport that pre-read (and decoded) the body
+            if len(response.content) > cap:
+                raise _TooLarge()
+            return response.content
         out = bytearray()
         for chunk in response.iter_raw(_CHUNK):
             if self.timer() > deadline:

@@ -7,8 +7,9 @@ parses each body with the pure parsers, then per source and in its own
 transaction stores the items (look-up by canonical id, then by the source's GUID;
 merged by ``sources.dedupe.merge``) and updates the source's health. A failing
 source is a result (``outcome="error"``), never an exception, so it cannot stop
-the others. Validators (ETag/Last-Modified) are saved only with a usable body, so
-a broken response is never pinned by a later 304.
+the others. Validators (ETag/Last-Modified) are stored exactly as sent with every
+200, together with whether that body was usable, so a 304 for a feed that was
+broken stays an error (it counts towards parking) instead of hiding as success.
 Does not own: HTTP details, parsing, scoring candidates.
 """
 
@@ -199,34 +200,41 @@ def _record(session: Session, settings: Settings, plan: _Plan, fetched: FeedFetc
     health = repo_health(source)
     wait = timedelta(seconds=fetched.retry_after) if fetched.retry_after is not None else None
     if fetched.outcome == "deferred":
-        health = on_deferred(health, now=now)
-        report.error = fetched.error
+        _apply(source, on_deferred(health, now=now))
+        report.error, report.next_poll_at = fetched.error, source.next_poll_at
+        return report
+    source.last_polled_at, source.last_status = now, fetched.status
+    error, ttl = "", None
+    if fetched.outcome == "fetched":
+        parsed = _parse(plan.kind, fetched)
+        # Validators always describe the body we got; if that body was unusable a later
+        # 304 is still an error (validated_error), never a silent "not modified".
+        source.etag, source.last_modified = fetched.etag, fetched.last_modified
+        source.validated_error = parsed.error
+        error = parsed.error
+        if parsed.usable:
+            stored = store_items(session, source, parsed.items, now, index)
+            report.new, report.updated, report.versions = stored.new, stored.updated, stored.versions
+            report.items, report.rejected, report.bozo = len(parsed.items), parsed.rejected, parsed.bozo_reason
+            source.bozo, source.feed_title = parsed.bozo_reason, parsed.title or source.feed_title
+            ttl = parsed.ttl_minutes
+    elif fetched.outcome == "not_modified":
+        source.etag = fetched.etag or source.etag
+        source.last_modified = fetched.last_modified or source.last_modified
+        if source.validated_error:
+            error = f"not modified since the last poll, which was unusable: {source.validated_error}"
     else:
-        source.last_polled_at = now
-        source.last_status = fetched.status
-        parsed = _parse(plan.kind, fetched) if fetched.outcome == "fetched" else None
-        if fetched.outcome == "error" or (parsed is not None and not parsed.usable):
-            report.outcome = "error"
-            report.error = _error_message(plan.kind, fetched) if parsed is None else parsed.error
-            health = on_error(health, now=now, message=report.error, interval=crawl.interval,
-                              cap=crawl.max_interval, park_after=crawl.park_after_errors, wait=wait)
-        else:
-            ttl = None
-            if parsed is not None:
-                stored = store_items(session, source, parsed.items, now, index)
-                report.new, report.updated, report.versions = stored.new, stored.updated, stored.versions
-                report.items, report.rejected, report.bozo = len(parsed.items), parsed.rejected, parsed.bozo_reason
-                source.bozo, source.feed_title = parsed.bozo_reason, parsed.title or source.feed_title
-                ttl = parsed.ttl_minutes
-            if fetched.etag is not None or fetched.outcome == "fetched":
-                source.etag = fetched.etag
-            if fetched.last_modified is not None or fetched.outcome == "fetched":
-                source.last_modified = fetched.last_modified
-            source.last_success_at = now
-            delay = poll_delay(interval=crawl.interval, cap=crawl.max_interval, headers=fetched.headers,
-                               ttl_minutes=ttl, now=now)
-            health = on_success(health, now=now, delay=delay,
-                                wait=min(wait, crawl.max_interval) if wait else None)
+        error = _error_message(plan.kind, fetched)
+    if error:
+        report.outcome, report.error = "error", error
+        health = on_error(health, now=now, message=error, interval=crawl.interval,
+                          cap=crawl.max_interval, park_after=crawl.park_after_errors, wait=wait)
+    else:
+        source.last_success_at = now
+        delay = poll_delay(interval=crawl.interval, cap=crawl.max_interval, headers=fetched.headers,
+                           ttl_minutes=ttl, now=now)
+        health = on_success(health, now=now, delay=delay,
+                            wait=min(wait, crawl.max_interval) if wait else None)
     source.last_outcome = report.outcome
     _apply(source, health)
     report.next_poll_at, report.parked = health.next_poll_at, health.parked_at is not None
