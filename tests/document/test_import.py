@@ -237,3 +237,44 @@ def test_arxiv_versions_are_recorded_on_one_resource(run: CLI, db_url: str, tmp_
         labels = sorted(s.scalars(select(ResourceVersion.label)))
     db.dispose()
     assert labels == ["v1", "v2", "v3"]
+
+
+def test_import_from_raw_markdown_urls(db_url: str, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The handbook's raw files over HTTP (a MockTransport serving the fixture)."""
+    import httpx
+
+    from tracker.services.import_ import import_document
+
+    fetched: list[str] = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        fetched.append(request.url.path)
+        rel = request.url.path.removeprefix("/genai-handbook/main/")
+        file = NEWEST_HANDBOOK / rel
+        return httpx.Response(200, content=file.read_bytes()) if file.is_file() else httpx.Response(404)
+
+    db = open_database(db_url)
+    base = "https://raw.example.org/genai-handbook/main/"
+    [result] = import_document(db, base, settings, transport=httpx.MockTransport(serve))
+    assert (result.created, result.sections, result.chapters, result.links) == (True, 9, 52, 292)
+    assert fetched[0].endswith("/index.md") and len(fetched) == 12  # index + 11 included files
+    [again] = import_document(db, base, settings, transport=httpx.MockTransport(serve))
+    assert not again.created
+    db.dispose()
+
+
+def test_raw_url_with_a_missing_include_is_a_clear_error(db_url: str, settings) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from tracker.errors import DocumentError
+    from tracker.services.import_ import import_document
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("index.md"):
+            return httpx.Response(200, text="<h1>S</h1>\n\n{% include gone.md %}\n")
+        return httpx.Response(404)
+
+    db = open_database(db_url)
+    with pytest.raises(DocumentError, match=r"_includes/gone.md answered HTTP 404"):
+        import_document(db, "https://raw.example.org/doc/", settings, transport=httpx.MockTransport(serve))
+    db.dispose()

@@ -60,7 +60,7 @@ def db_check(rt: Runtime) -> None:
 
 
 @click.command("import")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path")
 @document_option
 @click.option("--history", is_flag=True, help="Import every git commit that touched the document, oldest first.")
 @click.option("--label", metavar="LABEL", help="Name of the new version (default: git commit or folder name).")
@@ -68,17 +68,20 @@ def db_check(rt: Runtime) -> None:
               help="Fail on malformed, javascript:, mailto: and bare URLs and duplicate headings.")
 @format_option("text", "json", default="text")
 @pass_runtime
-def import_cmd(rt: Runtime, path: Path, document: str | None, history: bool, label: str | None,
+def import_cmd(rt: Runtime, path: str, document: str | None, history: bool, label: str | None,
                strict: bool, fmt: str) -> None:
     """Import a living document: the handbook layout (index.md + _includes/) or plain
-    Markdown (a file or a folder). Same content again creates no new version.
+    Markdown (a file or a folder), from disk, git history or the raw-Markdown base URL.
+    Same content again creates no new version.
 
     \b
     Examples:
       tracker import ../shared/fixtures/genai-handbook/2026-02-02_a7c5287
       tracker import ~/src/genai-handbook.github.io --history
+      tracker import https://raw.githubusercontent.com/genai-handbook/genai-handbook.github.io/main/
     """
-    results = import_document(rt.db, path, rt.settings, document=document, history=history,
+    source: Path | str = path if path.startswith(("http://", "https://")) else Path(path)
+    results = import_document(rt.db, source, rt.settings, document=document, history=history,
                               label=label, strict=strict)
     for r in results:
         for warning in r.warnings:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from tracker.errors import DocumentError
 
-__all__ = ["Snapshot", "read_path", "git_history", "git_head"]
+__all__ = ["Snapshot", "read_path", "read_url", "git_history", "git_head", "git_pull"]
 
 _SKIP_DIRS = {".git", "node_modules", "_site", ".venv", "vendor", ".jekyll-cache"}
 _MD_SUFFIXES = (".md", ".markdown")
@@ -179,3 +180,32 @@ def git_history(path: Path) -> list[Snapshot]:
     if not snapshots:
         raise DocumentError(f"no commit in {top} touched Markdown files under {rel}")
     return snapshots
+
+
+def read_url(base_url: str, get: Callable[[str], str], entry: str = "index.md",
+             max_files: int = 200) -> Snapshot:
+    """The document at ``base_url`` (raw Markdown over HTTP): ``entry`` and every file its
+    ``{% include %}`` tags pull in from ``_includes/``, fetched with ``get``."""
+    from tracker.document.scan import INCLUDE_TAG
+
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    files: dict[str, str] = {}
+    queue = [entry]
+    while queue:
+        name = queue.pop(0)
+        if name in files:
+            continue
+        if len(files) >= max_files:
+            raise DocumentError(f"{base} includes more than {max_files} files; refusing to fetch more")
+        files[name] = get(base + name)
+        for match in INCLUDE_TAG.finditer(files[name]):
+            queue.append(f"_includes/{match.group(1)}")
+    return Snapshot(files, Path(base), "")  # labelled by content hash on import
+
+
+def git_pull(path: Path) -> None:
+    """``git pull --ff-only`` in the checkout holding ``path`` (for ``[document] pull = true``)."""
+    top = _git_toplevel(path)
+    if top is None:
+        raise DocumentError(f"{path} is not a git checkout; set [document] pull = false")
+    _git(top, "pull", "--ff-only", "--quiet")

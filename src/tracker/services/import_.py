@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
@@ -24,7 +25,8 @@ from tracker.document.model import ParsedDocument
 from tracker.document.structure import parse_document
 from tracker.document.titles import title_from_anchor
 from tracker.errors import DocumentError
-from tracker.services.document_source import Snapshot, git_history, read_path
+from tracker.fetch.documents import TextFetcher
+from tracker.services.document_source import Snapshot, git_history, read_path, read_url
 from tracker.urls import canonicalize, classify_target
 
 __all__ = ["ImportResult", "import_document", "import_snapshot"]
@@ -86,11 +88,12 @@ def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocume
     if known is not None:  # that commit was imported before (e.g. --history run again)
         result.label = known.label
         return result
-    label = snap.label
+    base_label = snap.label or parsed.content_hash[:7]
+    label = base_label
     labels = repo.version_labels(session, document.id)
     n = 2
     while label in labels:
-        label, n = f"{snap.label}.{n}", n + 1
+        label, n = f"{base_label}.{n}", n + 1
     version = repo.add_version(session, document, label, parsed.content_hash, snap.commit,
                                snap.committed_at, now, str(snap.root))
     topic_rows = [dict(slug=t.slug, title=t.title, kind=t.kind, parent_slug=t.parent_slug,
@@ -167,11 +170,21 @@ def _import(db: Database, snaps: list[Snapshot], settings: Settings, document: s
         return [_store(session, name, s, p, settings) for s, p in zip(snaps, parsed)]
 
 
-def import_document(db: Database, path: Path, settings: Settings, *, document: str | None = None,
+def import_document(db: Database, path: Path | str, settings: Settings, *, document: str | None = None,
                     history: bool = False, label: str | None = None,
-                    strict: bool = False) -> list[ImportResult]:
+                    strict: bool = False, transport: httpx.BaseTransport | None = None) -> list[ImportResult]:
     """``tracker import PATH``: the files as they are now, or (``history``) every commit
-    that touched them, oldest first. All of it is one transaction."""
+    that touched them, oldest first; PATH may also be the base URL of the raw Markdown
+    (``https://raw.githubusercontent.com/OWNER/REPO/BRANCH/``). All of it is one transaction."""
+    if isinstance(path, str) and path.startswith(("http://", "https://")):
+        if history:
+            raise DocumentError("--history needs a git checkout, not a URL")
+        with TextFetcher(settings, transport=transport) as fetcher:
+            snap = read_url(path, fetcher.get)
+        if label:
+            snap = Snapshot(snap.files, snap.root, label)
+        return _import(db, [snap], settings, document, strict)
+    path = Path(path)
     if history:
         if label:
             raise DocumentError("--label names one version; it cannot be combined with --history")
