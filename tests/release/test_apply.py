@@ -144,3 +144,24 @@ def test_apply_needs_an_existing_folder(run: CLI, handbook_copy: Path, tmp_path:
     assert run("import", str(handbook_copy), env=ENV).exit_code == 0
     result = run("export", "--apply", str(tmp_path / "nowhere"), env=ENV)
     assert result.exit_code == 1 and "is not a folder" in result.stderr
+
+
+def test_apply_keeps_bom_and_crlf_of_a_plain_markdown_document(run: CLI, tmp_path: Path,
+                                                               mark_link: MarkLink) -> None:
+    doc = tmp_path / "notes"
+    doc.mkdir()
+    old = "https://gone.example/post"
+    text = f"# Notes\r\n\r\n## Basics\r\n\r\nRead [the post]({old}) first.\r\n"
+    (doc / "README.md").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert run("import", str(doc), env=ENV).exit_code == 0
+    mark_link(old, "dead", archive_url="https://web.archive.org/web/2020/" + old)
+    result = run("export", "--apply", str(doc), env=ENV)
+    assert result.exit_code == 0, result.stderr
+    assert (doc / "README.md").read_bytes() == b"\xef\xbb\xbf" + text.replace(
+        f"({old})", f"(https://web.archive.org/web/2020/{old})").encode()
+
+
+def test_commands_have_help_with_examples(run: CLI) -> None:
+    for command in ("changelog", "export"):
+        result = run(command, "--help")
+        assert result.exit_code == 0 and "Example" in result.stdout

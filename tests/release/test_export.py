@@ -93,8 +93,9 @@ def test_markdown_reads_as_a_reading_list(run: CLI, tmp_path: Path) -> None:
     assert md.startswith("# handbook: resource list\n")
     assert "## Section VIII: Generative Modeling Beyond Sequences" in md
     assert "### Variational Auto-Encoders\n\nResources:\n\n- Textbook: " in md
-    assert ("- Video: [video](https://www.youtube.com/watch?v=9zKuYvjFFS8) — YouTube: "
-            "video from Arxiv Insights") in md
+    assert "- Video: [video from Arxiv Insights](https://www.youtube.com/watch?v=9zKuYvjFFS8) — YouTube\n" in md
+    assert ("- Blog post: [“Understanding Large Language Models”]" in md
+            or "- Blog post: [Understanding Large Language Models]" in md)
 
 
 def test_feed_titles_cannot_inject_links_markup_columns_or_rows(run: CLI, accept: Accept) -> None:

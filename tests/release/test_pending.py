@@ -58,10 +58,11 @@ def test_every_kind_of_pending_change_once_in_document_order() -> None:
         ("archived", "b", "https://web.archive.org/web/2024/https://dead.example/", "https://dead.example/"),
         ("new_version", "b", "https://arxiv.org/abs/2401.00001v1", None),
         ("new_version", "b", "https://page.example/", None),
+        ("new_version", "b", "https://fine.example/", None),
     ]
     by_type = {c.type: c for c in changes}
     assert [c.detail for c in changes if c.type == "new_version"] == [
-        "v3", "page content changed; title was “Old”"]
+        "v3", "page content changed; title was “Old”", "page content changed"]
     assert by_type["accepted"].section_title == "Section" and by_type["accepted"].topic_title == "Chapter A"
 
 

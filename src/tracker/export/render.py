@@ -12,13 +12,16 @@ import io
 from typing import Any
 
 from tracker.export.build import ExportItem, ExportTopic, ResourceList
-from tracker.export.text import csv_cell, md_link, md_text
+from tracker.document.titles import title_from_anchor
+from tracker.export.text import csv_cell, md_link, md_text, shorten
 
 __all__ = ["render_markdown", "resource_list_json", "render_csv", "EXPORT_FORMAT", "CSV_COLUMNS",
            "item_line"]
 
 #: the ``format`` field of the JSON export; bump on an incompatible change
 EXPORT_FORMAT = "tracker-export/1"
+#: longest link text made from a sentence when the anchor text is generic ("video", "here")
+LINK_TEXT_LIMIT = 90
 CSV_COLUMNS = ("section", "chapter", "position", "kind", "title", "url", "original_url", "state",
                "replacement", "status", "source", "why")
 
@@ -59,14 +62,17 @@ def resource_list_json(rl: ResourceList) -> dict[str, Any]:
 
 def item_line(item: ExportItem) -> str:
     """``- Blog post: [Title](url) — source: why`` (with archived/redirect/new marks)."""
-    line = f"- {item.kind_label}: {md_link(item.title, item.url)}"
+    title, why = item.title, item.why
+    if why and title == item.anchor_text and not title_from_anchor(title):
+        title, why = shorten(why, LINK_TEXT_LIMIT), ""  # "[video](…)" says less than its sentence
+    line = f"- {item.kind_label}: {md_link(title, item.url)}"
     if item.replacement == "archived":
         line += f" (archived copy; the original link is dead: {md_text(item.original_url)})"
     elif item.replacement == "redirect":
         line += f" (moved from {md_text(item.original_url)})"
     if item.status == "accepted":
         line += " (new)"
-    tail = ": ".join(x for x in (md_text(item.source), md_text(item.why)) if x)
+    tail = ": ".join(x for x in (md_text(item.source), md_text(why)) if x)
     return line + (f" — {tail}" if tail else "")
 
 

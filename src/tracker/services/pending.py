@@ -81,10 +81,7 @@ def _new_version(cited: Citation, versions: Sequence[ResourceVersionView],
     changed = [v for v in fresh if v.origin == "check" and not _ARXIV_VERSION.match(v.label)]
     if not changed:
         return None
-    latest = changed[-1]
-    had_before = any(v.seen_at < latest.seen_at for v in versions if v.origin == "check")
-    if not had_before and not latest.old_title:
-        return None  # the first content fingerprint ever taken is not a change
+    latest = changed[-1]  # the link area records a "check" version only when the content changed
     if latest.title and latest.old_title and latest.title != latest.old_title:
         return f"page content changed; title was “{one_line(latest.old_title)}”"
     return "page content changed"
