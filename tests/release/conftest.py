@@ -94,3 +94,7 @@ def accept(monkeypatch: pytest.MonkeyPatch) -> Accept:
         return candidate
 
     return add
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "candidate_area: use the candidate area's real accepted_candidates")
