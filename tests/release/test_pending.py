@@ -13,6 +13,8 @@ from markdown_it import MarkdownIt
 from tests.conftest import CLI, NEWEST_HANDBOOK
 from tests.release.conftest import ENV, T0, Accept, MarkLink
 from tracker.changelog.model import Citation, TopicView
+from tracker.db.models_core import ResourceVersion
+from tracker.db.session import Database
 from tracker.services.pending import ResourceVersionView, pending_changes
 from tracker.types import AcceptedCandidate, LinkStatus
 
@@ -100,3 +102,17 @@ def test_changelog_pending_cli_markdown_json_atom(run: CLI, mark_link: MarkLink,
     assert "<script" not in content.text and "<i>" not in content.text
     assert 'href="javascript' not in content.text and "&lt;script&gt;" in content.text
     assert f'<a href="{archive}">archived copy</a>' in content.text
+
+
+def test_pending_reads_resource_versions_and_recoveries_from_the_database(run: CLI, db: Database,
+                                                                           mark_link: MarkLink) -> None:
+    assert run("import", str(NEWEST_HANDBOOK), env=ENV).exit_code == 0
+    later = T0 + timedelta(days=1)
+    paper = "https://arxiv.org/abs/2203.15556"
+    rid = mark_link(paper, "alive", previous_state="dead", since=later)
+    mark_link("https://mistral.ai/", "alive", previous_state="unchecked", since=later)
+    with db.transaction() as s:
+        s.add(ResourceVersion(resource_id=rid, label="v5", origin="crawl", seen_at=later))
+    data = json.loads(run("changelog", "--pending", "--format", "json", env=ENV).stdout)
+    assert [(c["type"], c["url"], c["detail"]) for c in data["changes"]] == [
+        ("recovered", paper, None), ("new_version", paper, "v5")]

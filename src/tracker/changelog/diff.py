@@ -119,13 +119,23 @@ def _link_changes(old: VersionView, new: VersionView, places: _Places
     def old_slug(o: Citation) -> str:
         return mapping.get(o.topic_slug, o.topic_slug)
 
+    used: set[int] = set()  # positions of new citations already paired
+    paired: set[int] = set()  # positions of old citations already paired
+    by_url: dict[str, deque[Citation]] = defaultdict(deque)
+    by_place: dict[tuple[str, str], list[Citation]] = defaultdict(list)
+    for n in rest_new:
+        by_url[n.canonical_url].append(n)
+        by_place[(n.topic_slug, _norm(n.anchor_text))].append(n)
     # moved: the same resource, now cited in another topic
-    for o in list(rest_old):
-        n = next((c for c in rest_new if c.canonical_url == o.canonical_url), None)
-        if n is None:
+    for o in rest_old:
+        queue = by_url.get(o.canonical_url)
+        while queue and queue[0].position in used:
+            queue.popleft()
+        if not queue:
             continue
-        rest_old.remove(o)
-        rest_new.remove(n)
+        n = queue.popleft()
+        used.add(n.position)
+        paired.add(o.position)
         touch(o, n)
         o_topic = places.topic(o.topic_slug, "old")
         out.append(places.change("moved", n.topic_slug, "new", n.position, url=n.url,
@@ -133,26 +143,28 @@ def _link_changes(old: VersionView, new: VersionView, places: _Places
                                  old_topic=old_slug(o), kind=n.kind,
                                  old_topic_title=o_topic.title if o_topic else ""))
     # replaced: same place (topic, anchor text, sentence), another resource
-    for o in list(rest_old):
+    for o in rest_old:
         target = mapping.get(o.topic_slug)
         anchor = _norm(o.anchor_text)
-        if target is None or not anchor:
+        if o.position in paired or target is None or not anchor:
             continue
-        best: tuple[float, int, Citation] | None = None
-        for n in rest_new:
-            if n.topic_slug != target or _norm(n.anchor_text) != anchor:
+        best: tuple[float, Citation] | None = None
+        for n in by_place.get((target, anchor), ()):
+            if n.position in used:
                 continue
             score = 1.0 if _norm(n.sentence) == _norm(o.sentence) else similarity(o.sentence, n.sentence)
             if score >= SENTENCE_THRESHOLD and (best is None or score > best[0]):
-                best = (score, n.position, n)
+                best = (score, n)
         if best is None:
             continue
-        n = best[2]
-        rest_old.remove(o)
-        rest_new.remove(n)
+        n = best[1]
+        used.add(n.position)
+        paired.add(o.position)
         touch(o, n)
         out.append(places.change("replaced", n.topic_slug, "new", n.position, url=n.url, old_url=o.url,
                                  title=n.label, old_title=o.label, kind=n.kind))
+    rest_old = [o for o in rest_old if o.position not in paired]
+    rest_new = [n for n in rest_new if n.position not in used]
     for o in rest_old:
         touch(o, None)
         slug = old_slug(o)
