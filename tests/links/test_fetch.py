@@ -113,7 +113,8 @@ def test_transient_errors_are_retried_with_jittered_backoff() -> None:
                 backoff_base=1.0)
     assert res.status == 200 and res.attempts == 3
     assert len(clock.sleeps) == 2
-    assert 0.5 <= clock.sleeps[0] <= 1.5 and 1.0 <= clock.sleeps[1] <= 3.0  # base·2ⁿ·U(0.5,1.5)
+    assert 0.5 <= clock.sleeps[0] <= 1.0 and 1.0 <= clock.sleeps[1] <= 2.0  # base·2ⁿ·U(0.5, 1)
+    assert clock.sleeps[0] != 0.5 and clock.sleeps[1] != 1.0  # jittered
 
 
 def test_retries_are_bounded() -> None:

@@ -7,7 +7,8 @@ manual redirect following (loop and length limits; only http(s) targets),
 reading at most a prefix of the body (streamed and decompressed by us, so a
 2 GB body or a gzip bomb costs at most ``max_body_bytes``), a total deadline
 per request (a slow drip returns the prefix it got), and within-run retries
-with jittered exponential backoff; ``Retry-After`` pauses only that host.
+with jittered exponential backoff (spacing attempt starts, so a timeout's own
+wait counts); ``Retry-After`` pauses only that host.
 Every failure becomes a ``FetchResult`` with an ``error_class``, never an
 exception. Sleeping and the monotonic clock are injectable so tests need not
 wait in real time.
@@ -99,6 +100,7 @@ class _Single:
     truncated: bool = False
     error_class: str | None = None
     error: str = ""
+    sent_at: float = 0.0
 
 
 class _HostGate:
@@ -263,7 +265,10 @@ class LinkClient:
             async with self._global:
                 self.requests += 1
                 self.requests_by_host[host] = self.requests_by_host.get(host, 0) + 1
-                return await self._send(method, url, headers, self._timeout(host))
+                sent_at = self._clock()
+                single = await self._send(method, url, headers, self._timeout(host))
+                single.sent_at = sent_at
+                return single
 
     async def _send(self, method: str, url: str, headers: Mapping[str, str], timeout: float) -> _Single:
         loop = asyncio.get_running_loop()
@@ -338,8 +343,14 @@ class LinkClient:
                 if wait > self.cfg.max_retry_after:
                     return single, attempts
             else:
-                base = self.cfg.backoff_base * (2 ** (attempts - 1))
-                await self._sleep(base * self._rng.uniform(0.5, 1.5))
+                # "equal jitter": half the exponential step fixed, half random
+                step = self.cfg.backoff_base * (2 ** (attempts - 1))
+                delay = step / 2 + self._rng.uniform(0.0, step / 2)
+                if single.error_class in ("timeout", "connect_timeout"):
+                    # a timed-out attempt has already waited: space attempt *starts* by the backoff
+                    delay -= self._clock() - single.sent_at
+                if delay > 0:
+                    await self._sleep(delay)
 
     # -- a whole chain -----------------------------------------------------
     async def fetch(self, req: FetchRequest) -> FetchResult:
