@@ -17,12 +17,15 @@ inputs, same scores.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from tracker.candidates.profiles import TopicProfile
@@ -39,10 +42,24 @@ REASON_TERMS = 4
 Matrix = NDArray[np.float64]
 
 
+TOKEN_PATTERN = r"(?u)\b(?=\w*[^\W\d_])\w\w+\b"  # two or more characters, at least one letter
+_PHRASE_BREAK = re.compile(r"[\n.!?;:]+(?:\s|$)")
+
+
 def new_vectorizer() -> TfidfVectorizer:
-    """The TF-IDF settings every scorer in tracker uses (word 1-2 grams, sublinear tf)."""
-    return TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), stop_words="english",
-                           strip_accents=None, dtype=np.float32)
+    """The TF-IDF settings every scorer in tracker uses (word 1-2 grams, sublinear tf).
+
+    Bigrams never span a line or sentence break: a profile is many short parts
+    (the title repeated, the section goal, sentences), and "laws scaling" made of
+    two of them is not a phrase anyone wrote.
+    """
+    words = TfidfVectorizer(ngram_range=(1, 2), stop_words="english", token_pattern=TOKEN_PATTERN)
+    analyze = words.build_analyzer()
+
+    def analyzer(text: str) -> list[str]:
+        return [term for phrase in _PHRASE_BREAK.split(text) for term in analyze(phrase)]
+
+    return TfidfVectorizer(sublinear_tf=True, analyzer=analyzer, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -86,11 +103,12 @@ class TopicScorer:
         try:
             self._matrix = self._vectorizer.fit_transform([p.text for p in self.profiles]).tocsr()
         except ValueError:  # every profile empty or stop words only
-            self._vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2),
-                                               dtype=np.float32, token_pattern=r"(?u)\b\w+\b")
+            self._vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32,
+                                               token_pattern=r"(?u)\b\w+\b")
             self._matrix = self._vectorizer.fit_transform([p.text or "_" for p in self.profiles]).tocsr()
         self._dense = self._matrix.T.toarray()  # terms × topics, for reasons
         self._terms = self._vectorizer.get_feature_names_out()
+        self._idf: NDArray[np.float64] = np.asarray(self._vectorizer.idf_, dtype=np.float64)
         sections = [p.section_slug or p.slug for p in self.profiles]
         groups: dict[str, list[int]] = {}
         for i, s in enumerate(sections):
@@ -110,7 +128,7 @@ class TopicScorer:
             return []
         texts = [item.text for item in labelled if item.slug is None or item.slug in self.slugs]
         tags = [item.slug for item in labelled if item.slug is None or item.slug in self.slugs]
-        x = self._vectorizer.transform(texts)
+        x, _coverage = self._vectorize(texts)
         models = []
         for index, slug in enumerate(self.slugs):
             y = np.array([tag == slug for tag in tags], dtype=int)
@@ -120,11 +138,39 @@ class TopicScorer:
         return models
 
     # ------------------------------------------------------------ scoring
-    def scores(self, texts: Sequence[str]) -> Matrix:
-        """Items × topics score matrix (profile similarity, section prior, models)."""
-        if self._empty or self._matrix is None:
-            return np.zeros((len(texts), 0))
-        queries = self._vectorizer.transform(texts)
+    def _vectorize(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, NDArray[np.float64]]:
+        """TF-IDF rows exactly as the fitted vectorizer makes them (sublinear tf, l2), and each
+        text's *coverage*: the share of its distinct words the document uses at all — one
+        analysis pass for both."""
+        vocabulary: dict[str, int] = self._vectorizer.vocabulary_
+        analyze = self._vectorizer.build_analyzer()
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        counts: list[int] = []
+        coverage = np.zeros(len(texts))
+        for row, text in enumerate(texts):
+            terms = analyze(text)
+            seen: dict[int, int] = {}
+            words = set()
+            for term in terms:
+                index = vocabulary.get(term)
+                if index is not None:
+                    seen[index] = seen.get(index, 0) + 1
+                if " " not in term:
+                    words.add(term)
+            if words:
+                coverage[row] = sum(word in vocabulary for word in words) / len(words)
+            indices.extend(seen)
+            counts.extend(seen.values())
+            indptr.append(len(indices))
+        tf = 1.0 + np.log(np.asarray(counts, dtype=np.float64))
+        data = np.multiply(tf, self._idf[np.asarray(indices, dtype=np.int64)])
+        matrix = sparse.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+                                   shape=(len(texts), len(vocabulary)))
+        return normalize(matrix), coverage
+
+    def _score(self, queries: sparse.csr_matrix, coverage: NDArray[np.float64]) -> Matrix:
+        assert self._matrix is not None
         sims = np.asarray((queries @ self._matrix.T).toarray(), dtype=np.float64)
         scores: Matrix = sims @ self._mix
         if self._models:
@@ -133,23 +179,34 @@ class TopicScorer:
                 learned[:, index] = np.clip(model.decision_function(queries), 0.0, 1.0)
             scale = scores.max(axis=1, keepdims=True)
             scores = (1.0 - MODEL_WEIGHT) * scores + MODEL_WEIGHT * learned * scale
-        return scores
+        # An item whose words are mostly foreign to the document (a NASA launch, a Rust
+        # release) matches a chapter on a stray word or two: scale it down as a whole.
+        # This never changes which chapter ranks first, only how sure we are.
+        return scores * coverage[:, None]
+
+    def scores(self, texts: Sequence[str]) -> Matrix:
+        """Items × topics: (profile similarity with the section prior, blended with the
+        per-topic models when labels exist) × the item's coverage by the document's words."""
+        if self._empty or self._matrix is None:
+            return np.zeros((len(texts), 0))
+        return self._score(*self._vectorize(texts))
 
     def score_items(self, texts: Sequence[str], top: int = 3) -> list[ScoredItem]:
         """The ``top`` topics of each text, best first (ties by document order), with a reason."""
         if self._empty or self._matrix is None:
             return [ScoredItem((), "") for _ in texts]
-        matrix = self.scores(texts)
-        queries = self._vectorizer.transform(texts).tocsr()
+        queries, coverage = self._vectorize(texts)
+        matrix = self._score(queries, coverage)
         out = []
         for row_index, row in enumerate(matrix):
             order = np.argsort(-row, kind="stable")[:max(1, top)]
             chosen = tuple(TopicScore(self.slugs[i], round(float(row[i]), 4)) for i in order)
-            query = queries.getrow(row_index)
-            out.append(ScoredItem(chosen, self.reason(query.indices, query.data, int(order[0]))))
+            start, stop = queries.indptr[row_index], queries.indptr[row_index + 1]
+            out.append(ScoredItem(chosen, self.reason(queries.indices[start:stop], queries.data[start:stop],
+                                                      int(order[0]))))
         return out
 
-    def reason(self, indices: NDArray[np.int32], weights: NDArray[np.float32], topic: int) -> str:
+    def reason(self, indices: NDArray[np.int32], weights: NDArray[np.float64], topic: int) -> str:
         """``matched: a, b, c``: the terms adding most to the item's similarity with ``topic``."""
         if len(indices) == 0:
             return "no words in common with any chapter"

@@ -32,7 +32,10 @@ _SPACE = re.compile(r"\s+")
 _URL_SPLIT = re.compile(r"[^0-9A-Za-z\u00C0-\uFFFF]+")
 _URL_NOISE = frozenset(
     "http https www com org net io edu gov html htm php asp aspx md index abs pdf watch blob tree "
-    "main master en post posts p blog v html5 amp utm ref id page pages s".split()
+    "main master en post posts p blog v html5 amp utm ref id page pages s "
+    # hosts and path words every kind of link shares: they say where, not what
+    "youtube youtu watch shorts playlist list github gist arxiv medium substack twitter x "
+    "wikipedia wiki docs readthedocs huggingface co".split()
 )
 
 

@@ -1,9 +1,232 @@
-"""Commands of the candidates area (filled in by that work)."""
+"""Commands of the candidates area: ``propose``, ``queue``, ``review``,
+``candidates accept|reject|defer``, ``eval topics``.
+
+Thin: each command calls one service. ``review`` is the one dialogue: it shows
+one candidate at a time and calls ``review.decide`` per answer, so every
+decision is its own transaction and Ctrl-C (or end of input) at a prompt loses
+nothing already decided and writes nothing half-way.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import click
+
+from tracker.candidates.render import candidate_card, queue_markdown
+from tracker.cli.common import Runtime, info, pass_runtime, to_json
+from tracker.errors import TrackerError
+from tracker.services import review as review_service
+from tracker.services.evaluate import evaluate_topics
+from tracker.services.propose import propose
+
+document_option = click.option("--document", "document", metavar="NAME", default=None,
+                               help="Which document (default: [document] name, or the only one).")
+by_option = click.option("--by", "by", metavar="NAME", default=None,
+                         help="Who decides (default: $USER).")
+
+# The review loop opens links through this hook; tests replace it so no browser ever starts.
+open_link: Callable[[str], Any] = click.launch
+
+
+@click.command("propose")
+@document_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@pass_runtime
+def propose_cmd(rt: Runtime, document: str | None, fmt: str) -> None:
+    """Score new feed items against the document's chapters and queue the fitting ones.
+
+    Items already in the document, duplicates and items already decided are
+    never queued again; off-topic items are kept but not queued.
+
+    \b
+    Example:
+      tracker crawl && tracker propose --format json
+    """
+    result = propose(rt.db, rt.settings, document=document)
+    info(f"{result.items} new item(s): {result.queued} queued for {result.week}, "
+         f"{result.off_topic} off-topic, {result.in_document} already in the document, "
+         f"{result.duplicates} duplicate(s); {result.rescored} re-scored")
+    if fmt == "json":
+        click.echo(to_json(result.as_dict()))
+
+
+@click.command("queue")
+@click.option("--week", metavar="YYYY-Www", help="ISO week (default: the current one, see TRACKER_NOW).")
+@click.option("--topic", metavar="SLUG", help="Only this chapter (a section includes its chapters).")
+@document_option
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
+              help="Output format.")
+@pass_runtime
+def queue_cmd(rt: Runtime, week: str | None, topic: str | None, document: str | None, fmt: str) -> None:
+    """Show the week's candidates by section and chapter, best first.
+
+    \b
+    Examples:
+      tracker queue
+      tracker queue --week 2026-W48 --topic tokenization --format json
+    """
+    label, rows = review_service.queue(rt.db, rt.settings, week=week, topic=topic, document=document)
+    if fmt == "json":
+        click.echo(to_json(rows))
+        return
+    for line in queue_markdown(rows, label, topic):
+        click.echo(line)
+
+
+_KEYS = {"a": "accept", "r": "reject", "d": "defer", "m": "move", "o": "open", "s": "skip", "q": "quit"}
+_PROMPT = "[a]ccept [r]eject [d]efer [m]ove [o]pen [s]kip [q]uit"
+
+
+def _ask(rt: Runtime, row: dict[str, Any], by: str | None) -> str:
+    """Ask about one candidate until it is decided, skipped or the review is quit."""
+    while True:
+        answer = click.prompt(_PROMPT, default="s", show_default=False, err=True).strip().lower()
+        action = _KEYS.get(answer[:1], "")
+        if action in ("skip", "quit"):
+            return action
+        if action == "open":
+            open_link(str(row["url"]))
+            continue
+        if not action:
+            info(f"unknown answer {answer!r}; {_PROMPT}")
+            continue
+        note, topic = "", None
+        if action == "reject":
+            note = click.prompt("reason (optional)", default="", show_default=False, err=True)
+        if action == "move":
+            topic = click.prompt("move to topic (slug)", err=True).strip()
+        try:
+            done = review_service.decide(rt.db, rt.settings, int(row["id"]), action, topic=topic,
+                                         note=note, by=by)
+        except TrackerError as exc:
+            info(f"Error: {exc}")
+            continue
+        if action == "move":
+            info(f"moved to {done.topic}; now accept, reject, defer or skip it")
+            continue
+        info(f"{done.status}" + (f" for {done.week}" if action == "defer" else ""))
+        return action
+
+
+@click.command("review")
+@click.option("--week", metavar="YYYY-Www", help="ISO week (default: the current one).")
+@click.option("--topic", metavar="SLUG", help="Only this chapter (a section includes its chapters).")
+@document_option
+@by_option
+@pass_runtime
+def review_cmd(rt: Runtime, week: str | None, topic: str | None, document: str | None, by: str | None) -> None:
+    """Walk the week's queue: accept, reject (with a reason), defer, move, open, skip or quit.
+
+    Every decision is saved as soon as it is made; quitting or Ctrl-C keeps them.
+
+    \b
+    Example:
+      tracker review --week 2026-W48 --by alice
+    """
+    label, rows = review_service.queue(rt.db, rt.settings, week=week, topic=topic, document=document)
+    if not rows:
+        info(f"nothing to review for {label}")
+        return
+    decided = 0
+    try:
+        for position, row in enumerate(rows, start=1):
+            for line in candidate_card(row, position, len(rows)):
+                click.echo(line, err=True)
+            action = _ask(rt, row, by)
+            if action == "quit":
+                break
+            decided += action != "skip"
+    except click.Abort:
+        info(f"\ninterrupted: {decided} decision(s) saved, nothing half-written")
+        sys.exit(1)
+    info(f"{decided} decision(s) saved; {len(rows) - decided} left in {label}'s queue")
+
+
+@click.group("candidates")
+def candidates_group() -> None:
+    """Decide on candidates without the interactive review.
+
+    \b
+    Example:
+      tracker candidates accept 12 --topic tokenization --note "clear BPE intro"
+    """
+
+
+def _decide_command(action: str, summary: str, with_topic: bool) -> click.Command:
+    @click.argument("candidate_id", metavar="ID", type=int)
+    @click.option("--note", default="", metavar="TEXT", help="Why (stored with the decision).")
+    @by_option
+    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                  help="Output format.")
+    @pass_runtime
+    def command(rt: Runtime, candidate_id: int, note: str, by: str | None, fmt: str,
+                topic: str | None = None) -> None:
+        done = review_service.decide(rt.db, rt.settings, candidate_id, action, topic=topic, note=note, by=by)
+        info(f"candidate {done.candidate_id}: {done.status}"
+             + (f" in {done.topic}" if action == "accept" else "")
+             + (f" until {done.week}" if action == "defer" else ""))
+        if fmt == "json":
+            click.echo(to_json(done.as_dict()))
+
+    command.__doc__ = f"{summary}\n\n\b\nExample:\n  tracker candidates {action} 12" + (
+        " --topic tokenization" if with_topic else " --note \"too basic\"")
+    if with_topic:
+        command = click.option("--topic", metavar="SLUG", default=None,
+                               help="Place it in this chapter instead of its best one.")(command)
+    return click.command(action)(command)
+
+
+candidates_group.add_command(_decide_command(
+    "accept", "Accept candidate ID: it becomes a resource pending for the next version.", True))
+candidates_group.add_command(_decide_command(
+    "reject", "Reject candidate ID for good (it never returns).", False))
+candidates_group.add_command(_decide_command(
+    "defer", "Defer candidate ID to next week's queue.", False))
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Measure how well tracker ranks topics.
+
+    \b
+    Example:
+      tracker eval topics ../shared/fixtures/genai-handbook/2026-02-02_a7c5287
+    """
+
+
+@eval_group.command("topics")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@pass_runtime
+def eval_topics_cmd(rt: Runtime, path: Path, fmt: str) -> None:
+    """Leave-one-paragraph-out: rank each link's chapter with its paragraph held out,
+    next to the arxiv-sanity-style baseline (TF-IDF + linear SVM per topic).
+
+    \b
+    Example:
+      tracker eval topics ../shared/fixtures/genai-handbook/2026-02-02_a7c5287 --format json
+    """
+    report = evaluate_topics(path, rt.settings)
+    data = report.as_dict()
+    if fmt == "json":
+        click.echo(to_json(data))
+        return
+    base = data["baseline"]
+    click.echo(f"{report.n} links in {report.paragraphs} paragraphs, {report.topics} topics")
+    click.echo(f"{'method':<34} {'acc@1':>6} {'acc@3':>6} {'MRR':>6}")
+    click.echo(f"{'topic profiles (tracker)':<34} {data['accuracy_at_1']:>6.3f} {data['accuracy_at_3']:>6.3f} "
+               f"{data['mrr']:>6.3f}")
+    click.echo(f"{'tf-idf + linear svm per topic':<34} {base['accuracy_at_1']:>6.3f} "
+               f"{base['accuracy_at_3']:>6.3f} {base['mrr']:>6.3f}")
 
 
 def register(group: click.Group) -> None:
     """Add this area's commands to ``group``."""
+    for command in (propose_cmd, queue_cmd, review_cmd, candidates_group, eval_group):
+        group.add_command(command)

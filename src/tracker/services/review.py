@@ -1,0 +1,174 @@
+"""Use cases: the weekly queue and decisions on candidates.
+
+``queue()`` lists the pending candidates of a week (and any left from earlier
+weeks; deferred ones wait for the week they were deferred to), grouped by
+section and chapter in document order, best first. ``decide()`` records one
+decision — accept, reject, defer or move — in its own transaction, with who
+(``--by`` or ``$USER``), when (``Settings.now()``) and why (the note); an
+interrupted review therefore never leaves half a decision behind. Accepting
+creates (or reuses) the ``Resource`` with origin ``candidate``, placed in the
+chosen topic and pending until a document version cites it.
+Owns: the rules of deciding; not the terminal dialogue (``cli.candidates``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tracker.candidates.weeks import next_week, parse_week, week_of
+from tracker.config import Settings
+from tracker.db import repo_candidates as repo
+from tracker.db import repo_documents
+from tracker.db.models_candidates import DECIDED, PENDING, Candidate
+from tracker.db.models_core import Topic
+from tracker.db.session import Database
+from tracker.errors import ConflictError, InputError, NotFoundError
+from tracker.services.catalog import resolve_document, resolve_topic, topic_subtree
+from tracker.services.propose import load_profiles, rescore
+from tracker.urls import InvalidURL, canonicalize
+
+__all__ = ["ACTIONS", "Decision", "queue", "decide", "default_reviewer", "candidate_row"]
+
+ACTIONS = ("accept", "reject", "defer", "move")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A stored decision, as the CLI reports it."""
+
+    candidate_id: int
+    action: str
+    status: str
+    topic: str | None
+    week: str
+    by: str
+    note: str
+    resource_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def default_reviewer() -> str:
+    """Who decides when ``--by`` is not given: ``$USER``, else the login name."""
+    user = os.environ.get("USER") or os.environ.get("USERNAME")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def candidate_row(session: Session, row: repo.QueueRow, topics: dict[int, Topic],
+                  sources: dict[int, str]) -> dict[str, Any]:
+    """One candidate in the JSON contract's shape, plus the queue's display fields."""
+    candidate, item, topic = row
+    section = topics.get(topic.parent_id) if topic is not None and topic.parent_id else None
+    return {
+        "id": candidate.id, "url": item.url, "canonical_id": item.canonical_id, "title": item.title,
+        "source": sources.get(item.first_source_id or -1, ""), "kind": item.kind,
+        "published_at": item.published_at, "topics": list(candidate.scores or []),
+        "status": candidate.status, "topic": topic.slug if topic else None, "score": candidate.score,
+        "reason": candidate.reason, "week": candidate.week, "authors": list(item.authors or []),
+        "section": section.title if section else (topic.title if topic and topic.kind == "section" else None),
+        "chapter": topic.title if topic else None,
+    }
+
+
+def queue(db: Database, settings: Settings, *, week: str | None = None, topic: str | None = None,
+          document: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """``(week, rows)``: the week's pending candidates grouped by section and chapter, best first."""
+    label = parse_week(week) if week else week_of(settings.now())
+    with db.transaction() as session:
+        doc = resolve_document(session, settings, document)
+        all_topics = repo_documents.topics_of(session, doc.id, active_only=False)
+        active = [t for t in all_topics if t.active]
+        allowed = topic_subtree(active, resolve_topic(active, topic)) if topic else None
+        rescore(session, settings, doc.id, load_profiles(session, doc.id))
+        rows = repo.queue_rows(session, doc.id, label, allowed)
+        by_id = {t.id: t for t in all_topics}
+        sources = repo.source_names(session, [i.first_source_id for _c, i, _t in rows])
+
+        def order(row: repo.QueueRow) -> tuple[int, int, float, int]:
+            candidate, _item, t = row
+            section = by_id.get(t.parent_id) if t is not None and t.parent_id else t
+            return (section.position if section else 1 << 30, t.position if t else 1 << 30,
+                    -candidate.score, candidate.id)
+
+        return label, [candidate_row(session, r, by_id, sources) for r in sorted(rows, key=order)]
+
+
+def _chapter(session: Session, document_id: int, slug: str) -> Topic:
+    topic = resolve_topic(repo_documents.topics_of(session, document_id), slug)
+    if topic.kind == "front":
+        raise InputError(f"topic {slug!r} is front matter; choose a chapter (see `tracker topics`)")
+    return topic
+
+
+def _accept(session: Session, candidate: Candidate, topic: Topic, settings: Settings) -> int:
+    item = repo.item_of(session, candidate)
+    try:
+        canon = canonicalize(item.url)
+    except (InvalidURL, ValueError):
+        raise InputError(f"candidate {candidate.id} has an unusable URL {item.url!r}") from None
+    ids, _created = repo_documents.ensure_resources(session, {canon.canonical: dict(
+        canonical_url=canon.canonical, url=item.url, kind=canon.kind, host=canon.host,
+        external_id=canon.external_id, title=" ".join(item.title.split())[:1000], origin="candidate",
+        created_at=settings.now())})
+    return ids[canon.canonical]
+
+
+def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, topic: str | None = None,
+           note: str = "", by: str | None = None) -> Decision:
+    """Record one decision on candidate ``candidate_id`` in its own transaction."""
+    if action not in ACTIONS:
+        raise InputError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
+    if action == "move" and not topic:
+        raise InputError("moving a candidate needs a topic: --topic SLUG")
+    if action in ("reject", "defer") and topic:
+        raise InputError(f"--topic does not apply to {action}; use it with accept or move")
+    reviewer = (by or default_reviewer()).strip()[:200] or "unknown"
+    now = settings.now()
+    with db.transaction() as session:
+        candidate = repo.get_candidate(session, candidate_id)
+        if candidate is None:
+            raise NotFoundError(f"no candidate with id {candidate_id}; list them with `tracker queue`")
+        if candidate.status in DECIDED:
+            raise ConflictError(f"candidate {candidate_id} was already {candidate.status} "
+                                f"by {candidate.decided_by} on {candidate.decided_at:%Y-%m-%d}; "
+                                "decisions are final")
+        if candidate.status not in PENDING + ("off_topic",):
+            raise ConflictError(f"candidate {candidate_id} is {candidate.status.replace('_', ' ')}, "
+                                "not in the queue; nothing to decide")
+        chosen = _chapter(session, candidate.document_id, topic) if topic else (
+            session.get(Topic, candidate.topic_id) if candidate.topic_id else None)
+        if action == "accept" and (chosen is None or not chosen.active):
+            raise InputError(f"candidate {candidate_id} has no current topic; accept it with --topic SLUG")
+        week = ""
+        if action == "accept":
+            assert chosen is not None
+            candidate.resource_id = _accept(session, candidate, chosen, settings)
+            candidate.status, candidate.topic_id = "accepted", chosen.id
+        elif action == "reject":
+            candidate.status = "rejected"
+        elif action == "defer":
+            week = next_week(max(candidate.week, week_of(now)))
+            candidate.status, candidate.week = "deferred", week
+        else:
+            assert chosen is not None
+            candidate.topic_id = chosen.id
+            if candidate.status == "off_topic":
+                candidate.status = "queued"
+                candidate.week = max(candidate.week, week_of(now))
+        if action != "move":
+            candidate.decided_at, candidate.decided_by, candidate.note = now, reviewer, note
+        repo.add_decision(session, candidate, action, reviewer, now, note, chosen, week)
+        session.flush()
+        return Decision(candidate.id, action, candidate.status, chosen.slug if chosen else None,
+                        candidate.week, reviewer, note, candidate.resource_id)
