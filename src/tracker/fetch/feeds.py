@@ -43,7 +43,6 @@ ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org", "rss.arxiv.org", "www.
 ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json;q=0.9, "
           "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
 ERROR_BODY_BYTES = 64 * 1024
-_CHUNK = 64 * 1024
 _KEPT = ("content-type", "content-length", "etag", "last-modified", "cache-control", "expires",
          "date", "age", "retry-after", "location", "content-encoding")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -298,7 +297,7 @@ class FeedClient:
                 raise _TooLarge()
             return response.content
         out = bytearray()
-        for chunk in response.iter_raw(_CHUNK):
+        for chunk in response.iter_raw():  # as it arrives, so the deadline is checked per read
             if self.timer() > deadline:
                 raise _Deadline()
             if decoder is None:
