@@ -9,6 +9,7 @@ Does not own: deciding what changed (``diff``) or the wording (``render.describe
 
 from __future__ import annotations
 
+import html
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -35,7 +36,7 @@ def _html(pieces: Sequence[Piece]) -> str:
     out: list[str] = []
     for p in pieces:
         if isinstance(p, str):
-            out.append(html_text(p) if p.strip() else p)
+            out.append(html.escape(p, quote=True))  # our own words, spaces kept
         elif p[0] == "l":
             out.append(html_link(p[1] or "", p[2] if len(p) > 2 else None))
         elif p[0] == "e":
