@@ -20,6 +20,7 @@ import click
 
 from tracker.config import Settings
 from tracker.db.session import Database, open_database
+from tracker.errors import InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -125,11 +126,9 @@ def parse_fail_on(value: str | None, allowed: Iterable[str]) -> set[str]:
         return set()
     names = {v.strip() for v in value.split(",") if v.strip()}
     unknown = names - set(allowed)
-    if unknown:
-        raise click.BadParameter(
-            f"unknown value(s) {', '.join(sorted(unknown))}; choose from {', '.join(sorted(allowed))}",
-            param_hint="--fail-on",
-        )
+    if unknown:  # exit 1 with an Error: line, never 2 (2 means "found what you asked about")
+        raise InputError(f"--fail-on: unknown value(s) {', '.join(sorted(unknown))}; "
+                         f"choose from {', '.join(sorted(allowed))}")
     return names
 
 
