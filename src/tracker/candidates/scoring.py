@@ -211,17 +211,11 @@ class TopicScorer:
         if len(indices) == 0:
             return "no words in common with any chapter"
         contrib = weights * self._dense[indices, topic]
-        order = np.argsort(-contrib, kind="stable")
-        words: list[str] = []
-        for k in order:
-            if contrib[k] <= 0 or len(words) >= REASON_TERMS:
-                break
-            term = str(self._terms[indices[k]])
-            parts = term.split()
-            if len(parts) == 1 and any(term in w.split() for w in words):
-                continue  # "byte" says nothing "byte pair" did not
-            words = [w for w in words if not (len(parts) > 1 and w in parts)]
-            words.append(term)
+        order = [k for k in np.argsort(-contrib, kind="stable")[:3 * REASON_TERMS] if contrib[k] > 0]
+        terms = [str(self._terms[indices[k]]) for k in order]
+        phrases = {w for t in terms if " " in t for w in t.split()}
+        # a phrase says more than its words: "byte pair" absorbs "byte" and "pair"
+        words = [t for t in terms if " " in t or t not in phrases][:REASON_TERMS]
         if not words:
             return "no words in common with its best chapter"
         return "matched: " + ", ".join(words)
