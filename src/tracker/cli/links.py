@@ -18,10 +18,7 @@ _FAIL_ON_HELP = "Exit 2 when any link is in one of these states (comma-separated
 
 
 def _fail_on(value: str | None) -> set[str]:
-    try:
-        return parse_fail_on(value, _FAIL_ON)
-    except click.BadParameter as exc:
-        raise InputError(f"--fail-on: {exc.message}") from None
+    return parse_fail_on(value, _FAIL_ON)
 
 
 @click.command("check")
