@@ -1,14 +1,12 @@
-"""The current link state of resources, for listings (``tracker resources``).
-
-Until link observations exist every resource is ``unchecked``; the link-health
-work replaces the body of ``link_states`` with a query over its state table.
-"""
+"""The current link state of resources, for listings (``tracker resources``)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tracker.db import repo_links
+
 
 def link_states(session: Session, resource_ids: list[int]) -> dict[int, str]:
-    """resource id → state (``unchecked`` when never observed)."""
-    return {}
+    """resource id → state; resources never observed are absent (``unchecked``)."""
+    return {rid: status.state for rid, status in repo_links.status_rows(session, resource_ids).items()}
