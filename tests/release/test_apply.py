@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CLI
 from tests.release.conftest import ENV, Accept, MarkLink, edit
-from tracker.services import release
 
 DEAD = "https://blog.paperspace.com/conditional-generative-adversarial-networks/"
 ARCHIVE = f"https://web.archive.org/web/20240101000000/{DEAD}"
@@ -110,7 +110,8 @@ def test_a_failed_write_leaves_no_half_patched_files(
     accept("https://arxiv.org/abs/2205.14135", "FlashAttention", "flashattention")  # a second file
     before = _snapshot(handbook_copy)
     calls = {"n": 0}
-    real = getattr(release.tempfile if failing == "mkstemp" else release.os, failing)
+    module = tempfile if failing == "mkstemp" else os
+    real = getattr(module, failing)
 
     def second_call_fails(*args: object, **kwargs: object) -> object:
         calls["n"] += 1
@@ -118,7 +119,7 @@ def test_a_failed_write_leaves_no_half_patched_files(
             raise PermissionError(13, "Permission denied")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(release.tempfile if failing == "mkstemp" else release.os, failing, second_call_fails)
+    monkeypatch.setattr(module, failing, second_call_fails)
     result = run("export", "--apply", str(handbook_copy), env=ENV)
     assert result.exit_code == 1
     assert "Permission denied; nothing was changed" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import feedparser
 
@@ -19,10 +20,10 @@ def _import_all(run: CLI) -> None:
         assert run("import", str(HANDBOOK / v), env=ENV).exit_code == 0
 
 
-def _changes(run: CLI, *args: str) -> dict[str, object]:
+def _changes(run: CLI, *args: str) -> dict[str, Any]:
     result = run("changelog", "--format", "json", *args, env=ENV)
     assert result.exit_code == 0, result.stderr
-    data: dict[str, object] = json.loads(result.stdout)
+    data: dict[str, Any] = json.loads(result.stdout)
     return data
 
 
