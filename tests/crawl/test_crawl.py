@@ -339,3 +339,26 @@ def test_retry_after_is_honoured_across_runs(db: Database, feed_settings: Settin
     late = poll(db, feed_settings, web, "listing", at=T0 + timedelta(seconds=121))[0]
     assert (late.outcome, late.new) == ("fetched", 1) and len(web.requests) == contacted + 1
     assert LISTING in str(web.requests[-1].url) and API not in str(web.requests[-1].url)
+
+
+def test_every_fixture_crawled_errors_only_when_nothing_usable(db: Database, feed_settings: Settings,
+                                                              web: FakeWeb) -> None:
+    """Malformed and mis-encoded fixtures: no crash, error counted only when the parse
+    was unusable, no stored item without a title and link, no mojibake in titles."""
+    from tracker.sources import parse_body
+    from tracker.sources.text import looks_mojibake
+
+    names = _fixture_sources(db, feed_settings, web)
+    reports = {r.source: r for r in poll(db, feed_settings, web)}
+    assert set(reports) == set(names)
+    for n, path in enumerate(fixture_files()):
+        usable = parse_body(kind_of(path.name), path.read_bytes(), "").usable
+        row = source(db, f"s{n}")
+        assert (reports[f"s{n}"].outcome, row.consecutive_errors) == \
+            (("fetched", 0) if usable else ("error", 1)), path.name
+    for item in items(db).values():
+        assert item.title.strip() and item.url.startswith(("http://", "https://"))
+        assert not looks_mojibake(item.title)
+    with db.transaction() as session:
+        titles = list(session.scalars(select(FeedSource.feed_title)))
+    assert "Euro €" in titles and not any(looks_mojibake(t) for t in titles)

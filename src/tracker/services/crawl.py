@@ -256,10 +256,14 @@ def crawl(db: Database, settings: Settings, *, source: str | None = None,
         for plan in plans:
             if plan.retry_until is not None and plan.retry_until > now:
                 http.block_host(urlsplit(plan.url).hostname or "", (plan.retry_until - now).total_seconds())
+        # arXiv calls are serialised by the gate anyway: give them one worker of their own
+        # so a dozen queued arXiv queries never hold up the blogs' workers.
         workers = max(1, min(settings.crawl.concurrency, len(plans)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
-            fetched = list(pool.map(lambda p: http.fetch(p.url, etag=p.etag, last_modified=p.last_modified),
-                                    plans))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawl-arxiv") as arxiv_pool, \
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
+            futures = [(arxiv_pool if http.is_arxiv(urlsplit(p.url).hostname or "") else pool).submit(
+                http.fetch, p.url, etag=p.etag, last_modified=p.last_modified) for p in plans]
+            fetched = [f.result() for f in futures]
     finally:
         if own:
             http.close()
