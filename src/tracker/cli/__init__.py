@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from tracker.cli import candidates, documents, feeds, jobs, links, release
+from tracker.cli import candidates, documents, feeds, jobs, links, pipeline, release
 from tracker.cli.common import Runtime
 from tracker.config import load_settings
 from tracker.errors import TrackerError
@@ -57,7 +57,7 @@ def cli(ctx: click.Context, db_url: str | None, config_file: str | None) -> None
     ctx.obj = Runtime(settings)
 
 
-for _module in (documents, links, feeds, candidates, release, jobs):
+for _module in (documents, links, feeds, candidates, release, jobs, pipeline):
     _module.register(cli)
 
 

@@ -112,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         with self.state.lock:
             self.state.requests += 1
-        host = self.server.server_address[0]
+        host = str(self.server.server_address[0])  # type: ignore[index]
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if host == SOFT404:

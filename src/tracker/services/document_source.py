@@ -140,8 +140,8 @@ def read_path(path: Path, label: str | None = None) -> Snapshot:
         default_label = commit[:7] if clean else f"{commit[:7]}+local"
         if not clean:
             commit = None  # the files on disk are not that commit
-    else:
-        default_label = path.name if path.is_dir() else path.stem
+    else:  # a dated folder (2026-02-02_a7c5287) names itself; otherwise import uses the date
+        default_label = path.name if committed_at is not None else ""
     return Snapshot(files, root.resolve(), label or default_label, commit, committed_at)
 
 

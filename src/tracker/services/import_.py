@@ -88,7 +88,7 @@ def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocume
     if known is not None:  # that commit was imported before (e.g. --history run again)
         result.label = known.label
         return result
-    base_label = snap.label or parsed.content_hash[:7]
+    base_label = snap.label or f"{now:%Y-%m-%d}"
     label = base_label
     labels = repo.version_labels(session, document.id)
     n = 2

@@ -73,7 +73,9 @@ def _make(type_: str, slug: str, topics: Mapping[str, TopicView], order: tuple[i
 def _new_version(cited: Citation, versions: Sequence[ResourceVersionView],
                  since: datetime | None) -> str | None:
     """What is new about a cited resource since ``since`` (``None``: nothing)."""
-    fresh = [v for v in versions if since is None or v.seen_at > since]
+    # ``>=``: the weekly cycle imports first and checks after, possibly within one clock tick
+    # (and exactly so under a frozen TRACKER_NOW); a version seen then is news for the next one
+    fresh = [v for v in versions if since is None or v.seen_at >= since]
     cited_n = int(cited.url_version[1:]) if _ARXIV_VERSION.match(cited.url_version) else 1
     numbered = [int(m.group(1)) for v in fresh if (m := _ARXIV_VERSION.match(v.label))]
     if numbered and max(numbered) > cited_n:

@@ -1,0 +1,145 @@
+"""Use case: the weekly cycle (``tracker weekly``, and the scheduler's ``weekly`` job).
+
+Re-import the document from its configured location (a folder, a git checkout —
+pulled when ``[document] pull`` is set — or the raw-Markdown base URL), check the
+links that are due, crawl the sources that are due, propose candidates, then
+write the link-rot report, the week's candidate queue, the pending changelog and
+the updated resource list (Markdown and JSON) into one folder. ``attention``
+lists what needs a maintainer; the CLI turns a non-empty list into exit code 2.
+Each step is the same service function its own command runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tracker.candidates.render import queue_markdown
+from tracker.config import Settings
+from tracker.db.session import Database
+from tracker.links.report import report_json
+from tracker.links.report_render import render_markdown as link_report_markdown
+from tracker.services import release
+from tracker.services.crawl import crawl
+from tracker.services.document_source import git_pull
+from tracker.services.import_ import import_document
+from tracker.services.linkcheck import check_links
+from tracker.services.propose import propose
+from tracker.services.report import link_report
+from tracker.services.review import queue
+
+__all__ = ["WeeklyResult", "weekly"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class WeeklyResult:
+    """What the cycle did, where it wrote, and what needs a maintainer."""
+
+    week: str
+    out_dir: str
+    imported: str = "skipped"
+    links: dict[str, int] = field(default_factory=dict)
+    checked: int = 0
+    inconclusive: bool = False
+    newly_dead: int = 0
+    sources: int = 0
+    source_errors: int = 0
+    new_items: int = 0
+    queued: int = 0
+    pending_changes: int = 0
+    files: dict[str, str] = field(default_factory=dict)
+    attention: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _import_step(db: Database, settings: Settings, pull: bool) -> str:
+    location = settings.document.location
+    if not location:
+        return "skipped (no [document] location; using the imported version)"
+    if location.startswith(("http://", "https://")):
+        [result] = import_document(db, location, settings)
+    else:
+        path = Path(location).expanduser()
+        if pull:
+            git_pull(path)
+        [result] = import_document(db, path, settings)
+    return f"new version {result.label}" if result.created else f"unchanged ({result.label})"
+
+
+def _write(out: Path, name: str, text: str, files: dict[str, str]) -> None:
+    path = out / name
+    release.write_text(path, text if text.endswith("\n") else text + "\n")
+    files[name] = str(path)
+
+
+def weekly(db: Database, settings: Settings, *, out_dir: str | Path | None = None,
+           pull: bool | None = None, progress: Progress | None = None,
+           check_options: dict[str, Any] | None = None, crawl_options: dict[str, Any] | None = None
+           ) -> WeeklyResult:
+    """Run the whole weekly cycle once; see the module docstring."""
+    say = progress or (lambda message: None)
+    say("importing the document")
+    imported = _import_step(db, settings, settings.document.pull if pull is None else pull)
+    say(f"import: {imported}")
+    checked = check_links(db, settings, progress=say, **(check_options or {}))
+    say(f"checked {checked.checked} of {checked.total} links ({checked.requests} requests)")
+    reports = crawl(db, settings, **(crawl_options or {}))
+    say(f"crawled {len(reports)} sources")
+    proposed = propose(db, settings)
+    say(f"proposed: {proposed.queued} queued, {proposed.off_topic} off-topic")
+
+    week, rows = queue(db, settings, week=proposed.week)
+    out = Path(out_dir) if out_dir else Path("reports") / week
+    out.mkdir(parents=True, exist_ok=True)
+    result = WeeklyResult(week=week, out_dir=str(out), imported=imported)
+    files: dict[str, str] = {}
+    report = link_report(db, settings)
+    _write(out, "link-report.md", "\n".join(link_report_markdown(report)), files)
+    _write(out, "link-report.json", json.dumps(report_json(report), indent=2, ensure_ascii=False, default=str), files)
+    _write(out, "queue.md", "\n".join(queue_markdown(rows, week)), files)
+    _write(out, "queue.json", json.dumps({"week": week, "candidates": rows}, indent=2, ensure_ascii=False,
+                                         default=str), files)
+    pending = release.changelog(db, settings, pending=True)
+    _write(out, "changelog-pending.md", release.render_changelog(pending, "md"), files)
+    _write(out, "changelog-pending.json", release.render_changelog(pending, "json"), files)
+    resources = release.export_list(db, settings)
+    _write(out, "resources.md", release.render_export(resources, "md"), files)
+    _write(out, "resources.json", release.render_export(resources, "json"), files)
+
+    result.files = files
+    result.links = dict(report.summary)
+    result.checked, result.inconclusive = checked.checked, checked.inconclusive
+    result.newly_dead = len(report.newly_dead)
+    result.sources = len(reports)
+    result.source_errors = sum(1 for r in reports if r.outcome == "error")
+    result.new_items = sum(r.new for r in reports)
+    result.queued = len(rows)
+    result.pending_changes = len(pending.changes)
+    result.attention = _attention(result)
+    return result
+
+
+def _attention(r: WeeklyResult) -> list[str]:
+    notes = []
+    if r.newly_dead or r.links.get("dead"):
+        notes.append(f"{r.links.get('dead', 0)} dead links ({r.newly_dead} newly dead)")
+    if r.links.get("failing"):
+        notes.append(f"{r.links['failing']} failing links (not yet confirmed dead)")
+    if r.links.get("redirected"):
+        notes.append(f"{r.links['redirected']} links moved permanently")
+    if r.queued:
+        notes.append(f"{r.queued} candidates to review")
+    if r.pending_changes:
+        notes.append(f"{r.pending_changes} pending changes for the next version")
+    if r.source_errors:
+        notes.append(f"{r.source_errors} sources failed to crawl")
+    if r.inconclusive:
+        notes.append("the link check was inconclusive (our own connection looked down)")
+    return notes

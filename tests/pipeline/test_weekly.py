@@ -1,0 +1,85 @@
+"""The weekly cycle and the offline demo, end to end against the stand-in internet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import CLI
+from tracker.demo.site import BLOG, DemoInternet
+
+
+def test_demo_shows_every_kind_of_finding(tmp_path: Path, clean_env: None) -> None:
+    out = tmp_path / "demo"
+    result = CLI("sqlite:///unused.db", tmp_path)("demo", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    week1 = json.loads((out / "week-1" / "link-report.json").read_text())
+    week2 = json.loads((out / "week-2" / "link-report.json").read_text())
+    # week 1: gone links are only failing (one failure is never enough); the move is seen at once
+    assert week1["summary"]["dead"] == 0 and week1["summary"]["failing"] == 4
+    assert week2["summary"]["dead"] == 4
+    dead = {link["url"].split("/", 3)[3]: link for link in week2["links"] if link["state"] == "dead"}
+    assert set(dead) == {"posts/old-benchmark-roundup", "posts/withdrawn-draft", "guides/attention",
+                         "mirror/quantization-notes"}
+    assert "soft 404" in dead["guides/attention"]["reason"]
+    assert all(link["archive_url"] for link in dead.values())
+    moved = [link for link in week2["links"] if link["state"] == "redirected"]
+    assert len(moved) == 1 and moved[0]["suggested_url"].endswith("/posts/scaling-laws-revisited")
+    failing = [link for link in week2["links"] if link["state"] == "failing"]
+    assert [link["url"].rsplit("/", 1)[1] for link in failing] == ["agents-overview"]  # died this week
+    queue = json.loads((out / "week-1" / "queue.json").read_text())
+    assert queue["candidates"] and all(c["topics"] and c["title"] and c["url"] for c in queue["candidates"])
+    assert len({c["url"] for c in queue["candidates"]}) == len(queue["candidates"])
+    pending = json.loads((out / "week-2" / "changelog-pending.json").read_text())
+    types = sorted(change["type"] for change in pending["changes"])
+    assert types.count("archived") == 4 and "redirect" in types
+    assert "new_version" in types  # the evaluations page changed its content between the weeks
+    changelog = json.loads((out / "week-2" / "changelog.json").read_text())
+    assert [c["type"] for c in changelog["changes"] if c["type"] != "wording"] == ["added"]
+    assert (out / "week-2" / "resources.md").read_text().count("archived copy") >= 4
+    assert "needs a maintainer" in result.stderr
+
+
+def _weekly_config(tmp_path: Path, net: DemoInternet, doc: Path) -> Path:
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'[document]\nname = "mini"\nlocation = "{doc}"\n'
+                      '[check]\nhost_interval = 0.01\nretries = 0\n')
+    return config
+
+
+def test_weekly_exit_code_says_whether_a_maintainer_is_needed(run: CLI, tmp_path: Path) -> None:
+    with DemoInternet() as net:
+        doc = tmp_path / "mini"
+        doc.mkdir()
+        page = doc / "guide.md"
+        page.write_text(f"## Reading\n[LoRA in practice]({net.url(BLOG, '/posts/lora-in-practice')})\n")
+        config = _weekly_config(tmp_path, net, doc)
+        env = {"TRACKER_NOW": "2026-11-02T09:00:00Z"}
+        quiet = run("--config", str(config), "weekly", "--out", str(tmp_path / "w1"), "--format", "json",
+                    env=env)
+        assert quiet.exit_code == 0, quiet.stderr
+        summary = json.loads(quiet.stdout)
+        assert summary["attention"] == [] and summary["links"]["alive"] == 1
+        assert sorted(summary["files"]) == sorted(
+            f"{n}.{e}" for n in ("link-report", "queue", "changelog-pending", "resources") for e in ("md", "json"))
+        page.write_text(page.read_text() + f"[gone]({net.url(BLOG, '/posts/old-benchmark-roundup')})\n")
+        found = run("--config", str(config), "weekly", "--out", str(tmp_path / "w2"), env=env)
+        assert found.exit_code == 2
+        assert "1 failing links" in found.stderr
+        versions = json.loads(run("--config", str(config), "versions", "--format", "json").stdout)
+        assert len(versions) == 2
+
+
+def test_run_weekly_goes_through_the_recorded_job(run: CLI, tmp_path: Path) -> None:
+    with DemoInternet() as net:
+        doc = tmp_path / "mini"
+        doc.mkdir()
+        (doc / "guide.md").write_text(f"## Reading\n[KV cache]({net.url(BLOG, '/posts/kv-cache-explained')})\n")
+        config = _weekly_config(tmp_path, net, doc)
+        result = run("--config", str(config), "run", "weekly", "--out", str(tmp_path / "w"), "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["outcome"] == "ok"
+        jobs = json.loads(run("--config", str(config), "jobs", "--format", "json").stdout)
+        assert jobs["runs"][0]["job"] == "weekly" and jobs["runs"][0]["outcome"] == "ok"
+        assert {s["job"] for s in jobs["schedule"]} >= {"check-links", "crawl", "weekly"}
+        assert (tmp_path / "w" / "link-report.md").is_file()
