@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -142,7 +143,7 @@ def test_an_interrupt_mid_decision_writes_nothing(db: Database, guide: Settings,
     before = table_counts(db)
     real = repo_documents.ensure_resources
 
-    def interrupted(*args: object, **kwargs: object) -> object:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
         real(*args, **kwargs)  # the resource row is written, then Ctrl-C arrives
         raise KeyboardInterrupt
 

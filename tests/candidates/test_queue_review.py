@@ -67,16 +67,19 @@ def test_crawled_feeds_give_a_queue_with_each_candidate_once_under_plausible_cha
 
 def _answers(rows: list[dict[str, Any]]) -> tuple[str, dict[int, str]]:
     """A scripted review: accept, reject with a reason, defer, move then accept, open then skip."""
-    script, expect = [], {}
+    script: list[str] = []
+    expect: dict[int, str] = {}
     for n, row in enumerate(rows):
         kind = n % 5
         if kind == 0:
-            script.append("a"), expect.update({row["id"]: "accepted"})
+            script.append("a")
+            expect[row["id"]] = "accepted"
         elif kind == 1:
             script += ["r", f"not for the handbook {n}"]
             expect[row["id"]] = "rejected"
         elif kind == 2:
-            script.append("d"), expect.update({row["id"]: "deferred"})
+            script.append("d")
+            expect[row["id"]] = "deferred"
         elif kind == 3:
             script += ["m", "no-such-topiq", "m", "tokenization", "a"]
             expect[row["id"]] = "accepted"

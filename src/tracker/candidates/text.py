@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 __all__ = ["clean_text", "url_words", "item_text", "MAX_SUMMARY_CHARS", "MAX_RAW_CHARS"]
 
-MAX_RAW_CHARS = 50_000  # read at most this much of a summary before cleaning it
+MAX_RAW_CHARS = 20_000  # read at most this much of a summary before cleaning it
 MAX_SUMMARY_CHARS = 3_000  # score on at most this much cleaned summary text
 MAX_TITLE_CHARS = 500
 
@@ -29,6 +29,7 @@ _MD_MARKS = re.compile(r"(\*\*|__|~~|`+|^#{1,6}\s+|^>\s*|^\s*[-*+]\s+)", re.MULT
 _EMPHASIS = re.compile(r"(?<!\w)[*_]([^*_\n]+)[*_](?!\w)")
 _URL_IN_TEXT = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _URL_SPLIT = re.compile(r"[^0-9A-Za-z\u00C0-\uFFFF]+")
 _URL_NOISE = frozenset(
     "http https www com org net io edu gov html htm php asp aspx md index abs pdf watch blob tree "
@@ -54,8 +55,8 @@ def clean_text(text: str, limit: int = MAX_SUMMARY_CHARS) -> str:
     text = _MD_MARKS.sub(" ", text)
     text = _EMPHASIS.sub(r"\1", text)
     text = _URL_IN_TEXT.sub(" ", text)
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = unicodedata.normalize("NFKC", _SPACE.sub(" ", text)[:2 * limit])
+    text = _CONTROL.sub(" ", text)
     return _SPACE.sub(" ", text).strip()[:limit]
 
 
