@@ -14,10 +14,20 @@ from tracker.cli import cli
 
 
 def _commands(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Command]]:
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, f"{prefix}{name} is listed but not registered"
         yield f"{prefix}{name}", command
         if isinstance(command, click.Group):
             yield from _commands(command, f"{prefix}{name} ")
+
+
+def test_lazy_command_map_matches_what_modules_register() -> None:
+    from tracker.cli import COMMAND_MODULES, load_commands
+
+    registered = {name: module for module in set(COMMAND_MODULES.values()) for name in load_commands(module)}
+    assert registered == COMMAND_MODULES
 
 
 @pytest.mark.parametrize(("name", "command"), list(_commands(cli)), ids=lambda v: v if isinstance(v, str) else "")

@@ -80,3 +80,11 @@ def test_transaction_rolls_back_everything_on_error(db_url: str) -> None:
         doc = session.query(Document).one()
         assert doc.created_at == now and doc.created_at.tzinfo is not None
     db.dispose()
+
+
+def test_schema_head_constant_is_alembics_head(db_url: str) -> None:
+    from tracker.db.session import SCHEMA_HEAD
+
+    db = open_database(db_url)
+    assert db.head_revision() == SCHEMA_HEAD == db.current_revision()
+    db.dispose()

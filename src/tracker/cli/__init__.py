@@ -8,12 +8,12 @@ Commands live in one module per area, each with a ``register(group)`` function.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
 import click
 
-from tracker.cli import candidates, documents, feeds, jobs, links, pipeline, release
 from tracker.cli.common import Runtime
 from tracker.config import load_settings
 from tracker.errors import TrackerError
@@ -21,7 +21,37 @@ from tracker.errors import TrackerError
 __all__ = ["cli", "main"]
 
 
+# command name → the module under tracker.cli that registers it. Modules are imported
+# only when one of their commands runs, so `tracker check` does not pay for
+# scikit-learn and `tracker topics` does not pay for httpx.
+COMMAND_MODULES = {
+    "db": "documents", "import": "documents", "topics": "documents", "resources": "documents",
+    "versions": "documents",
+    "check": "links", "report": "links",
+    "sources": "feeds", "crawl": "feeds", "items": "feeds",
+    "propose": "candidates", "queue": "candidates", "review": "candidates", "candidates": "candidates",
+    "eval": "candidates",
+    "changelog": "release", "export": "release",
+    "run": "jobs", "jobs": "jobs", "scheduler": "jobs",
+    "weekly": "pipeline", "demo": "pipeline",
+}
+
+
+def load_commands(module: str) -> dict[str, click.Command]:
+    """The commands one area module registers."""
+    holder = click.Group()
+    importlib.import_module(f"tracker.cli.{module}").register(holder)
+    return dict(holder.commands)
+
+
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        return load_commands(module).get(cmd_name) if module else None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -55,10 +85,6 @@ def cli(ctx: click.Context, db_url: str | None, config_file: str | None) -> None
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     ctx.obj = Runtime(settings)
-
-
-for _module in (documents, links, feeds, candidates, release, jobs, pipeline):
-    _module.register(cli)
 
 
 def main() -> None:
