@@ -291,3 +291,21 @@ def test_external_entities_are_never_read(tmp_path: Path, dtd_server: str) -> No
         text = parsed.title + "".join(i.title + i.summary for i in parsed.items)
         assert "TOP-SECRET" not in text and "LEAKED" not in text
     assert _Counter.hits == []
+
+
+def test_stored_strings_respect_their_column_limits() -> None:
+    from tracker.sources.text import clean_text
+
+    for limit in (1, 2, 20, 40, 200):
+        assert len(clean_text("word " * 100, limit)) <= limit
+        assert len(clean_text("x" * 500, limit)) <= limit
+    long_link = "https://b.example/" + "a" * 3000
+    body = rss(f"<item><title>long</title><link>{long_link}</link></item>"
+               f"<item><title>ok</title><link>https://b.example/ok</link></item>")
+    parsed = parse_feed(body)
+    assert [i.url for i in parsed.items] == ["https://b.example/ok"] and parsed.rejected == 1
+    announce = parse_body("arxiv-listing", (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:arxiv="http://arxiv.org/schemas/atom"><channel><title>t'
+        '</title><item><title>P</title><link>https://arxiv.org/abs/2611.00001</link><guid>oai:arXiv.org:2611.00001v1'
+        f'</guid><arxiv:announce_type>{"replace " * 20}</arxiv:announce_type></item></channel></rss>').encode(), "")
+    assert len(announce.items[0].announce_type) <= 20

@@ -34,7 +34,8 @@ def sources_group() -> None:
 @click.argument("target", metavar="TARGET")
 @click.option("--name", metavar="NAME", help="Name of the source (default: derived from the target).")
 @click.option("--topic", "topics", multiple=True, metavar="SLUG",
-              help="Topic hint: a chapter slug this source is meant for (repeatable).")
+              help="Topic hint: a chapter slug this source is meant for (repeatable; checked "
+                   "against the imported document when there is one).")
 @click.option("--disabled", is_flag=True, help="Add it disabled (not polled until enabled).")
 @format_option("text", "json", default="text")
 @pass_runtime

@@ -177,7 +177,8 @@ def list_items(session: Session, source: FeedSource | None = None, kind: str | N
             select(FeedItemSource.item_id).where(FeedItemSource.source_id == source.id)))
     if kind:
         query = query.where(FeedItem.kind == kind)
-    query = query.order_by(FeedItem.first_seen_at.desc(), FeedItem.published_at.desc(), FeedItem.id.desc())
+    query = query.order_by(FeedItem.first_seen_at.desc(), FeedItem.published_at.desc().nulls_last(),
+                           FeedItem.id.desc())
     if limit:
         query = query.limit(limit)
     return [(item, name or "") for item, name in session.execute(query)]

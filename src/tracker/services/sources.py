@@ -219,7 +219,7 @@ def sync_sources(db: Database, settings: Settings, path: str | Path, *, prune: b
     this file created earlier but no longer lists."""
     file = Path(path)
     specs = _read_specs(file)
-    origin = f"file:{file.name}"
+    origin = f"file:{file.name}"[:200]
     report = SyncReport()
     with db.transaction() as session:
         for spec in specs:

@@ -54,11 +54,18 @@ def identity(url: str) -> Identity:
     return Identity(target.canonical, target.canonical, item_kind(target))
 
 
+MAX_KEY_CHARS = 2000  # item keys are indexed columns (String(2048))
+
+
 def safe_identity(url: str) -> Identity | None:
+    """``identity(url)``, or ``None`` for a link that is not http(s) or absurdly long."""
+    if len(url) > MAX_KEY_CHARS:
+        return None
     try:
-        return identity(url)
+        found = identity(url)
     except InvalidURL:
         return None
+    return found if len(found.canonical_url) <= MAX_KEY_CHARS else None
 
 
 def precedence(item: Item) -> tuple[int, int, datetime, str, str, str]:

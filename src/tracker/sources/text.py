@@ -153,8 +153,9 @@ class _TextExtractor(HTMLParser):
 def clean_text(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
     """Collapse whitespace, repair mojibake, cut at ``limit`` characters on a word boundary."""
     text = fix_mojibake(_SPACES.sub(" ", text.replace("\x00", "")).strip())
-    if len(text) > limit:
-        cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    if len(text) > limit:  # the result, ellipsis included, is at most ``limit`` characters
+        head = text[:max(0, limit - 1)]
+        cut = head.rsplit(" ", 1)[0] if " " in head[len(head) // 2:] else head
         text = cut.rstrip() + "…"
     return text
 
