@@ -362,3 +362,21 @@ def test_every_fixture_crawled_errors_only_when_nothing_usable(db: Database, fee
     with db.transaction() as session:
         titles = list(session.scalars(select(FeedSource.feed_title)))
     assert "Euro €" in titles and not any(looks_mojibake(t) for t in titles)
+
+
+def test_a_concurrent_insert_of_the_same_item_is_merged_not_fatal(db: Database, feed_settings: Settings,
+                                                                 web: FakeWeb, monkeypatch: Any) -> None:
+    from tracker.db import repo_feeds
+
+    web.add(add(db, feed_settings, "feed", "https://a.test/feed", "a"), blog(("Post", "https://b.test/p", "1")))
+    web.add(add(db, feed_settings, "feed", "https://c.test/feed", "c"), blog(("Post", "https://b.test/p", "2")))
+    poll(db, feed_settings, web, "a")
+    real, calls = repo_feeds.items_by_canonical_id, []
+
+    def racing(session: Any, keys: Any) -> Any:  # the first look-up misses a row another crawl just wrote
+        calls.append(keys)
+        return {} if len(calls) == 1 else real(session, keys)
+
+    monkeypatch.setattr(repo_feeds, "items_by_canonical_id", racing)
+    report = poll(db, feed_settings, web, "c", at=T0 + timedelta(hours=1))[0]
+    assert (report.outcome, report.new, len(calls)) == ("fetched", 0, 2) and len(items(db)) == 1

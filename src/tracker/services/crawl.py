@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
@@ -271,8 +272,14 @@ def crawl(db: Database, settings: Settings, *, source: str | None = None,
     with db.transaction() as session:
         index = repo.load_cited(session)
     for plan, result in zip(plans, fetched):
-        with db.transaction() as session:
-            reports.append(_record(session, settings, plan, result, now, index))
+        try:
+            with db.transaction() as session:
+                reports.append(_record(session, settings, plan, result, now, index))
+        except IntegrityError:
+            # Another crawl (the scheduler, a second terminal) stored the same item in
+            # between; once more, and this time the look-up finds and merges it.
+            with db.transaction() as session:
+                reports.append(_record(session, settings, plan, result, now, repo.load_cited(session)))
     with db.transaction() as session:
         repo.mark_cited_items(session)
     return reports
