@@ -278,3 +278,25 @@ def test_raw_url_with_a_missing_include_is_a_clear_error(db_url: str, settings) 
     with pytest.raises(DocumentError, match=r"_includes/gone.md answered HTTP 404"):
         import_document(db, "https://raw.example.org/doc/", settings, transport=httpx.MockTransport(serve))
     db.dispose()
+
+
+def test_untracked_document_inside_a_repository_is_a_plain_folder(run: CLI, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "README.md").write_text("# tracked\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "init")
+    (repo / ".gitignore").write_text("/out/\n")
+    doc = repo / "out" / "doc"
+    doc.mkdir(parents=True)
+    (doc / "d.md").write_text("## A\n[x](https://example.org/x)\n")
+    assert run("import", str(doc), env={"TRACKER_NOW": "2026-11-02T09:00:00Z"}).exit_code == 0
+    (doc / "d.md").write_text("## A\n[x](https://example.org/x) [y](https://example.org/y)\n")
+    assert run("import", str(doc), env={"TRACKER_NOW": "2026-11-02T10:00:00Z"}).exit_code == 0
+    versions = json.loads(run("versions", "--format", "json").stdout)
+    assert [(v["label"], v["commit"]) for v in versions] == [("2026-11-02", None), ("2026-11-02.2", None)]
+    # a tracked but edited document is labelled as local changes on top of the commit
+    (repo / "README.md").write_text("# tracked\n\n[z](https://example.org/z)\n")
+    result = run("import", str(repo), "--document", "repo", "--format", "json")
+    assert json.loads(result.stdout)[0]["label"].endswith("+local")

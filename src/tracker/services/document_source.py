@@ -113,7 +113,10 @@ def git_head(root: Path) -> tuple[str, datetime, bool] | None:
     if not line:
         return None
     commit, date = line.split(" ", 1)
-    status = _git(root, "status", "--porcelain", "--", ".").decode().strip()
+    specs = [f"*{suffix}" for suffix in _MD_SUFFIXES]
+    if not _git(root, "ls-files", "--", *specs).strip():
+        return None  # the folder sits inside a repository that does not track the document
+    status = _git(root, "status", "--porcelain", "--ignored", "--", *specs).decode().strip()
     return commit, datetime.fromisoformat(date).astimezone(timezone.utc), not status
 
 
