@@ -156,24 +156,31 @@ def propose(db: Database, settings: Settings, *, document: str | None = None) ->
         scored = dict(zip((i.id for i in fresh), profiles.scorer.score_items(
             [candidate_text(i) for i in fresh], top=settings.candidates.top_topics)))
         threshold = settings.candidates.off_topic_threshold
+        created: dict[str, Candidate] = {}  # canonical URL → this run's first candidate for it
+        added: list[Candidate] = []
         for item in items:
-            candidate = Candidate(document_id=doc.id, item_id=item.id, canonical_url=urls[item.id][:2048],
+            url = urls[item.id]
+            candidate = Candidate(document_id=doc.id, item_id=item.id, canonical_url=url[:2048],
                                   status="queued", week=week, created_at=now, score=0.0, scores=[],
                                   reason="", decided_by="", note="")
             if _cited(item, profiles):
                 candidate.status = "in_document"
                 candidate.resource_id = item.resource_id
                 result.in_document += 1
-            elif urls[item.id] in holders:
+            elif url in holders or url in created:
+                if url not in holders:
+                    session.flush()  # the first one needs its id (rare: two items, one URL, one run)
+                    holders[url] = created[url].id
                 candidate.status = "duplicate"
-                candidate.duplicate_of_id = holders[urls[item.id]]
+                candidate.duplicate_of_id = holders[url]
                 result.duplicates += 1
             else:
                 _place(candidate, scored[item.id], profiles, threshold)
                 result.queued += candidate.status == "queued"
                 result.off_topic += candidate.status == "off_topic"
             session.add(candidate)
-            session.flush()
-            holders.setdefault(urls[item.id], candidate.id)
-            result.candidate_ids.append(candidate.id)
+            created.setdefault(url, candidate)
+            added.append(candidate)
+        session.flush()
+        result.candidate_ids = [c.id for c in added]
         return result
