@@ -80,6 +80,7 @@ def url_words(url: str) -> str:
 
 
 def item_text(title: str, url: str = "", summary: str = "", context: str = "") -> str:
-    """The one text an item is scored on: title, URL words, summary (or citing sentence)."""
+    """The one text an item is scored on: title, URL words, summary (or citing sentence),
+    one per line."""
     parts = [clean_text(title, MAX_TITLE_CHARS), url_words(url), clean_text(summary), clean_text(context)]
-    return " ".join(p for p in parts if p)
+    return "\n".join(p for p in parts if p)  # a line break: no bigram spans title and URL
