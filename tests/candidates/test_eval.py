@@ -49,3 +49,6 @@ def test_eval_text_output_on_a_small_document(run: CLI, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "4 links in 4 paragraphs, 3 topics" in result.stdout
     assert "topic profiles (tracker)" in result.stdout and "linear svm" in result.stdout
+    first, second = (run("eval", "topics", str(doc), "--format", "json") for _ in range(2))
+    assert first.stdout == second.stdout and json.loads(first.stdout)["n"] == 4  # deterministic
+    assert "evaluated 4 links" in first.stderr

@@ -10,6 +10,7 @@ nothing already decided and writes nothing half-way.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -212,7 +213,9 @@ def eval_topics_cmd(rt: Runtime, path: Path, fmt: str) -> None:
     Example:
       tracker eval topics ../shared/fixtures/genai-handbook/2026-02-02_a7c5287 --format json
     """
+    started = time.monotonic()
     report = evaluate_topics(path, rt.settings)
+    info(f"evaluated {report.n} links of {report.paragraphs} paragraphs in {time.monotonic() - started:.1f} s")
     data = report.as_dict()
     if fmt == "json":
         click.echo(to_json(data))
