@@ -106,19 +106,22 @@ def test_one_request_chain_per_canonical_url(db: Database, db_url: str,
 
 
 def test_per_host_concurrency_and_interval_are_respected(db: Database, db_url: str) -> None:
+    # intervals long enough that a loaded 2-core machine's thread scheduling (a few ms
+    # between a request's arrival and the server logging it) cannot hide a violation
     slowpage = srv.delayed(0.03, article("Slow"))
     with srv.FaultServer("127.0.0.8", default=slowpage) as a, srv.FaultServer("127.0.0.9", default=slowpage) as b:
-        urls = [a.url(f"/p/{i}") for i in range(24)] + [b.url(f"/p/{i}") for i in range(8)]
+        urls = [a.url(f"/p/{i}") for i in range(12)] + [b.url(f"/p/{i}") for i in range(5)]
         seed(db, urls)
         settings = make_settings(db_url, check={
-            "host_concurrency": 3, "host_interval": 0.02, "max_concurrency": 64,
-            "hosts": {"127.0.0.9": {"host_concurrency": 1, "host_interval": 0.05}}})
+            "host_concurrency": 3, "host_interval": 0.08, "max_concurrency": 64,
+            "hosts": {"127.0.0.9": {"host_concurrency": 1, "host_interval": 0.15}}})
         check_links(db, settings, all_links=True)
-        for server, conc, interval in ((a, 3, 0.02), (b, 1, 0.05)):
+        for server, conc, interval in ((a, 3, 0.08), (b, 1, 0.15)):
             starts = sorted(hit.at for hit in server.hits())
             gaps = [y - x for x, y in zip(starts, starts[1:])]
+            assert len(starts) == (12 if server is a else 5)
             assert server.max_active <= conc
-            assert min(gaps) >= interval - 0.008, (server.host, min(gaps))  # loopback jitter only
+            assert min(gaps) >= interval - 0.025, (server.host, min(gaps))  # scheduling jitter only
         assert a.max_active >= 2  # the limit is used, not just respected
 
 
