@@ -108,7 +108,7 @@ def test_one_request_chain_per_canonical_url(db: Database, db_url: str,
 def test_per_host_concurrency_and_interval_are_respected(db: Database, db_url: str) -> None:
     # intervals long enough that a loaded 2-core machine's thread scheduling (a few ms
     # between a request's arrival and the server logging it) cannot hide a violation
-    slowpage = srv.delayed(0.03, article("Slow"))
+    slowpage = srv.delayed(0.2, article("Slow"))  # slower than the interval: requests overlap
     with srv.FaultServer("127.0.0.8", default=slowpage) as a, srv.FaultServer("127.0.0.9", default=slowpage) as b:
         urls = [a.url(f"/p/{i}") for i in range(12)] + [b.url(f"/p/{i}") for i in range(5)]
         seed(db, urls)
