@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,16 +129,33 @@ def test_a_failed_write_leaves_no_half_patched_files(
     assert _snapshot(handbook_copy) == before  # no file patched, no temp file left behind
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only folders")
+@contextlib.contextmanager
+def _read_only(folder: Path) -> Iterator[None]:
+    """A folder nobody may write into: mode 555, or (root ignores modes) the immutable flag."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"cannot make {folder} read-only for root (chattr +i: {done.stderr.strip()})")
+    try:
+        with pytest.raises(PermissionError):
+            (folder / "probe").write_text("x")
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
 def test_read_only_folder(run: CLI, handbook_copy: Path, mark_link: MarkLink, accept: Accept) -> None:
     _setup(run, handbook_copy, mark_link, accept)
     folder = handbook_copy / "_includes"
     before = _snapshot(handbook_copy)
-    folder.chmod(0o555)
-    try:
+    with _read_only(folder):
         result = run("export", "--apply", str(handbook_copy), env=ENV)
-    finally:
-        folder.chmod(0o755)
     assert result.exit_code == 1 and "nothing was changed" in result.stderr
     assert _snapshot(handbook_copy) == before
 
