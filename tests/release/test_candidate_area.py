@@ -14,7 +14,6 @@ from tests.release.conftest import ENV, T0
 from tracker.db.models_core import Document, Resource, Topic
 from tracker.db.session import Database
 
-pytest.importorskip("tracker.db.repo_candidates")
 URL = "https://arxiv.org/abs/2406.00009"
 
 
