@@ -266,3 +266,31 @@ def test_sigkill_mid_job_then_restart_completes_without_half_writes(db: Database
         runs = [(r.job, r.outcome, r.attempts) for r in s.scalars(select(JobRun).order_by(JobRun.id))]
     assert ("check-links", "ok", 2) in runs and len([r for r in runs if r[0] == "check-links"]) == 1
     sched.shutdown()
+
+
+def test_sigterm_stops_the_scheduler_cleanly_and_frees_the_lease(db: Database, db_url: str,
+                                                                tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    schedule = tmp_path / "schedule.toml"
+    schedule.write_text('[jobs.crawl]\nrun = "crawl"\ntrigger = "interval"\nhours = 4\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env["TRACKER_NOW"] = "2026-11-23T00:30:00Z"
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", "--db", db_url, "scheduler", "--jobs-file",
+                             str(schedule)], stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None
+    lines = []
+    while not lines or "running 1 jobs" not in lines[-1]:  # APScheduler logs its own lines first
+        lines.append(proc.stderr.readline())
+        assert lines[-1] and len(lines) < 20, lines
+    with db.transaction() as s:
+        assert repo_jobs.lease_holder(s) is not None
+    os.kill(proc.pid, signal.SIGTERM)
+    rest = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 0, rest
+    assert "stopping after the current job" in rest
+    with db.transaction() as s:
+        assert repo_jobs.lease_holder(s) is None  # a new scheduler may start at once

@@ -83,3 +83,36 @@ def test_run_weekly_goes_through_the_recorded_job(run: CLI, tmp_path: Path) -> N
         assert jobs["runs"][0]["job"] == "weekly" and jobs["runs"][0]["outcome"] == "ok"
         assert {s["job"] for s in jobs["schedule"]} >= {"check-links", "crawl", "weekly"}
         assert (tmp_path / "w" / "link-report.md").is_file()
+
+
+def test_weekly_pulls_a_git_checkout_when_asked(run: CLI, tmp_path: Path) -> None:
+    import subprocess
+
+    def git(cwd: Path, *args: str) -> str:
+        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e.org", "GIT_COMMITTER_NAME": "t",
+               "GIT_COMMITTER_EMAIL": "t@e.org", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+        return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                              env=env).stdout.strip()
+
+    with DemoInternet() as net:
+        upstream = tmp_path / "upstream"
+        upstream.mkdir()
+        git(upstream, "init", "-q", "-b", "main")
+        (upstream / "guide.md").write_text(f"## Reading\n[KV]({net.url(BLOG, '/posts/kv-cache-explained')})\n")
+        git(upstream, "add", "-A")
+        git(upstream, "commit", "-qm", "first")
+        git(tmp_path, "clone", "-q", str(upstream), "checkout")
+        checkout = tmp_path / "checkout"
+        config = tmp_path / "tracker.toml"
+        config.write_text(f'[document]\nname = "mini"\nlocation = "{checkout}"\npull = true\n'
+                          '[check]\nhost_interval = 0.01\nretries = 0\n')
+        assert run("--config", str(config), "weekly", "--out", str(tmp_path / "w1")).exit_code == 0
+        (upstream / "guide.md").write_text((upstream / "guide.md").read_text()
+                                           + f"[LoRA]({net.url(BLOG, '/posts/lora-in-practice')})\n")
+        git(upstream, "commit", "-qam", "second")
+        head = git(upstream, "rev-parse", "HEAD")
+        result = run("--config", str(config), "weekly", "--out", str(tmp_path / "w2"), "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["imported"] == f"new version {head[:7]}"
+        versions = json.loads(run("--config", str(config), "versions", "--format", "json").stdout)
+        assert [v["commit"] for v in versions][-1] == head
