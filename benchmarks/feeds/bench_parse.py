@@ -26,20 +26,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO))
 
+from tests.sources.util import kind_of  # noqa: E402  (fixture file name → source kind)
 from tracker.sources import parse_body  # noqa: E402
 
 DEFAULT_FIXTURES = Path(os.environ.get("TRACKER_FIXTURES", REPO.parent / "shared" / "fixtures")) / "feeds"
-
-
-def kind_of(name: str) -> str:
-    if name.startswith("arxiv_api"):
-        return "arxiv"
-    if name.startswith("arxiv_rss"):
-        return "arxiv-listing"
-    if name.startswith("youtube"):
-        return "youtube"
-    return "feed"
 
 
 def synthetic_feed(target_bytes: int) -> bytes:

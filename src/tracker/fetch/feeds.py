@@ -32,6 +32,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from tracker.config import Settings
+from tracker.fetch import body_decoder
 
 __all__ = ["ArxivGate", "FeedClient", "FeedFetch", "shared_arxiv_gate", "ARXIV_HOSTS",
            "Clock", "Sleep"]
@@ -284,14 +285,7 @@ class FeedClient:
 
     def _read(self, response: httpx.Response, cap: int, deadline: float) -> bytes:
         """The decoded body, at most ``cap`` bytes (else ``_TooLarge``), before ``deadline``."""
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        decoder = None
-        if encoding in ("gzip", "x-gzip"):
-            decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            decoder = zlib.decompressobj()
-        elif encoding not in ("", "identity"):
-            raise zlib.error(f"unsupported Content-Encoding {encoding!r}")
+        decoder = body_decoder(response.headers.get("content-encoding"))
         if response.is_stream_consumed:  # a transport that pre-read (and decoded) the body
             if len(response.content) > cap:
                 raise _TooLarge()

@@ -33,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from tracker.config import Settings
+from tracker.fetch import body_decoder
 
 __all__ = [
     "FetchRequest", "FetchResult", "Hop", "LinkClient", "Sleep", "Clock",
@@ -298,13 +299,9 @@ class LinkClient:
         cap = max(0, self.cfg.max_body_bytes)
         if response.is_stream_consumed:  # an in-memory response (tests, mock transports)
             return response.content[:cap], len(response.content) > cap
-        encoding = response.headers.get("content-encoding", "").strip().lower()
-        decoder = None
-        if encoding in ("gzip", "x-gzip"):
-            decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            decoder = zlib.decompressobj()
-        elif encoding not in ("", "identity"):
+        try:
+            decoder = body_decoder(response.headers.get("content-encoding"))
+        except zlib.error:
             return b"", True  # an encoding we did not ask for: no text to judge
         out = bytearray()
         try:
