@@ -39,36 +39,46 @@ A short guide written for the tracker demo. Its links point at a local stand-in 
 SECTION1 = """
 <h2>Tokenization</h2>
 
-Models read text as tokens. Start with [Tokenizers from scratch]({tok}), which builds a byte-pair
-encoding tokenizer step by step, and skim the [old benchmark roundup]({gone}) for how vocabularies compare.
+Models read text as tokens. Subword tokenizers such as byte-pair encoding (BPE) and SentencePiece
+split rare words into pieces and keep common words whole; images and audio get tokens of their own.
+Start with [Tokenizers from scratch]({tok}), which builds a byte-pair encoding tokenizer from nothing,
+and skim the [old benchmark roundup]({gone}) for how vocabularies compare.
 
 <h2>Attention</h2>
 
-Self-attention lets every token look at every other token. [Attention, computed by hand]({att}) walks
-through one head with small matrices. This [guide to attention]({soft}) used to be a good companion.
+Self-attention lets every token look at every other token: queries, keys and values, a softmax over
+scores, and several heads in parallel. Its cost grows with the square of the sequence length, which is
+why fused kernels such as FlashAttention (attention computed in tiles that fit in fast on-chip
+memory) and sparse or linear variants of attention exist. [Attention, computed by hand]({att})
+walks through one head with small matrices. This [guide to attention]({soft}) used to be a good companion.
 
 <h2>Positional Encoding</h2>
 
-Transformers need positions added to their inputs: see [a tour of positional encodings]({pos}) and
-the [scaling laws post]({moved}) for how context length interacts with model size.
+Transformers need positions added to their inputs: sinusoidal encodings, learned embeddings and rotary
+embeddings (RoPE), and the tricks that stretch them to long contexts. See [a tour of positional
+encodings]({pos}) and the [scaling laws post]({moved}) for how context length interacts with model size.
 """
 
 SECTION2 = """
 <h2>Fine-Tuning with Adapters</h2>
 
-Low-rank adapters make fine-tuning cheap. [LoRA in practice]({lora}) covers rank and scaling choices;
+Low-rank adapters make fine-tuning cheap: freeze the pretrained weights and train small rank
+decompositions instead. Instruction tuning, preference tuning and RLHF with a reward model build on the
+same idea of adapting a pretrained model. [LoRA in practice]({lora}) covers rank and scaling choices;
 the [withdrawn draft]({removed}) on adapter merging is no longer available.
 
 <h2>Evaluation</h2>
 
-Benchmarks only help when they measure what you need: read [Evaluations that matter]({evals}) and
-this [overview of LLM agents]({agents}) for agent benchmarks.
+Benchmarks only help when they measure what you need, and only while they are not in the training
+data. Evaluating agents that plan and call tools is harder still. Read [Evaluations that matter]({evals})
+and this [overview of LLM agents]({agents}) for agent benchmarks.
 
 <h2>Efficient Inference</h2>
 
-Serving is about memory. [The KV cache, explained]({kv}) and [speculative decoding in ten minutes]({spec})
-cover the two biggest wins; [notes on 4-bit quantization]({quant}) and a [mirror of the notes]({nowhere})
-cover weights.
+Serving is about memory. Caching keys and values, paging that cache, drafting tokens with a small model
+and verifying them with the large one, and quantizing weights to 4 or 8 bits all cut latency and cost.
+[The KV cache, explained]({kv}) and [speculative decoding in ten minutes]({spec}) cover the two biggest
+wins; [notes on 4-bit quantization]({quant}) and a [mirror of the notes]({nowhere}) cover weights.
 """
 
 

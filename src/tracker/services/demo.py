@@ -63,8 +63,8 @@ def _edit_document(folder: Path, net: DemoInternet) -> None:
     chapter = folder / "_includes" / "section2.md"
     text = chapter.read_text(encoding="utf-8")
     text = text.replace("Serving is about memory.", "Serving is mostly about memory.")
-    text = text.replace("cover the two biggest wins;",
-                        f"cover the two biggest wins (see also [RAG patterns]({net.url(BLOG, '/posts/rag-patterns')}));")
+    text = text.rstrip("\n") + ("\nRetrieval moves knowledge out of the weights: see "
+                                 f"[RAG patterns]({net.url(BLOG, '/posts/rag-patterns')}).\n")
     chapter.write_text(text, encoding="utf-8")
 
 
