@@ -64,3 +64,25 @@ def test_bad_config_files(tmp_path: Path) -> None:
     unknown.write_text("[nonsense]\nx = 1\n")
     with pytest.raises(ConfigError, match=r"unknown config section \[nonsense\]"):
         load_settings(unknown, env={})
+
+
+def test_readme_documents_every_default(tmp_path: Path) -> None:
+    """The README's configuration block loads and equals the code's defaults, key for key."""
+    import dataclasses
+    import re
+    import tomllib
+
+    from tracker.config import Settings
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = re.search(r"<!-- config-defaults -->\n```toml\n(.*?)```", readme, re.DOTALL)
+    assert block, "README lost its configuration block"
+    documented = tomllib.loads(block.group(1))
+    config = tmp_path / "defaults.toml"
+    config.write_text(block.group(1))
+    assert load_settings(config, env={}) == Settings()
+    for section in dataclasses.fields(Settings):
+        value = getattr(Settings(), section.name)
+        if dataclasses.is_dataclass(value):
+            keys = {f.name for f in dataclasses.fields(value)} - {"hosts", "user_agent"}
+            assert set(documented.get(section.name, {})) == keys, section.name
