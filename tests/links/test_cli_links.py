@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
@@ -49,12 +48,9 @@ def test_check_json_goes_to_stdout_and_progress_to_stderr(run: CLI, site: srv.Fa
 def test_second_check_within_the_window_sends_nothing(run: CLI, site: srv.FaultServer) -> None:
     assert run("check", env=ENV).exit_code == 0
     hits = len(site.hits())
-    started = time.monotonic()
-    result = run("check", "--format", "json", env=later(1))
-    elapsed = time.monotonic() - started
+    result = run("check", "--format", "json", env=later(1))  # its speed: benchmarks/linkcheck
     data = json.loads(result.stdout)
     assert (data["checked"], data["requests"], len(site.hits())) == (0, 0, hits)
-    assert elapsed < 1.0
     result = run("check", "--format", "json", env=later(1.6))  # the failing link's re-check is due
     assert json.loads(result.stdout)["checked"] == 1 and len(site.hits()) == hits + 1
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import codecs
 import threading
-import time
 import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -259,12 +258,10 @@ def _laughs(one_line: bool) -> bytes:
 @pytest.mark.parametrize("one_line", [False, True])
 def test_billion_laughs_is_not_expanded(one_line: bool) -> None:
     tracemalloc.start()
-    started = time.perf_counter()
     parsed = parse_feed(_laughs(one_line))
-    elapsed = time.perf_counter() - started
     _size, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert elapsed < 1.0 and peak < 20 * 1024 * 1024
+    assert peak < 20 * 1024 * 1024  # expanded, the entities would need gigabytes
     text = parsed.title + "".join(i.title + i.summary for i in parsed.items)
     assert "lollol" not in text and len(text) < 200
 
