@@ -90,25 +90,6 @@ def scheduler_cmd(rt: Runtime, jobs_file: Path | None, wait: bool, once: bool) -
     specs = load_schedule(_schedule_path(rt, jobs_file), set(TASKS))
     clock = rt.settings.now if rt.settings.now_override else None
     scheduler = TrackerScheduler(rt.db, rt.settings, specs, clock=clock)
-    while True:
-        try:
-            scheduler.start()
-            break
-        except ConflictError:
-            if not wait:
-                raise
-            info(f"waiting for the active scheduler: {scheduler.active_holder()}")
-            time.sleep(max(1.0, scheduler.lease_ttl.total_seconds() / 3))
-    info(f"scheduler {scheduler.holder} running {len(scheduler.specs)} jobs: "
-         + ", ".join(f"{k} next {v}" for k, v in scheduler.next_fire_times().items()))
-    if once:
-        try:
-            scheduler.run_pending()
-        finally:
-            scheduler.shutdown()
-        for outcome in scheduler.outcomes:
-            info(f"{outcome.job}: {outcome.outcome} {outcome.error}".rstrip())
-        return
     terms = 0
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -119,14 +100,35 @@ def scheduler_cmd(rt: Runtime, jobs_file: Path | None, wait: bool, once: bool) -
         info("stopping after the current job (send again to interrupt it)")
         scheduler.stop()
 
+    # handlers first: a signal at any moment from here on releases the lease on the way out
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
+        while not scheduler.stopping:
+            try:
+                scheduler.start()
+                break
+            except ConflictError:
+                if not wait:
+                    raise
+                info(f"waiting for the active scheduler: {scheduler.active_holder()}")
+                time.sleep(max(1.0, scheduler.lease_ttl.total_seconds() / 3))
+        if scheduler.stopping:
+            return
+        info(f"scheduler {scheduler.holder} running {len(scheduler.specs)} jobs: "
+             + ", ".join(f"{k} next {v}" for k, v in scheduler.next_fire_times().items()))
+        if once:
+            scheduler.run_pending()
+            for outcome in scheduler.outcomes:
+                info(f"{outcome.job}: {outcome.outcome} {outcome.error}".rstrip())
+            return
         scheduler.serve()
     except KeyboardInterrupt:
         info("interrupted")
     finally:
         scheduler.shutdown()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def register(group: click.Group) -> None:

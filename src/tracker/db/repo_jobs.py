@@ -83,8 +83,10 @@ def finish_run(session: Session, run_id: int, outcome: str, now: datetime, count
 
 
 def mark_interrupted(session: Session, now: datetime) -> int:
-    """Runs left ``running`` by a process that died: ``interrupted`` (so they may run again)."""
-    result = session.execute(update(JobRun).where(JobRun.outcome == "running")
+    """Scheduled runs left ``running`` by a scheduler that died: ``interrupted`` (so their
+    slot may run again). Only the lease holder calls this, so no other scheduler is
+    running one; manual ``tracker run`` runs in other processes are left alone."""
+    result = session.execute(update(JobRun).where(JobRun.outcome == "running", JobRun.trigger == "schedule")
                              .values(outcome="interrupted", finished_at=now,
                                      error="the process stopped before the run finished"))
     return int(result.rowcount)  # type: ignore[attr-defined]
