@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import click
 import pytest
 
-from tests.conftest import CLI
+from tests.conftest import CLI, NEWEST_HANDBOOK
 from tracker.cli import cli
 
 
@@ -47,3 +47,29 @@ def test_bad_config_is_one_error_line(run: CLI, tmp_path: object) -> None:
 def test_python_dash_m_runs_the_same_cli() -> None:
     done = subprocess.run([sys.executable, "-m", "tracker", "--help"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "living document" in done.stdout
+
+
+def test_a_database_failure_no_service_expected_is_one_error_line(run: CLI, db_url: str) -> None:
+    from sqlalchemy import text
+
+    from tracker.db.session import open_database
+
+    assert run("import", str(NEWEST_HANDBOOK)).exit_code == 0
+    db = open_database(db_url)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE internal_links"))  # damaged behind tracker's back
+    db.dispose()
+    result = run("import", str(NEWEST_HANDBOOK / ".." / "2024-05-21_2d07718"))
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: database error: ") and "tracker db upgrade" in lines[0]
+
+
+def test_toml_local_datetime_for_now_is_utc(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tracker.config import load_settings
+
+    config = Path(str(tmp_path)) / "c.toml"
+    config.write_text("now = 2026-11-23T09:00:00\n")
+    assert load_settings(config, env={}).now().isoformat() == "2026-11-23T09:00:00+00:00"

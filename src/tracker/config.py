@@ -230,8 +230,8 @@ def _convert(value: Any, target: Any, where: str) -> Any:
             return parse_duration(value)
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None
-    if target is datetime:
-        return value if isinstance(value, datetime) else parse_datetime(str(value))
+    if target is datetime:  # TOML local date-times are naive: read them as UTC like strings
+        return parse_datetime(value.isoformat() if isinstance(value, datetime) else str(value))
     if target is bool:
         if isinstance(value, bool):
             return value

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from tracker.cli.common import Runtime
+from tracker.db.session import DATABASE_FAILURES, database_error
 from tracker.config import load_settings
 from tracker.errors import TrackerError
 
@@ -57,6 +58,13 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TrackerError as exc:
             click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except DATABASE_FAILURES as exc:  # a failure no service named: still one line, exit 1
+            click.echo(f"Error: {database_error(exc)}", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
             sys.exit(1)
         finally:
             runtime = ctx.obj

@@ -27,7 +27,10 @@ from tracker.errors import DatabaseError, SchemaDriftError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["Database", "open_database", "MIGRATIONS_DIR", "SCHEMA_HEAD"]
+__all__ = ["Database", "open_database", "MIGRATIONS_DIR", "SCHEMA_HEAD", "DATABASE_FAILURES", "database_error"]
+
+#: exceptions that mean "the database failed" (locked, gone, constraint, schema missing)
+DATABASE_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError,)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
 # The newest migration. Checked against Alembic by a test; lets every command confirm
@@ -74,6 +77,15 @@ def _make_engine(url: str) -> Engine:
 def _describe(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return text[0] if text else exc.__class__.__name__
+
+
+def database_error(exc: BaseException) -> DatabaseError:
+    """A one-line ``DatabaseError`` for a failure no service turned into one itself."""
+    hint = ""
+    text = _describe(exc)
+    if "no such table" in text or "does not exist" in text:
+        hint = "; the schema may be incomplete: run `tracker db upgrade`"
+    return DatabaseError(f"database error: {text}{hint}")
 
 
 class Database:
