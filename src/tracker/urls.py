@@ -100,8 +100,13 @@ def _external_or_malformed(text: str) -> str:
     return "external"
 
 
+MAX_URL_CHARS = 2000  # canonical URLs are indexed String(2048) columns
+
+
 def _split(url: str) -> tuple[str, str, int | None, str, str, str]:
     text = url.strip()
+    if len(text) > MAX_URL_CHARS:
+        raise InvalidURL(f"URL is {len(text)} characters long, over the {MAX_URL_CHARS}-character limit")
     if any(c in text for c in "\x00\r\n\t ") :
         raise InvalidURL(f"URL {url!r} contains whitespace or control characters")
     try:
@@ -113,7 +118,7 @@ def _split(url: str) -> tuple[str, str, int | None, str, str, str]:
     if scheme not in ("http", "https"):
         raise InvalidURL(f"URL {url!r} is not http(s)")
     host = (parts.hostname or "").lower().rstrip(".")
-    if not host or not re.match(r"^[a-z0-9\-._~%\[\]:]+$", host) or ".." in host:
+    if not host or len(host) > 253 or not re.match(r"^[a-z0-9\-._~%\[\]:]+$", host) or ".." in host:
         raise InvalidURL(f"URL {url!r} has no valid host name")
     return scheme, host, port, parts.path, parts.query, parts.fragment
 

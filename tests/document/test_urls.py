@@ -101,3 +101,9 @@ def test_classify_targets(href: str, target: str) -> None:
 def test_invalid_urls_raise(bad: str) -> None:
     with pytest.raises(InvalidURL):
         canonicalize(bad)
+
+
+def test_overlong_urls_and_hosts_are_invalid_not_database_errors() -> None:
+    assert classify_target("https://example.org/" + "a" * 2100) == "malformed"
+    assert classify_target("https://" + "a" * 300 + ".org/") == "malformed"
+    assert classify_target("https://example.org/" + "a" * 1900) == "external"

@@ -112,3 +112,19 @@ def test_wayback_answers_are_read_carefully() -> None:
     assert read_availability(200, b"<html>").outcome == "retry"
     bad = {"archived_snapshots": {"closest": {"available": True, "status": "404", "url": "x"}}}
     assert read_availability(200, json.dumps(bad).encode()).outcome == "none"
+
+
+def test_oversized_validator_headers_do_not_break_a_run(db: Database, db_url: str) -> None:
+    """Servers send headers of any length; the columns are bounded (PostgreSQL enforces it)."""
+    seed(db, ["https://big.example/post"])
+
+    def big_headers(request: httpx.Request) -> httpx.Response:
+        if "tracker-probe" in request.url.path:  # the soft-404 probe of a random sibling
+            return httpx.Response(404)
+        return httpx.Response(200, html="<title>Big</title>" + "text " * 60,
+                              headers={"ETag": '"' + "e" * 5000 + '"', "Last-Modified": "x" * 500})
+
+    report = check_links(db, make_settings(db_url), all_links=True, transport=httpx.MockTransport(big_headers))
+    assert report.summary["alive"] == 1
+    statuses = current_link_statuses(db)
+    assert [s.state for s in statuses.values()] == ["alive"]

@@ -18,7 +18,7 @@ import secrets
 import ssl
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -167,8 +167,14 @@ def _store_observation(run: CheckRun, s: _Seen, now: datetime, counted: bool) ->
         soft404=s.verdict.soft404, suggested_url=s.verdict.suggested_url,
         elapsed_ms=int(res.elapsed * 1000), attempts=res.attempts,
         content_type=res.headers.get("content-type", "")[:200], content_hash=chash,
-        title=extract_title(ex.html) if ex.html else "", etag=res.headers.get("etag"),
-        last_modified=res.headers.get("last-modified"), counted=counted)
+        title=extract_title(ex.html) if ex.html else "", etag=_header(res.headers, "etag", 300),
+        last_modified=_header(res.headers, "last-modified", 100), counted=counted)
+
+
+def _header(headers: Mapping[str, str], name: str, limit: int) -> str | None:
+    """A response header kept for information, cut to its column's size (servers send anything)."""
+    value = headers.get(name)
+    return value[:limit] if value is not None else None
 
 
 def _apply_state(st: LinkStatus | None, rid: int, new: LinkState, obs: LinkObservation,
