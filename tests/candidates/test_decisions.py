@@ -186,3 +186,33 @@ def test_accepted_candidates_are_pending_until_a_version_cites_them(db: Database
     import_document(db, _guide(tmp_path, "v2", extra="\nSee [warmup](https://example.org/adam-warmup).\n"), guide)
     with db.transaction() as session:
         assert accepted_candidates(session, doc.id) == []
+
+
+def test_two_reviewers_deciding_at_once_store_one_decision(db: Database, guide: Settings,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reviewer A reads the candidate; reviewer B rejects it before A writes: A is refused."""
+    from tracker.db import repo_candidates
+    from tracker.errors import ConflictError
+    from tracker.services import review
+
+    propose(db, guide)
+    bpe = _candidates(db)["https://example.org/bpe-dropout"].id
+    real_get = repo_candidates.get_candidate
+    raced = {"done": False}
+
+    def get_then_race(session: Any, candidate_id: int) -> Any:
+        found = real_get(session, candidate_id)
+        if not raced["done"]:
+            raced["done"] = True  # B decides between A's read and A's write
+            decide(db, guide, candidate_id, "reject", note="dup", by="bob")
+        return found
+
+    monkeypatch.setattr(review.repo, "get_candidate", get_then_race)
+    with pytest.raises(ConflictError, match="decided by someone else"):
+        decide(db, guide, bpe, "accept", by="alice")
+    with db.transaction() as s:
+        row = s.get(Candidate, bpe)
+        assert row is not None and (row.status, row.decided_by) == ("rejected", "bob")
+        from tracker.db.models_candidates import CandidateDecision
+        assert [d.decided_by for d in s.scalars(select(CandidateDecision).where(
+            CandidateDecision.candidate_id == bpe))] == ["bob"]

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.db import repo_documents
@@ -113,6 +113,15 @@ def rescore_needed(session: Session, document_id: int, version_id: int | None) -
 
 def get_candidate(session: Session, candidate_id: int) -> Candidate | None:
     return session.get(Candidate, candidate_id)
+
+
+def hold_undecided(session: Session, candidate_id: int, status: str) -> bool:
+    """Write-lock the candidate while it still has ``status``; False when another decision
+    changed it since it was read. PostgreSQL re-checks the condition after waiting for the
+    row lock, SQLite after waiting for the write lock, so two reviewers never both decide."""
+    result = session.execute(update(Candidate).where(Candidate.id == candidate_id, Candidate.status == status)
+                             .values(status=status).execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def item_of(session: Session, candidate: Candidate) -> FeedItem:

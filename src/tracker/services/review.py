@@ -146,6 +146,9 @@ def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, 
         if candidate.status not in PENDING + ("off_topic",):
             raise ConflictError(f"candidate {candidate_id} is {candidate.status.replace('_', ' ')}, "
                                 "not in the queue; nothing to decide")
+        if not repo.hold_undecided(session, candidate_id, candidate.status):
+            raise ConflictError(f"candidate {candidate_id} was decided by someone else a moment ago; "
+                                "decisions are final (see `tracker queue`)")
         chosen = _chapter(session, candidate.document_id, topic) if topic else (
             session.get(Topic, candidate.topic_id) if candidate.topic_id else None)
         if action == "accept" and (chosen is None or not chosen.active):
