@@ -128,3 +128,30 @@ def test_oversized_validator_headers_do_not_break_a_run(db: Database, db_url: st
     assert report.summary["alive"] == 1
     statuses = current_link_statuses(db)
     assert [s.state for s in statuses.values()] == ["alive"]
+
+
+def test_archive_answers_do_not_overwrite_state_written_meanwhile(db: Database, db_url: str) -> None:
+    """The Wayback lookups run after the state is stored; whatever another process wrote to the
+    link's status in between (here: a recovery) survives, and the archive answer is added."""
+    from sqlalchemy import update
+
+    from tracker.db.models_links import LinkStatus
+
+    ids = seed(db, ["https://a.example/post"])
+    rid = ids["https://a.example/post"]
+    settings = make_settings(db_url)
+    mock = httpx.MockTransport(sites)
+    quiet = httpx.MockTransport(lambda request: httpx.Response(200, json={"archived_snapshots": {}}))
+    for d in (0, 1.5):
+        check_links(db, at(settings, T0 + days(d)), transport=mock, wayback_transport=quiet)
+
+    def wayback_while_someone_recovers_it(request: httpx.Request) -> httpx.Response:
+        with db.transaction() as s:
+            s.execute(update(LinkStatus).where(LinkStatus.resource_id == rid).values(state="alive", reason="seen again"))
+        return httpx.Response(200, json=SNAPSHOT)
+
+    check_links(db, at(settings, T0 + days(3)), transport=mock,
+                wayback_transport=httpx.MockTransport(wayback_while_someone_recovers_it))
+    status = current_link_statuses(db)[rid]
+    assert (status.state, status.reason) == ("alive", "seen again")
+    assert status.archive_url == "https://web.archive.org/web/20240102030405/https://a.example/post"

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from tracker.db.models_core import DocumentVersion, Placement, Resource, ResourceVersion, Topic
@@ -138,3 +138,15 @@ def latest_run(session: Session) -> CheckRun | None:
 def archive_lookups(session: Session, resource_id: int) -> list[ArchiveLookup]:
     return list(session.scalars(select(ArchiveLookup).where(ArchiveLookup.resource_id == resource_id)
                                 .order_by(ArchiveLookup.id)))
+
+
+def record_archive_answer(session: Session, resource_id: int, outcome: str, checked_at: datetime,
+                          retry_at: datetime | None, archive_url: str | None,
+                          archived_at: datetime | None) -> None:
+    """Store a Wayback answer on the link's status, touching only the archive columns."""
+    values: dict[str, object] = {"archive_outcome": outcome, "archive_checked_at": checked_at,
+                                 "archive_retry_at": retry_at}
+    if archive_url is not None:
+        values.update(archive_url=archive_url, archived_at=archived_at)
+    session.execute(update(LinkStatus).where(LinkStatus.resource_id == resource_id).values(**values)
+                    .execution_options(synchronize_session=False))

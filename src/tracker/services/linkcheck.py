@@ -19,7 +19,7 @@ import ssl
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -81,10 +81,14 @@ class _Item:
 
 @dataclass
 class _Seen:
+    """One checked link, without its body: the page text is reduced to a hash and a
+    title as soon as it is judged, so a run's memory does not grow with its size."""
+
     item: _Item
     result: FetchResult
-    exchange: Exchange
     verdict: Verdict
+    content_hash: str | None
+    title: str
 
 
 def _method_for(url: str, status: LinkStatus | None) -> str:
@@ -145,7 +149,10 @@ async def _fetch_phase(items: list[_Item], settings: Settings, *, transport: htt
             done += 1
             if progress is not None and (done % 50 == 0 or done == len(items)):
                 progress(f"checked {done}/{len(items)} links ({client.requests} requests)")
-            return _Seen(item, result, ex, judge.classify(ex, sibling))
+            verdict = judge.classify(ex, sibling)
+            chash = content_hash(ex.html) if ex.html and verdict.outcome is Outcome.OK else None
+            return _Seen(item, replace(result, body=b""), verdict, chash,
+                         extract_title(ex.html) if ex.html else "")
 
         seen = list(await asyncio.gather(*(one(i) for i in items)))
         return seen, client.requests
@@ -157,8 +164,7 @@ def _to_observation(row: LinkObservation) -> Observation:
 
 
 def _store_observation(run: CheckRun, s: _Seen, now: datetime, counted: bool) -> LinkObservation:
-    ex, res = s.exchange, s.result
-    chash = content_hash(ex.html) if ex.html and s.verdict.outcome is Outcome.OK else None
+    res = s.result
     return LinkObservation(
         run_id=run.id, resource_id=s.item.resource_id, url=s.item.url, observed_at=now,
         method=res.method, http_status=res.status, final_url=res.final_url,
@@ -166,8 +172,8 @@ def _store_observation(run: CheckRun, s: _Seen, now: datetime, counted: bool) ->
         error_class=res.error_class, outcome=s.verdict.outcome.value, reason=s.verdict.reason,
         soft404=s.verdict.soft404, suggested_url=s.verdict.suggested_url,
         elapsed_ms=int(res.elapsed * 1000), attempts=res.attempts,
-        content_type=res.headers.get("content-type", "")[:200], content_hash=chash,
-        title=extract_title(ex.html) if ex.html else "", etag=_header(res.headers, "etag", 300),
+        content_type=res.headers.get("content-type", "")[:200], content_hash=s.content_hash,
+        title=s.title, etag=_header(res.headers, "etag", 300),
         last_modified=_header(res.headers, "last-modified", 100), counted=counted)
 
 
@@ -294,11 +300,12 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
                                           looked_up_at=now, outcome=ans.outcome, http_status=status,
                                           archive_url=ans.archive_url, archived_at=ans.archived_at,
                                           detail=ans.detail))
-                st.archive_outcome, st.archive_checked_at = ans.outcome, now
-                st.archive_retry_at = now + settings.wayback.retry_after if ans.outcome == "retry" else None
-                if ans.outcome == "found":
-                    st.archive_url, st.archived_at = ans.archive_url, ans.archived_at
-                session.merge(st)
+                # only the archive columns: the lookups took a while and the state may have moved on
+                repo_links.record_archive_answer(
+                    session, st.resource_id, ans.outcome, now,
+                    now + settings.wayback.retry_after if ans.outcome == "retry" else None,
+                    ans.archive_url if ans.outcome == "found" else None,
+                    ans.archived_at if ans.outcome == "found" else None)
         report.archive_lookups = len(answers)
     report.elapsed = time.monotonic() - started
     with db.transaction() as session:
