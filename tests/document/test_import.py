@@ -260,6 +260,9 @@ def test_import_from_raw_markdown_urls(db_url: str, settings, tmp_path: Path) ->
     assert fetched[0].endswith("/index.md") and len(fetched) == 12  # index + 11 included files
     [again] = import_document(db, base, settings, transport=httpx.MockTransport(serve))
     assert not again.created
+    from tracker.db.models_core import Document
+    with db.transaction() as s:
+        assert [d.location for d in s.scalars(select(Document))] == [base]  # the URL, intact
     db.dispose()
 
 

@@ -7,6 +7,8 @@ which files a document is made of (the import service follows include tags).
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tracker.config import Settings
@@ -21,10 +23,15 @@ class TextFetcher:
     """A small synchronous client for fetching Markdown files."""
 
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
+        self._timeout = settings.crawl.timeout
         self._client = httpx.Client(timeout=settings.crawl.timeout, follow_redirects=True, transport=transport,
+                                    trust_env=False, max_redirects=settings.crawl.max_redirects,
                                     headers={"User-Agent": settings.crawl.user_agent})
 
     def get(self, url: str) -> str:
+        """The file at ``url`` as text, within ``[crawl] timeout`` seconds in all (a server
+        that trickles bytes is cut off too)."""
+        deadline = time.monotonic() + self._timeout
         try:
             with self._client.stream("GET", url) as response:
                 if response.status_code != 200:
@@ -34,6 +41,8 @@ class TextFetcher:
                     data += chunk
                     if len(data) > MAX_DOCUMENT_BYTES:
                         raise DocumentError(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes; not a Markdown file")
+                    if time.monotonic() > deadline:
+                        raise DocumentError(f"{url} did not arrive within {self._timeout:g} s")
         except httpx.HTTPError as exc:
             raise DocumentError(f"cannot fetch {url}: {exc.__class__.__name__}: {exc}") from None
         try:

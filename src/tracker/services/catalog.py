@@ -18,6 +18,7 @@ from tracker.db import repo_documents as repo
 from tracker.db.models_core import Document, DocumentVersion, Topic
 from tracker.db.session import Database
 from tracker.errors import NotFoundError
+from tracker.services.states import link_states
 
 __all__ = ["resolve_document", "list_topics", "list_resources", "list_versions", "resolve_topic",
            "topic_subtree"]
@@ -90,8 +91,6 @@ def list_topics(db: Database, settings: Settings, document: str | None = None) -
 def list_resources(db: Database, settings: Settings, document: str | None = None,
                    topic: str | None = None) -> list[dict[str, Any]]:
     """Resources cited by the latest version (each once, in order of first citation)."""
-    from tracker.services.states import link_states  # the link-health area fills states in
-
     with db.transaction() as session:
         doc = resolve_document(session, settings, document)
         version = _latest(session, doc)

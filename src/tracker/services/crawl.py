@@ -278,8 +278,12 @@ def crawl(db: Database, settings: Settings, *, source: str | None = None,
         except IntegrityError:
             # Another crawl (the scheduler, a second terminal) stored the same item in
             # between; once more, and this time the look-up finds and merges it.
-            with db.transaction() as session:
-                reports.append(_record(session, settings, plan, result, now, repo.load_cited(session)))
+            try:
+                with db.transaction() as session:
+                    reports.append(_record(session, settings, plan, result, now, repo.load_cited(session)))
+            except IntegrityError as exc:  # still colliding: this source's result, not the run's end
+                reports.append(CrawlReport(plan.name, "error",
+                                           error=f"could not store items: {str(exc.orig).splitlines()[0]}"))
     with db.transaction() as session:
         repo.mark_cited_items(session)
     return reports

@@ -29,7 +29,7 @@ class Snapshot:
     """The document's files at one point: ``{relative path: text}`` plus provenance."""
 
     files: dict[str, str]
-    root: Path
+    root: Path | str  # a folder, or the base URL the raw files came from
     label: str
     commit: str | None = None
     committed_at: datetime | None = None
@@ -203,7 +203,7 @@ def read_url(base_url: str, get: Callable[[str], str], entry: str = "index.md",
         files[name] = get(base + name)
         for match in INCLUDE_TAG.finditer(files[name]):
             queue.append(f"_includes/{match.group(1)}")
-    return Snapshot(files, Path(base), "")  # labelled by content hash on import
+    return Snapshot(files, base, "")  # labelled by the import date
 
 
 def git_pull(path: Path) -> None:

@@ -17,7 +17,6 @@ Does not own: link checking, candidate decisions, rendering or patching.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from tracker.changelog.model import Change, Citation, TopicView
 from tracker.db import repo_release
+from tracker.db.repo_candidates import accepted_candidates
 from tracker.export.build import replacement_for
 from tracker.export.text import one_line
 from tracker.types import AcceptedCandidate, LinkStatus
@@ -133,15 +133,8 @@ def pending_changes(topics: Sequence[TopicView], citations: Sequence[Citation],
 
 
 def load_accepted(session: Session, document_id: int) -> list[AcceptedCandidate]:
-    """Accepted candidates not yet in the document, from the candidate area when it is present."""
-    try:
-        module = importlib.import_module("tracker.db.repo_candidates")
-    except ModuleNotFoundError:
-        return []
-    loader = getattr(module, "accepted_candidates", None)
-    if loader is None:
-        return []
-    return [a for a in loader(session, document_id) if isinstance(a, AcceptedCandidate)]
+    """Accepted candidates not yet in the document (the candidate area's hand-over)."""
+    return accepted_candidates(session, document_id)
 
 
 def load_inputs(session: Session, document_id: int, citations: Sequence[Citation]) -> PendingInputs:

@@ -154,9 +154,11 @@ def _write_all(files: dict[Path, bytes]) -> None:
             os.replace(tmp, target)
             done.append(target)
     except OSError as exc:
-        for target in done:  # put back what was already replaced
+        for target in done:  # put back what was already replaced; remove what was new
             if target in originals:
                 target.write_bytes(originals[target])
+            else:
+                target.unlink(missing_ok=True)
         for tmp, _target in temps:
             Path(tmp).unlink(missing_ok=True)
         raise InputError(f"cannot replace {target}: {exc.strerror or exc}; nothing was changed") from None
