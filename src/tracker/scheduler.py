@@ -1,7 +1,10 @@
 """``tracker scheduler``: APScheduler 3 with its job store in tracker's database.
 
-A thin shell: triggers come from ``jobs/schedule.toml`` (``tracker.schedule``),
-each fire calls ``services.jobs.run_job`` with the trigger's time as its slot.
+A shell around APScheduler: triggers come from ``jobs/schedule.toml``
+(``tracker.schedule``), each fire calls ``services.jobs.run_job`` with the trigger's
+time as its slot. It owns the loop, the lease and the clock; it does no job's work.
+APScheduler's ``SQLAlchemyJobStore`` talks to the database itself (its table is
+declared in ``db.models_jobs`` so Alembic owns the schema).
 
 * One active scheduler per database: a lease row (``scheduler_lease``) renewed by
   a heartbeat thread; a second scheduler waits (``wait=True``) or is refused.

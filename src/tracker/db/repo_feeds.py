@@ -182,3 +182,8 @@ def list_items(session: Session, source: FeedSource | None = None, kind: str | N
     if limit:
         query = query.limit(limit)
     return [(item, name or "") for item, name in session.execute(query)]
+
+
+def source_by_target(session: Session, kind: str, target: str) -> FeedSource | None:
+    """The source already polling ``target`` with ``kind``, if any."""
+    return session.scalar(select(FeedSource).where(FeedSource.kind == kind, FeedSource.target == target))

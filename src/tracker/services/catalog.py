@@ -11,7 +11,7 @@ import difflib
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy.orm import Session
+from tracker.db import Session
 
 from tracker.config import Settings
 from tracker.db import repo_documents as repo

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from tracker.db import IntegrityError
+from tracker.db import Session
 
 from tracker.config import Settings
 from tracker.db import repo_feeds as repo

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy.orm import Session
+from tracker.db import Session
 
 from tracker.config import Settings
 from tracker.db import repo_documents as repo

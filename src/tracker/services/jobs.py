@@ -24,7 +24,7 @@ from typing import Any
 from tracker.config import Settings
 from tracker.db import repo_jobs
 from tracker.db.session import Database
-from sqlalchemy.exc import InterfaceError, OperationalError
+from tracker.db import UNAVAILABLE
 
 from tracker.errors import ConfigError, DatabaseError
 
@@ -155,7 +155,7 @@ def _claim(db: Database, settings: Settings, job: str, slot: datetime | None, tr
             with db.transaction() as session:
                 run = repo_jobs.claim_run(session, job, slot, trigger, who, settings.now())
                 return run.id if run is not None else None
-        except (OperationalError, InterfaceError) as exc:
+        except UNAVAILABLE as exc:
             if delay is None:
                 raise DatabaseError(f"database unavailable for job {job} after {attempt + 1} attempts: "
                                     f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}") from None

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from tracker.db import Session
 
 from tracker.changelog.model import Change, Citation, TopicView
 from tracker.db import repo_release

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
+from tracker.db import Session
 
 from tracker.candidates.corpus import LinkDoc, TopicDoc
 from tracker.candidates.profiles import build_profiles

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.orm import Session
+from tracker.db import Session
 
 from tracker.changelog.atom import render_atom
 from tracker.changelog.diff import diff_versions

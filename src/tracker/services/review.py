@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from tracker.db import Session
 
 from tracker.candidates.weeks import next_week, parse_week, week_of
 from tracker.config import Settings

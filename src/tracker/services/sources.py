@@ -17,8 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from tracker.db import Session
 
 from tracker.config import Settings
 from tracker.db import repo_feeds as repo
@@ -95,10 +94,6 @@ def _spec(kind: str, target: str, name: str | None, topics: tuple[str, ...], ena
     return _Spec(chosen, kind, target, tuple(topics), enabled)
 
 
-def _duplicate(session: Session, kind: str, target: str) -> FeedSource | None:
-    return session.scalar(select(FeedSource).where(FeedSource.kind == kind, FeedSource.target == target))
-
-
 def add_source(db: Database, settings: Settings, kind: str, target: str, *, name: str | None = None,
                topics: tuple[str, ...] = (), enabled: bool = True,
                now: datetime | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -107,7 +102,7 @@ def add_source(db: Database, settings: Settings, kind: str, target: str, *, name
     with db.transaction() as session:
         if repo.get_source(session, spec.name) is not None:
             raise ConflictError(f"a source named {spec.name!r} already exists; choose another --name")
-        twin = _duplicate(session, spec.kind, spec.target)
+        twin = repo.source_by_target(session, spec.kind, spec.target)
         if twin is not None:
             raise ConflictError(f"{spec.kind} {spec.target!r} is already tracked as {twin.name!r}")
         slugs, warnings = _check_topics(session, spec.topics, strict=True)
@@ -227,7 +222,7 @@ def sync_sources(db: Database, settings: Settings, path: str | Path, *, prune: b
             report.warnings += [f"{spec.name}: {w}" for w in warnings]
             source = repo.get_source(session, spec.name)
             if source is None:
-                twin = _duplicate(session, spec.kind, spec.target)
+                twin = repo.source_by_target(session, spec.kind, spec.target)
                 if twin is not None:
                     report.warnings.append(f"{spec.name}: already tracked as {twin.name!r}; skipped")
                     continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from tracker.db import Session
 
 from tracker.db import repo_links
 
