@@ -73,3 +73,18 @@ def test_toml_local_datetime_for_now_is_utc(tmp_path: object) -> None:
     config = Path(str(tmp_path)) / "c.toml"
     config.write_text("now = 2026-11-23T09:00:00\n")
     assert load_settings(config, env={}).now().isoformat() == "2026-11-23T09:00:00+00:00"
+
+
+@pytest.mark.parametrize("args", [["nosuchcmd"], ["check", "--format", "xml"], ["candidates", "accept", "abc"],
+                                  ["check", "--fail-on"], ["export", "--dry-run"]])
+def test_usage_errors_are_one_error_line_and_exit_1(run: CLI, args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_code == 1, (args, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), (args, result.stderr)
+    assert result.stdout == ""
+
+
+def test_help_and_version_still_exit_0(run: CLI) -> None:
+    assert run("--help").exit_code == 0 and run("--version").exit_code == 0
+    assert run("check", "--help").exit_code == 0

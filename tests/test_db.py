@@ -88,3 +88,27 @@ def test_schema_head_constant_is_alembics_head(db_url: str) -> None:
     db = open_database(db_url)
     assert db.head_revision() == SCHEMA_HEAD == db.current_revision()
     db.dispose()
+
+
+def test_upgrade_refuses_foreign_and_newer_databases(empty_db_url: str, clean_env: None) -> None:
+    run = CLI(empty_db_url, None)  # type: ignore[arg-type]
+    db = open_database(empty_db_url, ensure_schema=False)
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE foo (id INTEGER PRIMARY KEY)"))
+    result = run("db", "upgrade")
+    assert result.exit_code == 1 and "has tables but no tracker schema version" in result.stderr
+    with db.engine.connect() as conn:
+        assert "alembic_version" not in {r[0] for r in conn.execute(text(
+            "SELECT table_name FROM information_schema.tables" if db.engine.dialect.name == "postgresql"
+            else "SELECT name FROM sqlite_master"))}
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE foo"))
+    assert run("db", "upgrade").exit_code == 0
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    newer = run("db", "upgrade")
+    assert newer.exit_code == 1 and "written by a newer tracker" in newer.stderr
+    assert len(newer.stderr.strip().splitlines()) == 1
+    listing = run("topics")
+    assert listing.exit_code == 1 and "written by a newer tracker" in listing.stderr
+    db.dispose()

@@ -115,7 +115,7 @@ def test_deciding_unknown_or_decided_ids_fails_and_changes_nothing(db: Database,
     bpe = c["https://example.org/bpe-dropout"].id
     before = table_counts(db)
     usage = run("candidates", "reject", str(bpe), "--topic", "tokenization")  # no such option
-    assert usage.exit_code == 2 and table_counts(db) == before
+    assert usage.exit_code == 1 and usage.stderr.startswith("Error: ") and table_counts(db) == before
     for args in (["accept", "9999"], ["accept", str(bpe), "--topic", "tokenisation"],
                  ["defer", str(c["https://example.org/lunar"].id + 100)],
                  ["accept", str(c["https://lilianweng.github.io/posts/2021-07-11-diffusion-models/"].id)]):

@@ -303,3 +303,32 @@ def test_untracked_document_inside_a_repository_is_a_plain_folder(run: CLI, tmp_
     (repo / "README.md").write_text("# tracked\n\n[z](https://example.org/z)\n")
     result = run("import", str(repo), "--document", "repo", "--format", "json")
     assert json.loads(result.stdout)[0]["label"].endswith("+local")
+
+
+def test_history_of_a_single_markdown_file(run: CLI, tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    (repo / "docs").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    guide = repo / "docs" / "guide.md"
+    for i, date in enumerate(("2026-01-01", "2026-02-01")):
+        guide.write_text("## A\n" + "".join(f"[l{j}](https://example.org/{j})\n" for j in range(i + 1)))
+        (repo / "docs" / "other.md").write_text(f"# other {i}\n")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-qm", f"v{i}", date=f"{date}T12:00:00+00:00")
+    result = run("import", str(guide), "--history", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [r["links"] for r in json.loads(result.stdout)] == [1, 2]
+
+
+def test_import_without_document_name_continues_the_only_document(run: CLI, tmp_path: Path) -> None:
+    doc = tmp_path / "guide"
+    doc.mkdir()
+    (doc / "g.md").write_text("## A\n[x](https://example.org/x)\n")
+    assert run("import", str(doc), "--document", "field-guide").exit_code == 0
+    (doc / "g.md").write_text("## A\n[x](https://example.org/x) [y](https://example.org/y)\n")
+    assert run("import", str(doc)).exit_code == 0  # no --document: the only one, not a new "handbook"
+    versions = json.loads(run("versions", "--format", "json").stdout)
+    assert len(versions) == 2
+    other = run("import", str(NEWEST_HANDBOOK), "--document", "handbook")
+    assert other.exit_code == 0
+    assert "handbook" in run("import", str(NEWEST_HANDBOOK)).stderr  # now the configured name exists

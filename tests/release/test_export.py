@@ -135,4 +135,4 @@ def test_export_needs_a_document_and_a_writable_out(run: CLI, tmp_path: Path) ->
     result = run("export", "--out", str(tmp_path / "missing" / "x.md"), env=ENV)
     assert result.exit_code == 1 and "does not exist" in result.stderr
     result = run("export", "--dry-run", env=ENV)
-    assert result.exit_code == 2 and "--dry-run goes with --apply" in result.stderr
+    assert result.exit_code == 1 and "--dry-run goes with --apply" in result.stderr

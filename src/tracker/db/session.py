@@ -139,13 +139,42 @@ class Database:
         return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
 
     def upgrade(self) -> None:
-        """Apply every pending migration (``tracker db upgrade``)."""
+        """Apply every pending migration (``tracker db upgrade``); refuses a database that
+        belongs to something else or to a newer tracker."""
         from alembic import command
+        from alembic.util import CommandError
 
+        current = self.current_revision()
+        if current is None:
+            self._refuse_foreign_tables()
+        else:
+            self._refuse_unknown_revision(current)
         try:
             command.upgrade(self._alembic_config(), "head")
         except OperationalError as exc:
             raise DatabaseError(f"cannot upgrade database {self.url}: {_describe(exc)}") from None
+        except CommandError as exc:
+            raise DatabaseError(f"cannot upgrade database {self.url}: {exc}") from None
+
+    def _refuse_unknown_revision(self, current: str) -> None:
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+
+        try:
+            ScriptDirectory.from_config(self._alembic_config()).get_revision(current)
+        except CommandError:
+            raise DatabaseError(
+                f"database {self.url} is at schema revision {current!r}, which this tracker does not "
+                "know: it was written by a newer tracker; upgrade tracker instead") from None
+
+    def _refuse_foreign_tables(self) -> None:
+        with self.engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+        if tables - {"alembic_version"}:
+            raise DatabaseError(
+                f"database {self.url} has tables but no tracker schema version; "
+                "point --db at a tracker database or a new file"
+            )
 
     def check(self) -> list[str]:
         """Differences between the models and the migrated schema; raises if any."""
@@ -177,15 +206,9 @@ class Database:
         if current == head:
             return
         if current is None:
-            with self.engine.connect() as conn:
-                tables = set(inspect(conn).get_table_names())
-            if tables - {"alembic_version"}:
-                raise DatabaseError(
-                    f"database {self.url} has tables but no tracker schema version; "
-                    "point --db at a tracker database or a new file"
-                )
-            self.upgrade()
+            self.upgrade()  # a new database (upgrade refuses one holding other tables)
             return
+        self._refuse_unknown_revision(current)
         raise DatabaseError(
             f"database schema is at revision {current} but tracker needs {head}; "
             "run `tracker db upgrade`"

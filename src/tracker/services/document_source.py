@@ -156,7 +156,8 @@ def git_history(path: Path) -> list[Snapshot]:
     if top is None:
         raise DocumentError(f"{path} is not inside a git checkout; --history needs git")
     rel = path.resolve().relative_to(top.resolve()).as_posix()
-    prefix = "" if rel == "." else rel.rstrip("/") + "/"
+    folder = rel.rsplit("/", 1)[0] if path.is_file() and "/" in rel else ("" if path.is_file() else rel)
+    prefix = "" if folder in ("", ".") else folder.rstrip("/") + "/"
     specs = [rel] if path.is_file() else [f"{prefix}*{suffix}" for suffix in _MD_SUFFIXES]
     log = _git(top, "log", "--reverse", "--format=%H %cI", "--", *specs).decode().split("\n")
     snapshots: list[Snapshot] = []
@@ -178,7 +179,7 @@ def git_history(path: Path) -> list[Snapshot]:
             data = batch[header_end + 1: header_end + 1 + size]
             pos = header_end + 2 + size
             files[name[len(prefix):]] = _decode(data, f"{name} at {commit[:7]}")
-        snapshots.append(Snapshot(files, top.resolve() / rel, commit[:7], commit,
+        snapshots.append(Snapshot(files, top.resolve() / folder, commit[:7], commit,
                                   datetime.fromisoformat(date).astimezone(timezone.utc)))
     if not snapshots:
         raise DocumentError(f"no commit in {top} touched Markdown files under {rel}")

@@ -158,7 +158,6 @@ def import_snapshot(db: Database, snap: Snapshot, settings: Settings, document: 
 
 def _import(db: Database, snaps: list[Snapshot], settings: Settings, document: str | None,
             strict: bool) -> list[ImportResult]:
-    name = document or settings.document.name
     parsed = [parse_document(s.files) for s in snaps]
     if strict:
         for p in parsed:
@@ -167,7 +166,17 @@ def _import(db: Database, snaps: list[Snapshot], settings: Settings, document: s
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                 raise DocumentError(f"{problems[0]}{more}; fix the document or import without --strict")
     with db.transaction() as session:
+        name = document or _default_document(session, settings)
         return [_store(session, name, s, p, settings) for s, p in zip(snaps, parsed)]
+
+
+def _default_document(session: Session, settings: Settings) -> str:
+    """Without ``--document``: the configured name if that document exists, else the only
+    document in the database, else the configured name (a new document)."""
+    names = [d.name for d in repo.list_documents(session)]
+    if settings.document.name in names or len(names) != 1:
+        return settings.document.name
+    return names[0]
 
 
 def import_document(db: Database, path: Path | str, settings: Settings, *, document: str | None = None,
