@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 import sys
 from collections.abc import Iterator
 
@@ -88,3 +89,13 @@ def test_usage_errors_are_one_error_line_and_exit_1(run: CLI, args: list[str]) -
 def test_help_and_version_still_exit_0(run: CLI) -> None:
     assert run("--help").exit_code == 0 and run("--version").exit_code == 0
     assert run("check", "--help").exit_code == 0
+
+
+def test_reading_commands_do_not_create_a_database(tmp_path: Path, clean_env: None) -> None:
+    missing = tmp_path / "typo.db"
+    run = CLI(f"sqlite:///{missing}", tmp_path)
+    for args in (["topics"], ["check"], ["report", "links"], ["queue"], ["jobs"], ["changelog"]):
+        result = run(*args)
+        assert result.exit_code == 1 and "no tracker database at" in result.stderr, (args, result.stderr)
+        assert not missing.exists(), args
+    assert run("import", str(NEWEST_HANDBOOK)).exit_code == 0 and missing.exists()

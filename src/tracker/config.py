@@ -45,6 +45,7 @@ DEFAULT_DATABASE_URL = "sqlite:///tracker.db"
 USER_AGENT = "tracker/0.1 (living-document link checker; +https://genai-handbook.github.io)"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m|s|ms)?\s*$")
+MAX_DURATION_SECONDS = 100 * 365 * 86400.0
 _UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
@@ -52,14 +53,19 @@ def parse_duration(value: object) -> timedelta:
     """``"3d"`` → 3 days; a bare number is seconds; a ``timedelta`` passes through."""
     if isinstance(value, timedelta):
         return value
+    seconds: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value < 0:
             raise ConfigError(f"duration {value!r} is negative; use a value >= 0")
-        return timedelta(seconds=float(value))
-    if isinstance(value, str):
+        seconds = float(value)
+    elif isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2) or "s"])
+            seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2) or "s"]
+    if seconds is not None:
+        if seconds > MAX_DURATION_SECONDS:
+            raise ConfigError(f"duration {value!r} is longer than 100 years; use a shorter one")
+        return timedelta(seconds=seconds)
     raise ConfigError(
         f"invalid duration {value!r}; use a number of seconds or a number with a unit "
         "w, d, h, m, s or ms, such as \"3d\" or \"90s\""
@@ -79,6 +85,8 @@ def parse_datetime(value: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
+    if not 1970 <= parsed.year <= 9000:
+        raise ConfigError(f"date/time {value!r} is out of range; use a year between 1970 and 9000")
     return parsed.astimezone(timezone.utc)
 
 

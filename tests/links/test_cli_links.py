@@ -113,6 +113,7 @@ def test_bad_config_value_is_an_error(run: CLI) -> None:
 
 
 def test_empty_database_reports_cleanly(run: CLI) -> None:
+    assert run("db", "upgrade").exit_code == 0  # a tracker database with nothing in it
     assert json.loads(run("check", "--format", "json", env=ENV).stdout)["checked"] == 0
     data = json.loads(run("report", "links", "--format", "json", env=ENV).stdout)
     assert data["links"] == [] and data["last_run"]["links"] == 0

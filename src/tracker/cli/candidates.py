@@ -142,8 +142,8 @@ def review_cmd(rt: Runtime, week: str | None, topic: str | None, document: str |
             if action == "quit":
                 break
             decided += action != "skip"
-    except click.Abort:
-        info(f"\ninterrupted: {decided} decision(s) saved, nothing half-written")
+    except click.Abort:  # Ctrl-C, or the input ended before the queue did
+        info(f"\nError: review interrupted: {decided} decision(s) saved, nothing half-written")
         sys.exit(1)
     info(f"{decided} decision(s) saved; {len(rows) - decided} left in {label}'s queue")
 

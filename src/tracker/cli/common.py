@@ -8,6 +8,7 @@ Does not own: any use case; commands call one service function each.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import sys
@@ -19,8 +20,8 @@ from typing import Any, TypeVar
 import click
 
 from tracker.config import Settings
-from tracker.db.session import Database, open_database
-from tracker.errors import InputError
+from tracker.db.session import Database, open_database, sqlite_file_missing
+from tracker.errors import DatabaseError, InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,11 +31,16 @@ class Runtime:
     """What every command receives: the settings and, on first use, the database."""
 
     settings: Settings
+    may_create: bool = False  # set by commands that may start a new database (import, sources add…)
     _db: Database | None = field(default=None, repr=False)
 
     @property
     def db(self) -> Database:
         if self._db is None:
+            missing = sqlite_file_missing(self.settings.database_url)
+            if missing is not None and not self.may_create:
+                raise DatabaseError(f"no tracker database at {missing}; run `tracker import PATH` first "
+                                    "(or check --db / TRACKER_DATABASE_URL)")
             self._db = open_database(self.settings.database_url)
         return self._db
 
@@ -44,6 +50,16 @@ class Runtime:
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
+
+
+def creates_database(command: F) -> F:
+    """Mark a command that may start a new SQLite database; others refuse a missing file
+    instead of leaving an empty database behind a typo in --db."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        click.get_current_context().find_object(Runtime).may_create = True  # type: ignore[union-attr]
+        return command(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 
 
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:

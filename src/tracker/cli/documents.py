@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json
+from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
 from tracker.db.session import open_database
 from tracker.services import catalog
 from tracker.services.import_ import import_document
@@ -68,6 +68,7 @@ def db_check(rt: Runtime) -> None:
               help="Fail on malformed, javascript:, mailto: and bare URLs and duplicate headings.")
 @format_option("text", "json", default="text")
 @pass_runtime
+@creates_database
 def import_cmd(rt: Runtime, path: str, document: str | None, history: bool, label: str | None,
                strict: bool, fmt: str) -> None:
     """Import a living document: the handbook layout (index.md + _includes/) or plain

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.common import Runtime, emit, exit_found, format_option, info, parse_fail_on, pass_runtime
+from tracker.cli.common import Runtime, emit, exit_found, format_option, info, parse_fail_on, pass_runtime, creates_database
 from tracker.services import crawl as crawl_service
 from tracker.services import sources as source_service
 from tracker.sources.model import ITEM_KINDS
@@ -39,6 +39,7 @@ def sources_group() -> None:
 @click.option("--disabled", is_flag=True, help="Add it disabled (not polled until enabled).")
 @format_option("text", "json", default="text")
 @pass_runtime
+@creates_database
 def sources_add(rt: Runtime, kind: str, target: str, name: str | None, topics: tuple[str, ...],
                 disabled: bool, fmt: str) -> None:
     """Add a source. KIND is one of arxiv, arxiv-listing, feed, youtube; TARGET is an arXiv
@@ -122,6 +123,7 @@ def sources_disable(rt: Runtime, name: str) -> None:
 @click.option("--prune", is_flag=True, help="Remove sources this file added before but no longer lists.")
 @format_option("text", "json", default="text")
 @pass_runtime
+@creates_database
 def sources_sync(rt: Runtime, file: str, prune: bool, fmt: str) -> None:
     """Create or update the sources of a declarative TOML list (all or nothing).
     `enabled` applies when a source is created; later enable/disable is kept.

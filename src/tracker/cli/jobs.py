@@ -11,7 +11,7 @@ from types import FrameType
 
 import click
 
-from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json
+from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
 from tracker.errors import ConflictError, TrackerError
 from tracker.schedule import DEFAULT_SCHEDULE, load_schedule
 from tracker.scheduler import TrackerScheduler
@@ -29,6 +29,7 @@ def _schedule_path(rt: Runtime, jobs_file: Path | None) -> Path:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="For weekly: report folder.")
 @format_option("text", "json", default="text")
 @pass_runtime
+@creates_database
 def run_cmd(rt: Runtime, task: str, all_links: bool, out: Path | None, fmt: str) -> None:
     """Run one task now, through the same function the scheduler calls, and record it.
 
@@ -78,6 +79,7 @@ def jobs_cmd(rt: Runtime, jobs_file: Path | None, limit: int, fmt: str) -> None:
 @click.option("--wait", is_flag=True, help="If another scheduler is active, wait for it instead of exiting.")
 @click.option("--once", is_flag=True, help="Run whatever is due now, then exit (with TRACKER_NOW: a replay).")
 @pass_runtime
+@creates_database
 def scheduler_cmd(rt: Runtime, jobs_file: Path | None, wait: bool, once: bool) -> None:
     """Run the schedule in jobs/schedule.toml until stopped. One scheduler per database;
     SIGTERM finishes the current job then stops, a second SIGTERM or Ctrl-C rolls it back.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.common import Runtime, exit_found, format_option, info, pass_runtime, to_json
+from tracker.cli.common import Runtime, exit_found, format_option, info, pass_runtime, to_json, creates_database
 from tracker.services.demo import run_demo
 from tracker.services.weekly import WeeklyResult, weekly
 
@@ -48,6 +48,7 @@ def _summary(result: WeeklyResult) -> None:
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @format_option("text", "json", default="text")
 @pass_runtime
+@creates_database
 def weekly_cmd(rt: Runtime, out: Path | None, pull: bool | None, quiet: bool, fmt: str) -> None:
     """The weekly cycle: re-import the document ([document] location), check due links,
     crawl, propose, and write the link-rot report, the candidate queue, the pending

@@ -79,6 +79,20 @@ def _describe(exc: BaseException) -> str:
     return text[0] if text else exc.__class__.__name__
 
 
+def sqlite_file_missing(url: str) -> Path | None:
+    """The file a ``sqlite:///`` URL names when it does not exist yet (else ``None``)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" \
+            or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    return None if path.exists() else path
+
+
 def database_error(exc: BaseException) -> DatabaseError:
     """A one-line ``DatabaseError`` for a failure no service turned into one itself."""
     hint = ""

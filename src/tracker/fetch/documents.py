@@ -36,6 +36,10 @@ class TextFetcher:
             with self._client.stream("GET", url) as response:
                 if response.status_code != 200:
                     raise DocumentError(f"GET {url} answered HTTP {response.status_code}; check [document] location")
+                ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                if ctype in ("text/html", "application/xhtml+xml", "application/json"):
+                    raise DocumentError(f"{url} is {ctype}, not Markdown; point at the raw files "
+                                        "(for GitHub: https://raw.githubusercontent.com/OWNER/REPO/BRANCH/)")
                 data = bytearray()
                 for chunk in response.iter_bytes():
                     data += chunk

@@ -192,6 +192,13 @@ def read_url(base_url: str, get: Callable[[str], str], entry: str = "index.md",
     ``{% include %}`` tags pull in from ``_includes/``, fetched with ``get``."""
     from tracker.document.scan import INCLUDE_TAG
 
+    from tracker.urls import InvalidURL, canonicalize
+
+    try:
+        canonicalize(base_url)
+    except InvalidURL as exc:
+        raise DocumentError(f"cannot import from {base_url!r}: {exc}; give the base URL of the raw "
+                            "Markdown, e.g. https://raw.githubusercontent.com/OWNER/REPO/main/") from None
     base = base_url if base_url.endswith("/") else base_url + "/"
     files: dict[str, str] = {}
     queue = [entry]
@@ -201,7 +208,11 @@ def read_url(base_url: str, get: Callable[[str], str], entry: str = "index.md",
             continue
         if len(files) >= max_files:
             raise DocumentError(f"{base} includes more than {max_files} files; refusing to fetch more")
-        files[name] = get(base + name)
+        text = get(base + name)
+        if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+            raise DocumentError(f"{base + name} is an HTML page, not Markdown; point at the raw files "
+                                "(for GitHub: https://raw.githubusercontent.com/OWNER/REPO/BRANCH/)")
+        files[name] = text
         for match in INCLUDE_TAG.finditer(files[name]):
             queue.append(f"_includes/{match.group(1)}")
     return Snapshot(files, base, "")  # labelled by the import date
