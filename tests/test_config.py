@@ -16,7 +16,7 @@ def test_precedence(tmp_path: Path) -> None:
     cfg.write_text('database_url = "sqlite:///file.db"\n[check]\nhost_interval = 2.0\ntimeout = 9\n'
                    '[links]\nmin_failure_spacing = "2d"\n[check.hosts."Example.org"]\nhost_interval = 5\n')
     s = load_settings(cfg, env={"TRACKER_CHECK__HOST_INTERVAL": "0.05"})
-    assert s.database_url == "sqlite:///file.db"
+    assert s.database_url == f"sqlite:///{tmp_path / 'file.db'}"  # relative to the config file
     assert s.check.host_interval == 0.05  # env beats file
     assert s.check.timeout == 9.0  # file beats default
     assert s.check.max_concurrency == 64  # default
@@ -80,9 +80,31 @@ def test_readme_documents_every_default(tmp_path: Path) -> None:
     documented = tomllib.loads(block.group(1))
     config = tmp_path / "defaults.toml"
     config.write_text(block.group(1))
-    assert load_settings(config, env={}) == Settings()
+    loaded = load_settings(config, env={})
+    assert loaded.database_url == f"sqlite:///{tmp_path / 'tracker.db'}"  # next to the config file
+    assert dataclasses.replace(loaded, database_url=Settings().database_url) == Settings()
     for section in dataclasses.fields(Settings):
         value = getattr(Settings(), section.name)
         if dataclasses.is_dataclass(value):
             keys = {f.name for f in dataclasses.fields(value)} - {"hosts", "user_agent"}
             assert set(documented.get(section.name, {})) == keys, section.name
+
+
+@pytest.mark.parametrize("env", [{"TRACKER_NOW": "9999-12-31T23:59:59-01:00"}, {"TRACKER_NOW": "0001-01-01T00:00:00Z"},
+                                 {"TRACKER_LINKS__MIN_FAILURE_SPACING": "99999999d"}])
+def test_extreme_values_are_config_errors_not_crashes(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="out of range|longer than 100 years"):
+        load_settings(env=env)
+
+
+def test_relative_paths_in_a_config_file_are_relative_to_it(tmp_path: Path) -> None:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    config = folder / "tracker.toml"
+    config.write_text('database_url = "sqlite:///handbook.db"\n[document]\nlocation = "hb"\n'
+                      '[scheduler]\njobs_file = "jobs/schedule.toml"\n')
+    s = load_settings(config, env={})
+    assert s.database_url == f"sqlite:///{folder / 'handbook.db'}"
+    assert s.document.location == str(folder / "hb") and s.scheduler.jobs_file == str(folder / "jobs/schedule.toml")
+    absolute = load_settings(config, env={"TRACKER_DATABASE_URL": "sqlite:///rel.db"})
+    assert absolute.database_url == "sqlite:///rel.db"  # the environment is the caller's, not the file's

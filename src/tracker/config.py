@@ -2,7 +2,9 @@
 
 Owns: every tunable number and endpoint, their defaults as named constants, the
 parsing of durations (``"3d"``, ``"12h"``, ``"90s"``) and the ``TRACKER_NOW`` clock.
-Does not own: where values are used. Environment keys mirror the TOML keys with
+Relative paths in a config file (a SQLite ``database_url``, ``[document] location``,
+``[scheduler] jobs_file``) are taken relative to that file. Does not own: where values
+are used. Environment keys mirror the TOML keys with
 ``__`` between levels: ``TRACKER_CHECK__HOST_INTERVAL=0.05`` sets ``[check] host_interval``.
 """
 
@@ -315,6 +317,20 @@ def _env_tree(env: Mapping[str, str]) -> dict[str, Any]:
     return tree
 
 
+def _anchor_paths(data: dict[str, Any], folder: Path) -> None:
+    """Relative paths in a config file mean "next to the file", not "wherever cron runs"."""
+    url = data.get("database_url")
+    if isinstance(url, str) and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rest = url[len("sqlite:///"):]
+        if rest and rest != ":memory:" and not rest.startswith("file:"):
+            data["database_url"] = f"sqlite:///{folder / rest}"
+    for section, key in (("document", "location"), ("scheduler", "jobs_file")):
+        table = data.get(section)
+        value = table.get(key) if isinstance(table, dict) else None
+        if isinstance(value, str) and value and not value.startswith(("http://", "https://", "/", "~")):
+            table[key] = str(folder / value)  # type: ignore[index]
+
+
 def load_settings(
     config_file: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
@@ -334,6 +350,7 @@ def load_settings(
             raise ConfigError(f"cannot read config file {file}: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+        _anchor_paths(data, file.resolve().parent)
     data = _merge(data, _env_tree(env))
     if overrides:
         data = _merge(data, {k: v for k, v in overrides.items() if v is not None})

@@ -332,3 +332,29 @@ def test_import_without_document_name_continues_the_only_document(run: CLI, tmp_
     other = run("import", str(NEWEST_HANDBOOK), "--document", "handbook")
     assert other.exit_code == 0
     assert "handbook" in run("import", str(NEWEST_HANDBOOK)).stderr  # now the configured name exists
+
+
+@pytest.mark.parametrize(("url", "message"), [("http://[::1", "cannot import from"),
+                                              ("https://", "cannot import from")])
+def test_malformed_import_urls_are_errors(run: CLI, url: str, message: str) -> None:
+    result = run("import", url)
+    assert result.exit_code == 1 and result.stderr.startswith(f"Error: {message}")
+
+
+def test_an_html_page_is_not_imported_as_markdown(db_url: str, settings) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from tracker.errors import DocumentError
+    from tracker.services.import_ import import_document
+
+    def page(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, html="<!doctype html><html><title>Sign in</title></html>")
+
+    def disguised(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<!DOCTYPE html><html><body>Sign in</body></html>")
+
+    db = open_database(db_url)
+    for handler in (page, disguised):
+        with pytest.raises(DocumentError, match="not Markdown"):
+            import_document(db, "https://raw.example.org/doc/", settings, transport=httpx.MockTransport(handler))
+    db.dispose()

@@ -115,9 +115,12 @@ def test_a_failed_write_leaves_no_half_patched_files(
     module = tempfile if failing == "mkstemp" else os
     real = getattr(module, failing)
 
+    refused: list[str] = []
+
     def second_call_fails(*args: object, **kwargs: object) -> object:
         calls["n"] += 1
         if calls["n"] == 2:
+            refused.append(str(args[1]) if failing == "replace" else str(kwargs["prefix"]).strip("."))
             raise PermissionError(13, "Permission denied")
         return real(*args, **kwargs)
 
@@ -126,6 +129,7 @@ def test_a_failed_write_leaves_no_half_patched_files(
     assert result.exit_code == 1
     assert "Permission denied; nothing was changed" in result.stderr
     assert calls["n"] == 2
+    assert refused[0] in result.stderr  # the file that could not be written is the one named
     assert _snapshot(handbook_copy) == before  # no file patched, no temp file left behind
 
 

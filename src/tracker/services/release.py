@@ -132,8 +132,10 @@ def render_export(rl: ResourceList, fmt: str) -> str:
 def _write_all(files: dict[Path, bytes]) -> None:
     """Write every file or none: temp files beside the targets first, then renames."""
     temps: list[tuple[str, Path]] = []
+    writing = next(iter(files))
     try:
         for target, data in files.items():
+            writing = target
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             temps.append((tmp, target))
             with os.fdopen(fd, "wb") as handle:
@@ -145,8 +147,7 @@ def _write_all(files: dict[Path, bytes]) -> None:
     except OSError as exc:
         for tmp, _target in temps:
             Path(tmp).unlink(missing_ok=True)
-        where = temps[-1][1] if temps else next(iter(files))
-        raise InputError(f"cannot write {where}: {exc.strerror or exc}; nothing was changed") from None
+        raise InputError(f"cannot write {writing}: {exc.strerror or exc}; nothing was changed") from None
     originals = {target: target.read_bytes() for _tmp, target in temps if target.exists()}
     done: list[Path] = []
     try:
@@ -154,14 +155,15 @@ def _write_all(files: dict[Path, bytes]) -> None:
             os.replace(tmp, target)
             done.append(target)
     except OSError as exc:
-        for target in done:  # put back what was already replaced; remove what was new
-            if target in originals:
-                target.write_bytes(originals[target])
+        failed = target
+        for replaced in done:  # put back what was already replaced; remove what was new
+            if replaced in originals:
+                replaced.write_bytes(originals[replaced])
             else:
-                target.unlink(missing_ok=True)
+                replaced.unlink(missing_ok=True)
         for tmp, _target in temps:
             Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot replace {target}: {exc.strerror or exc}; nothing was changed") from None
+        raise InputError(f"cannot replace {failed}: {exc.strerror or exc}; nothing was changed") from None
 
 
 def write_text(path: Path, text: str) -> None:
