@@ -108,3 +108,11 @@ def test_relative_paths_in_a_config_file_are_relative_to_it(tmp_path: Path) -> N
     assert s.document.location == str(folder / "hb") and s.scheduler.jobs_file == str(folder / "jobs/schedule.toml")
     absolute = load_settings(config, env={"TRACKER_DATABASE_URL": "sqlite:///rel.db"})
     assert absolute.database_url == "sqlite:///rel.db"  # the environment is the caller's, not the file's
+
+
+@pytest.mark.parametrize("key", ["TRACKER_CHECK__TIMEOUT", "TRACKER_CHECK__MAX_CONCURRENCY",
+                                 "TRACKER_CHECK__HOST_CONCURRENCY"])
+def test_zero_where_zero_would_stop_all_work(key: str) -> None:
+    with pytest.raises(ConfigError, match="must be greater than 0"):
+        load_settings(env={key: "0"})
+    assert load_settings(env={"TRACKER_CHECK__HOST_INTERVAL": "0"}).check.host_interval == 0.0

@@ -48,6 +48,9 @@ USER_AGENT = "tracker/0.1 (living-document link checker; +https://genai-handbook
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m|s|ms)?\s*$")
 MAX_DURATION_SECONDS = 100 * 365 * 86400.0
+# keys where 0 would stop the work instead of meaning "none" (every request would time out…)
+_POSITIVE = {"max_concurrency", "host_concurrency", "timeout", "max_body_bytes", "dead_after_failures",
+             "lease_seconds", "concurrency", "max_results", "top_topics", "park_after_errors"}
 _UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
@@ -258,6 +261,8 @@ def _convert(value: Any, target: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected a number, got {value!r}") from None
         if number < 0:
             raise ConfigError(f"{where}: must not be negative, got {value!r}")
+        if number == 0 and where.rsplit(".", 1)[-1] in _POSITIVE:
+            raise ConfigError(f"{where}: must be greater than 0, got {value!r}")
         return number
     if target is str:
         if not isinstance(value, (str, int, float)):

@@ -358,3 +358,9 @@ def test_an_html_page_is_not_imported_as_markdown(db_url: str, settings) -> None
         with pytest.raises(DocumentError, match="not Markdown"):
             import_document(db, "https://raw.example.org/doc/", settings, transport=httpx.MockTransport(handler))
     db.dispose()
+
+
+@pytest.mark.parametrize("label", ["", "  ", "two\nlines"])
+def test_unusable_labels_are_refused(run: CLI, label: str) -> None:
+    result = run("import", str(NEWEST_HANDBOOK), "--label", label)
+    assert result.exit_code == 1 and "not a usable version name" in result.stderr

@@ -51,7 +51,8 @@ def run_cmd(rt: Runtime, task: str, all_links: bool, out: Path | None, fmt: str)
 
 @click.command("jobs")
 @click.option("--jobs-file", type=click.Path(dir_okay=False, path_type=Path), help="Schedule file.")
-@click.option("--limit", default=20, show_default=True, help="How many recent runs to show.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="How many recent runs to show.")
 @format_option("table", "json")
 @pass_runtime
 def jobs_cmd(rt: Runtime, jobs_file: Path | None, limit: int, fmt: str) -> None:

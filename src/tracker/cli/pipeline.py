@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.common import Runtime, exit_found, format_option, info, pass_runtime, to_json, creates_database
+from tracker.cli.common import (Runtime, creates_database, exit_found, format_option, info, parse_fail_on,
+                                pass_runtime, to_json)
 from tracker.services.demo import run_demo
-from tracker.services.weekly import WeeklyResult, weekly
+from tracker.services.weekly import ATTENTION, WeeklyResult, weekly
 
 
 @contextmanager
@@ -38,7 +39,7 @@ def _summary(result: WeeklyResult) -> None:
     for name, path in result.files.items():
         info(f"  {name:24} {path}")
     if result.attention:
-        info("needs a maintainer: " + "; ".join(result.attention))
+        info("needs a maintainer: " + "; ".join(result.attention.values()))
 
 
 @click.command("weekly")
@@ -46,24 +47,28 @@ def _summary(result: WeeklyResult) -> None:
               help="Folder for the reports (default: reports/<week>).")
 @click.option("--pull/--no-pull", default=None, help="git pull the document first (default: [document] pull).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--fail-on", metavar="WHAT", default=",".join(ATTENTION), show_default=True,
+              help="Exit 2 when any of these needs a maintainer (comma-separated, or 'none').")
 @format_option("text", "json", default="text")
 @pass_runtime
 @creates_database
-def weekly_cmd(rt: Runtime, out: Path | None, pull: bool | None, quiet: bool, fmt: str) -> None:
+def weekly_cmd(rt: Runtime, out: Path | None, pull: bool | None, quiet: bool, fail_on: str, fmt: str) -> None:
     """The weekly cycle: re-import the document ([document] location), check due links,
     crawl, propose, and write the link-rot report, the candidate queue, the pending
-    changelog and the updated resource list. Exit 2 when something needs a maintainer.
+    changelog and the updated resource list. By default it exits 2 when anything needs a
+    maintainer (see --fail-on); `tracker run weekly` records the run and exits 0.
 
     \b
     Example:
       tracker --config tracker.toml weekly --out reports/this-week
     """
+    wanted = set() if fail_on.strip() == "none" else parse_fail_on(fail_on, ATTENTION)
     with _progress(not quiet and sys.stderr.isatty()) as say:
         result = weekly(rt.db, rt.settings, out_dir=out, pull=pull, progress=say)  # type: ignore[arg-type]
     if fmt == "json":
         click.echo(to_json(result.as_dict()))
     _summary(result)
-    if result.attention:
+    if wanted & set(result.attention):
         exit_found()
 
 

@@ -185,6 +185,9 @@ def import_document(db: Database, path: Path | str, settings: Settings, *, docum
     """``tracker import PATH``: the files as they are now, or (``history``) every commit
     that touched them, oldest first; PATH may also be the base URL of the raw Markdown
     (``https://raw.githubusercontent.com/OWNER/REPO/BRANCH/``). All of it is one transaction."""
+    if label is not None and (not label.strip() or any(c in label for c in "\r\n\t") or len(label) > 200):
+        raise DocumentError(f"--label {label!r} is not a usable version name; use up to 200 characters "
+                            "without line breaks, such as v0.2 or 2026-11-23")
     if isinstance(path, str) and path.startswith(("http://", "https://")):
         if history:
             raise DocumentError("--history needs a git checkout, not a URL")

@@ -31,7 +31,7 @@ from tracker.services.propose import propose
 from tracker.services.report import link_report
 from tracker.services.review import queue
 
-__all__ = ["WeeklyResult", "weekly"]
+__all__ = ["WeeklyResult", "weekly", "ATTENTION"]
 
 Progress = Callable[[str], None]
 
@@ -53,7 +53,7 @@ class WeeklyResult:
     queued: int = 0
     pending_changes: int = 0
     files: dict[str, str] = field(default_factory=dict)
-    attention: list[str] = field(default_factory=list)
+    attention: dict[str, str] = field(default_factory=dict)  # category → what needs a maintainer
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -126,20 +126,24 @@ def weekly(db: Database, settings: Settings, *, out_dir: str | Path | None = Non
     return result
 
 
-def _attention(r: WeeklyResult) -> list[str]:
-    notes = []
+#: what a maintainer may be needed for (the categories of ``tracker weekly --fail-on``)
+ATTENTION = ("dead", "failing", "redirected", "candidates", "pending", "errors", "inconclusive")
+
+
+def _attention(r: WeeklyResult) -> dict[str, str]:
+    notes: dict[str, str] = {}
     if r.newly_dead or r.links.get("dead"):
-        notes.append(f"{r.links.get('dead', 0)} dead links ({r.newly_dead} newly dead)")
+        notes["dead"] = f"{r.links.get('dead', 0)} dead links ({r.newly_dead} newly dead)"
     if r.links.get("failing"):
-        notes.append(f"{r.links['failing']} failing links (not yet confirmed dead)")
+        notes["failing"] = f"{r.links['failing']} failing links (not yet confirmed dead)"
     if r.links.get("redirected"):
-        notes.append(f"{r.links['redirected']} links moved permanently")
+        notes["redirected"] = f"{r.links['redirected']} links moved permanently"
     if r.queued:
-        notes.append(f"{r.queued} candidates to review")
+        notes["candidates"] = f"{r.queued} candidates to review"
     if r.pending_changes:
-        notes.append(f"{r.pending_changes} pending changes for the next version")
+        notes["pending"] = f"{r.pending_changes} pending changes for the next version"
     if r.source_errors:
-        notes.append(f"{r.source_errors} sources failed to crawl")
+        notes["errors"] = f"{r.source_errors} sources failed to crawl"
     if r.inconclusive:
-        notes.append("the link check was inconclusive (our own connection looked down)")
+        notes["inconclusive"] = "the link check was inconclusive (our own connection looked down)"
     return notes
