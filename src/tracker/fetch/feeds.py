@@ -26,12 +26,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from tracker.config import Settings
+from tracker.headers import retry_after_seconds
 from tracker.fetch import body_decoder
 
 __all__ = ["ArxivGate", "FeedClient", "FeedFetch", "shared_arxiv_gate", "ARXIV_HOSTS",
@@ -111,21 +111,6 @@ class _TooLarge(Exception):
 
 class _Deadline(Exception):
     pass
-
-
-def _retry_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _same_site(a: str, b: str) -> bool:
@@ -256,7 +241,7 @@ class FeedClient:
                         raise _TooLarge(length)
                     body = self._read(response, self.max_body_bytes, deadline)
                     return FeedFetch(url, "fetched", current, status, body, kept, etag, modified)
-                retry = _retry_seconds(kept.get("retry-after")) if status in (429, 503) else None
+                retry = retry_after_seconds(kept.get("retry-after"), datetime.now(timezone.utc)) if status in (429, 503) else None
                 try:
                     body = self._read(response, ERROR_BODY_BYTES, deadline)
                 except (_TooLarge, _Deadline, zlib.error, httpx.HTTPError):

@@ -27,11 +27,11 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from tracker import headers
 from tracker.config import Settings
 from tracker.fetch import body_decoder
 
@@ -120,25 +120,9 @@ class _Deferred(Exception):
 
 
 def retry_after_seconds(value: str | None, wall_now: datetime | None = None) -> float | None:
-    """Seconds a ``Retry-After`` value asks for (delta seconds or an HTTP date), else ``None``.
-
-    An HTTP date is compared with the real wall clock, because it is the server's
-    clock, not ``TRACKER_NOW``, that wrote it.
-    """
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (wall_now or datetime.now(timezone.utc))).total_seconds()
-    return max(0.0, seconds) if seconds == seconds else None  # NaN guard
+    """``Retry-After`` in seconds. An HTTP date is compared with the real wall clock,
+    because it is the server's clock, not ``TRACKER_NOW``, that wrote it."""
+    return headers.retry_after_seconds(value, wall_now or datetime.now(timezone.utc))
 
 
 def error_class_of(exc: BaseException) -> str:

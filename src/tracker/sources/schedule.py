@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
+
+from tracker.headers import parse_http_date, retry_after_seconds
 
 __all__ = [
     "parse_http_date", "retry_after", "cache_lifetime", "poll_delay", "error_delay",
@@ -25,30 +26,10 @@ _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)\"?", re.IG
 _NO_STORE = re.compile(r"(?:^|,)\s*(?:no-store|no-cache)\b", re.IGNORECASE)
 
 
-def parse_http_date(value: str | None) -> datetime | None:
-    """An HTTP date (``Wed, 21 Oct 2026 07:28:00 GMT``) as aware UTC, or ``None``."""
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
 def retry_after(value: str | None, now: datetime) -> timedelta | None:
     """``Retry-After`` as a delay: delta-seconds or an HTTP date; ``None`` when absent/invalid."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
-    when = parse_http_date(text)
-    if when is None:
-        return None
-    return max(timedelta(0), when - now)
+    seconds = retry_after_seconds(value, now)
+    return None if seconds is None else timedelta(seconds=seconds)
 
 
 def cache_lifetime(headers: Mapping[str, str], now: datetime) -> timedelta | None:
