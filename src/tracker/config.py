@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from tracker.errors import ConfigError
+from tracker.errors import ConfigError, TrackerError
 
 __all__ = [
     "Settings",
@@ -39,6 +39,7 @@ __all__ = [
     "load_settings",
     "parse_duration",
     "parse_datetime",
+    "read_toml",
     "DEFAULT_DATABASE_URL",
     "USER_AGENT",
 ]
@@ -322,6 +323,19 @@ def _env_tree(env: Mapping[str, str]) -> dict[str, Any]:
     return tree
 
 
+def read_toml(path: Path, what: str, missing_hint: str = "",
+              error: type[TrackerError] = ConfigError) -> dict[str, Any]:
+    """A TOML file as a dict; any problem is one ``error`` naming ``what`` and the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist{missing_hint}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read {what} {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{what} {path} is not valid TOML: {exc}") from None
+
+
 def _anchor_paths(data: dict[str, Any], folder: Path) -> None:
     """Relative paths in a config file mean "next to the file", not "wherever cron runs"."""
     url = data.get("database_url")
@@ -347,14 +361,7 @@ def load_settings(
     path = config_file or env.get("TRACKER_CONFIG")
     if path:
         file = Path(path)
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {file} does not exist; check --config / TRACKER_CONFIG") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {file}: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+        data = read_toml(file, "config file", "; check --config / TRACKER_CONFIG")
         _anchor_paths(data, file.resolve().parent)
     data = _merge(data, _env_tree(env))
     if overrides:

@@ -11,7 +11,6 @@ Does not own: polling (``services.crawl``) or the parsing of targets' responses.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 from tracker.db import Session
 
-from tracker.config import Settings
+from tracker.config import Settings, read_toml
 from tracker.db import repo_feeds as repo
 from tracker.db.models_feeds import FeedSource
 from tracker.db.session import Database
@@ -163,14 +162,7 @@ class SyncReport:
 
 
 def _read_specs(path: Path) -> list[_Spec]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"source list {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read source list {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"source list {path} is not valid TOML: {exc}") from None
+    data = read_toml(path, "source list", error=InputError)
     unknown_top = set(data) - {"defaults", "source"}
     if unknown_top:
         raise InputError(f"{path}: unknown table(s) {', '.join(sorted(unknown_top))}; use [defaults] and [[source]]")
