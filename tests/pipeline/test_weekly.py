@@ -121,3 +121,28 @@ def test_weekly_pulls_a_git_checkout_when_asked(run: CLI, tmp_path: Path) -> Non
         assert json.loads(result.stdout)["imported"] == f"new version {head[:7]}"
         versions = json.loads(run("--config", str(config), "versions", "--format", "json").stdout)
         assert [v["commit"] for v in versions][-1] == head
+
+
+def test_weekly_reports_progress_for_the_bars(db, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The terminal's progress bars are fed (done, total) for the link check and the crawl."""
+    from dataclasses import replace
+
+    from tracker.demo.site import SERVICES
+    from tracker.services.sources import add_source
+    from tracker.services.weekly import weekly
+
+    with DemoInternet() as net:
+        doc = tmp_path / "mini"
+        doc.mkdir()
+        (doc / "g.md").write_text("## R\n" + "".join(
+            f"[p{i}]({net.url(BLOG, p)})\n" for i, p in enumerate(["/posts/kv-cache-explained",
+                                                                   "/posts/lora-in-practice", "/gone"])))
+        s = replace(settings, document=replace(settings.document, location=str(doc)),
+                    check=replace(settings.check, host_interval=0.0, retries=0))
+        add_source(db, s, "feed", net.url(SERVICES, "/feeds/blog.xml"), name="blog")
+        checks: list[tuple[int, int]] = []
+        crawls: list[tuple[int, int]] = []
+        weekly(db, s, out_dir=tmp_path / "out", check_options={"tick": lambda d, t: checks.append((d, t))},
+               crawl_options={"tick": lambda d, t: crawls.append((d, t))})
+    assert checks[-1] == (3, 3) and [d for d, _ in checks] == sorted(d for d, _ in checks)
+    assert crawls[0] == (0, 1) and crawls[-1] == (1, 1)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from rich.progress import TaskID
 
 from tracker.cli.common import (Runtime, creates_database, exit_found, format_option, info, parse_fail_on,
                                 pass_runtime, to_json)
@@ -15,21 +17,40 @@ from tracker.services.demo import run_demo
 from tracker.services.weekly import ATTENTION, WeeklyResult, weekly
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[object]:
-    """A live status line on a terminal (rich), plain lines in cron/CI."""
-    if not enabled:
-        yield info
-        return
-    from rich.console import Console
+@dataclass
+class _Display:
+    """How the pipeline shows progress: lines, and (on a terminal) two progress bars."""
 
-    console = Console(stderr=True)
-    with console.status("starting") as status:
+    say: Callable[[str], None]
+    check_tick: Callable[[int, int], None] | None = None
+    crawl_tick: Callable[[int, int], None] | None = None
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[_Display]:
+    """Progress bars for the link check and the crawl on a terminal (rich); plain lines in
+    cron/CI, where stderr is not a terminal."""
+    if not enabled:
+        yield _Display(info)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), transient=False) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def ticker(name: str) -> Callable[[int, int], None]:
+            def tick(done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = bars.add_task(name, total=total)
+                bars.update(tasks[name], completed=done, total=total)
+            return tick
+
         def say(message: str) -> None:
             if message.startswith(("==", "import:", "checked ", "crawled", "proposed")):
-                console.log(message)
-            status.update(message)
-        yield say
+                bars.console.log(message)
+
+        yield _Display(say, ticker("link check"), ticker("crawl"))
 
 
 def _summary(result: WeeklyResult) -> None:
@@ -63,8 +84,9 @@ def weekly_cmd(rt: Runtime, out: Path | None, pull: bool | None, quiet: bool, fa
       tracker --config tracker.toml weekly --out reports/this-week
     """
     wanted = set() if fail_on.strip() == "none" else parse_fail_on(fail_on, ATTENTION)
-    with _progress(not quiet and sys.stderr.isatty()) as say:
-        result = weekly(rt.db, rt.settings, out_dir=out, pull=pull, progress=say)  # type: ignore[arg-type]
+    with _progress(not quiet and sys.stderr.isatty()) as show:
+        result = weekly(rt.db, rt.settings, out_dir=out, pull=pull, progress=show.say,
+                        check_options={"tick": show.check_tick}, crawl_options={"tick": show.crawl_tick})
     if fmt == "json":
         click.echo(to_json(result.as_dict()))
     _summary(result)
@@ -84,8 +106,8 @@ def demo_cmd(rt: Runtime, out: Path) -> None:
     Example:
       tracker demo --out demo-out
     """
-    with _progress(sys.stderr.isatty()) as say:
-        result = run_demo(out, progress=say)  # type: ignore[arg-type]
+    with _progress(sys.stderr.isatty()) as show:
+        result = run_demo(out, progress=show.say, check_tick=show.check_tick, crawl_tick=show.crawl_tick)
     for week in result.weeks:
         _summary(week)
     info(f"version changelog: {result.changelog}")

@@ -15,8 +15,8 @@ Does not own: HTTP details, parsing, scoring candidates.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -243,7 +243,8 @@ def _record(session: Session, settings: Settings, plan: _Plan, fetched: FeedFetc
 
 
 def crawl(db: Database, settings: Settings, *, source: str | None = None,
-          client: FeedClient | None = None, now: datetime | None = None) -> list[CrawlReport]:
+          client: FeedClient | None = None, now: datetime | None = None,
+          tick: Callable[[int, int], None] | None = None) -> list[CrawlReport]:
     """Poll the due sources (or the one named ``source``, due or parked); one report each."""
     now = now or settings.now()
     with db.transaction() as session:
@@ -264,6 +265,10 @@ def crawl(db: Database, settings: Settings, *, source: str | None = None,
                 ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
             futures = [(arxiv_pool if http.is_arxiv(urlsplit(p.url).hostname or "") else pool).submit(
                 http.fetch, p.url, etag=p.etag, last_modified=p.last_modified) for p in plans]
+            if tick is not None:
+                tick(0, len(futures))
+                for done, _future in enumerate(as_completed(futures), start=1):
+                    tick(done, len(futures))  # (sources fetched, sources due): for a progress bar
             fetched = [f.result() for f in futures]
     finally:
         if own:

@@ -68,7 +68,9 @@ def _edit_document(folder: Path, net: DemoInternet) -> None:
     chapter.write_text(text, encoding="utf-8")
 
 
-def run_demo(out_dir: Path, *, progress: Progress | None = None) -> DemoResult:
+def run_demo(out_dir: Path, *, progress: Progress | None = None,
+             check_tick: Callable[[int, int], None] | None = None,
+             crawl_tick: Callable[[int, int], None] | None = None) -> DemoResult:
     """Run the demo into ``out_dir`` (its database and reports are replaced)."""
     say = progress or (lambda message: None)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -88,7 +90,10 @@ def run_demo(out_dir: Path, *, progress: Progress | None = None) -> DemoResult:
             result = DemoResult(str(out_dir), db_url)
 
             say(f"== week 1: {DEMO_START:%Y-%m-%d} ==")
-            result.weeks.append(weekly(db, settings, out_dir=out_dir / "week-1", progress=say))
+            check_options: dict[str, Any] = {"tick": check_tick}
+            crawl_options: dict[str, Any] = {"tick": crawl_tick}
+            result.weeks.append(weekly(db, settings, out_dir=out_dir / "week-1", progress=say,
+                                       check_options=check_options, crawl_options=crawl_options))
 
             net.phase = 2
             midweek = replace(settings, now_override=DEMO_START + timedelta(days=3))
@@ -99,7 +104,8 @@ def run_demo(out_dir: Path, *, progress: Progress | None = None) -> DemoResult:
             net.phase = 3
             week2 = replace(settings, now_override=DEMO_START + timedelta(days=7))
             say(f"== week 2: {week2.now():%Y-%m-%d} ==")
-            result.weeks.append(weekly(db, week2, out_dir=out_dir / "week-2", progress=say))
+            result.weeks.append(weekly(db, week2, out_dir=out_dir / "week-2", progress=say,
+                                       check_options=check_options, crawl_options=crawl_options))
             log = release.changelog(db, week2)
             changelog = out_dir / "week-2" / "changelog.md"
             release.write_text(changelog, release.render_changelog(log, "md"))

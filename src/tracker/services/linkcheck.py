@@ -45,6 +45,7 @@ HEAD_EXTENSIONS = (".pdf", ".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", 
                    ".docx", ".xls", ".xlsx", ".epub", ".png", ".jpg", ".jpeg", ".gif", ".webp")
 
 Progress = Callable[[str], None]
+Tick = Callable[[int, int], None]  # (links done, links due): for a progress bar
 
 
 @dataclass
@@ -127,7 +128,8 @@ def _exchange(res: FetchResult) -> Exchange:
 
 async def _fetch_phase(items: list[_Item], settings: Settings, *, transport: httpx.AsyncBaseTransport | None,
                        sleep: Sleep | None, clock: Clock | None, rng: random.Random | None,
-                       verify: bool | ssl.SSLContext, progress: Progress | None) -> tuple[list[_Seen], int]:
+                       verify: bool | ssl.SSLContext, progress: Progress | None,
+                       tick: Tick | None = None) -> tuple[list[_Seen], int]:
     token_rng = rng or random.Random(secrets.randbits(64))
     async with LinkClient(settings, transport=transport, sleep=sleep, clock=clock, rng=rng,
                           verify=verify) as client:
@@ -147,6 +149,8 @@ async def _fetch_phase(items: list[_Item], settings: Settings, *, transport: htt
                         client.fetch(FetchRequest(judge.probe_url(ex.final_url, token))))
                 sibling = _exchange(await probes[key])
             done += 1
+            if tick is not None:
+                tick(done, len(items))
             if progress is not None and (done % 50 == 0 or done == len(items)):
                 progress(f"checked {done}/{len(items)} links ({client.requests} requests)")
             verdict = judge.classify(ex, sibling)
@@ -235,7 +239,8 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
                 transport: httpx.AsyncBaseTransport | None = None,
                 wayback_transport: httpx.AsyncBaseTransport | None = None,
                 sleep: Sleep | None = None, clock: Clock | None = None, rng: random.Random | None = None,
-                verify: bool | ssl.SSLContext = True, progress: Progress | None = None) -> CheckReport:
+                verify: bool | ssl.SSLContext = True, progress: Progress | None = None,
+                tick: Tick | None = None) -> CheckReport:
     """Check every due link (every link with ``all_links``) and store what was seen."""
     started = time.monotonic()
     now = settings.now()
@@ -250,7 +255,8 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
     requests = 0
     if items:
         seen, requests = asyncio.run(_fetch_phase(items, settings, transport=transport, sleep=sleep,
-                                                  clock=clock, rng=rng, verify=verify, progress=progress))
+                                                  clock=clock, rng=rng, verify=verify, progress=progress,
+                                                  tick=tick))
     errors_by_host: dict[str, list[str | None]] = defaultdict(list)
     for s in seen:
         errors_by_host[urlsplit(s.item.url).hostname or ""].append(s.result.error_class)
