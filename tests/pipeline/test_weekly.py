@@ -25,6 +25,8 @@ def test_demo_shows_every_kind_of_finding(tmp_path: Path, clean_env: None) -> No
     assert all(link["archive_url"] for link in dead.values())
     moved = [link for link in week2["links"] if link["state"] == "redirected"]
     assert len(moved) == 1 and moved[0]["suggested_url"].endswith("/posts/scaling-laws-revisited")
+    blocked = [link for link in week2["links"] if link["state"] == "blocked"]
+    assert [link["url"].rsplit("/", 1)[1] for link in blocked] == ["benchmark-writeup"]  # never dead
     failing = [link for link in week2["links"] if link["state"] == "failing"]
     assert [link["url"].rsplit("/", 1)[1] for link in failing] == ["agents-overview"]  # died this week
     queue = json.loads((out / "week-1" / "queue.json").read_text())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tracker.demo.site import BLOG, DIES_LATER, GONE, MOVED_FROM, NOWHERE, REMOVED, SOFT404, DemoInternet
+from tracker.demo.site import BLOCKED, BLOG, DIES_LATER, GONE, MOVED_FROM, NOWHERE, REMOVED, SOFT404, DemoInternet
 
 __all__ = ["write_sample"]
 
@@ -71,7 +71,8 @@ the [withdrawn draft]({removed}) on adapter merging is no longer available.
 
 Benchmarks only help when they measure what you need, and only while they are not in the training
 data. Evaluating agents that plan and call tools is harder still. Read [Evaluations that matter]({evals})
-and this [overview of LLM agents]({agents}) for agent benchmarks.
+and this [overview of LLM agents]({agents}) for agent benchmarks; the [members-only writeup]({blocked})
+compares agent harnesses.
 
 <h2>Efficient Inference</h2>
 
@@ -90,7 +91,7 @@ def write_sample(folder: Path, internet: DemoInternet) -> Path:
         att=u(BLOG, "/posts/attention-by-hand"), soft=u(SOFT404, "/guides/attention"),
         pos=u(BLOG, "/posts/positional-encodings"), moved=u(BLOG, MOVED_FROM),
         lora=u(BLOG, "/posts/lora-in-practice"), removed=u(BLOG, REMOVED),
-        evals=u(BLOG, "/posts/evals-that-matter"), agents=u(BLOG, DIES_LATER),
+        evals=u(BLOG, "/posts/evals-that-matter"), agents=u(BLOG, DIES_LATER), blocked=u(BLOG, BLOCKED),
         kv=u(BLOG, "/posts/kv-cache-explained"), spec=u(BLOG, "/posts/speculative-decoding"),
         quant=u(BLOG, "/posts/quantization-notes"), nowhere=u(NOWHERE, "/mirror/quantization-notes"),
     )

@@ -2,7 +2,7 @@
 
 Hosts (all on one port): ``127.0.0.1`` the "services" host (feeds, arXiv API,
 YouTube feeds, Wayback API), ``127.0.0.2`` a blog whose pages live, change, die
-(404/410) or move (301), ``127.0.0.3`` a site that answers "page not found" with
+(404/410), move (301) or sit behind a bot challenge (403), ``127.0.0.3`` a site that answers "page not found" with
 a 200 for every path (soft 404s), ``127.0.0.4`` a host where nothing listens
 (connection refused). ``phase`` (1, 2, 3) advances the world between weekly runs.
 """
@@ -44,6 +44,7 @@ REMOVED = "/posts/withdrawn-draft"  # 410 from the start
 MOVED_FROM, MOVED_TO = "/2023/07/scaling-laws", "/posts/scaling-laws-revisited"
 DIES_LATER = "/posts/agents-overview"  # alive in phase 1, 404 from phase 2: failing, not yet dead
 CHANGES = "/posts/evals-that-matter"  # its content changes in phase 2 (a new version)
+BLOCKED = "/members/benchmark-writeup"  # 403 with a bot challenge: blocked, never dead
 
 FEED_POSTS = [
     ("/posts/mixture-of-experts-routing", "Routing tokens in mixture-of-experts models",
@@ -133,6 +134,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(301, b"", headers={"Location": st.url(BLOG, MOVED_TO)})
         elif path == MOVED_TO:
             self._send(200, _page("Scaling laws, revisited", _PARAGRAPH.format(topic="scaling laws")))
+        elif path == BLOCKED:
+            self._send(403, _page("Just a moment...", "Checking your browser before accessing the site. "
+                                  "Enable JavaScript and cookies to continue."))
         elif path == DIES_LATER:
             if st.phase == 1:
                 self._send(200, _page("An overview of LLM agents", _PARAGRAPH.format(topic="tool-using agents")))
