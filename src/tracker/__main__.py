@@ -1,4 +1,7 @@
-"""``python -m tracker`` runs the same command line as the ``tracker`` script."""
+"""``python -m tracker`` runs the same command line as the ``tracker`` script.
+
+Does nothing else.
+"""
 
 from tracker.cli import main
 

@@ -2,6 +2,7 @@
 
 These are the hand-over points between the link-health, candidate and
 changelog work, so each area can be built and tested on its own.
+Does not depend on any other module of tracker.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Global options ``--db`` (``TRACKER_DATABASE_URL``) and ``--config`` (``TRACKER_C
 precedence defaults < config file < ``TRACKER_*`` environment < flags. Any
 ``TrackerError`` becomes one ``Error: …`` line on stderr and exit code 1.
 Commands live in one module per area, each with a ``register(group)`` function.
+Does not own any use case or rendering: the area modules do.
 """
 
 from __future__ import annotations

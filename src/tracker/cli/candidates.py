@@ -5,6 +5,7 @@ Thin: each command calls one service. ``review`` is the one dialogue: it shows
 one candidate at a time and calls ``review.decide`` per answer, so every
 decision is its own transaction and Ctrl-C (or end of input) at a prompt loses
 nothing already decided and writes nothing half-way.
+Does not own any use case: each command calls one service and renders.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Commands of the document area: ``db upgrade|check``, ``import``, ``topics``, ``resources``, ``versions``."""
+"""Commands of the document area: ``db upgrade|check``, ``import``, ``topics``, ``resources``, ``versions``.
+
+Does not own any use case: each command calls one service and renders.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 Thin: each command validates nothing itself beyond click's types, calls one
 service function and renders its rows (JSON to stdout, notes to stderr).
+Does not own any use case: each command calls one service and renders.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Commands of the jobs area: ``run TASK``, ``jobs``, ``scheduler``."""
+"""Commands of the jobs area: ``run TASK``, ``jobs``, ``scheduler``.
+
+Does not own any use case: each command calls one service and renders.
+"""
 
 from __future__ import annotations
 

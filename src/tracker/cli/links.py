@@ -1,4 +1,7 @@
-"""Commands of the links area: ``check`` and ``report links`` (thin: parse, call, render)."""
+"""Commands of the links area: ``check`` and ``report links`` (thin: parse, call, render).
+
+Does not own any use case: each command calls one service and renders.
+"""
 
 from __future__ import annotations
 

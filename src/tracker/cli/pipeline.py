@@ -1,4 +1,7 @@
-"""Commands of the pipeline: ``weekly`` (the whole cycle) and ``demo`` (it, offline)."""
+"""Commands of the pipeline: ``weekly`` (the whole cycle) and ``demo`` (it, offline).
+
+Does not own any use case: each command calls one service and renders.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Commands of the release area: ``changelog`` and ``export`` (thin: one service call each)."""
+"""Commands of the release area: ``changelog`` and ``export`` (thin: one service call each).
+
+Does not own any use case: each command calls one service and renders.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The declarative base: one ``MetaData`` with a constraint naming convention and UTC datetimes."""
+"""The declarative base: one ``MetaData`` with a constraint naming convention and UTC datetimes.
+
+Does not declare any table.
+"""
 
 from __future__ import annotations
 

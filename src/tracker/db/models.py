@@ -1,4 +1,7 @@
-"""All models, imported in one place so ``Base.metadata`` is complete (Alembic, ``db check``)."""
+"""All models, imported in one place so ``Base.metadata`` is complete (Alembic, ``db check``).
+
+Does not define any model itself.
+"""
 
 from __future__ import annotations
 

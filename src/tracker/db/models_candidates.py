@@ -7,6 +7,7 @@ with scores (``scores``, JSON ``[{slug, score}]`` best first), the reason (match
 words) and which document version's profiles scored it. ``candidate_decisions``:
 every decision ever taken, with who, when and why (the candidate row holds the
 latest one). An accepted candidate points at the ``Resource`` it became.
+Does not score or decide: ``candidates`` and ``services.review`` do.
 """
 
 from __future__ import annotations

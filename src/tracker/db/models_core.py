@@ -4,6 +4,7 @@ A *resource* is one real thing (keyed by canonical URL). A *placement* says
 which resource the document cites where (topic, version, anchor text, sentence,
 file and line). Topics are stable by slug within a document; what a topic looked
 like in each version is a ``TopicSnapshot``.
+Does not hold link observations, feed items or candidates (their own modules do).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ parked, next poll, Retry-After).
 ``youtube:<video>``, else the canonical URL) — the stored shape candidate scoring
 reads. ``feed_item_sources``: the many-to-many link, with the GUID each source
 used (the de-duplication fallback when a link changes).
+Does not fetch or parse feeds.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ The lease is one row per name; taking it is a conditional UPDATE (holder is me,
 or the lease expired) or, when no row exists, an INSERT that the primary key
 makes exclusive. Claiming a scheduled run is an INSERT that the unique
 (job, slot) constraint makes exclusive.
+Does not run jobs or decide schedules.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ it cannot be opened), the ``transaction()`` unit of work every service uses, and
 running Alembic (``upgrade``, drift ``check``). A new, empty database is upgraded
 automatically on first use; an existing one that is behind must be upgraded with
 ``tracker db upgrade``.
+Does not define tables or queries.
 """
 
 from __future__ import annotations

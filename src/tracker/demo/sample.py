@@ -2,6 +2,7 @@
 
 ``write_sample(folder, internet)`` writes ``index.md`` and ``_includes/*.md`` whose
 links point at the stand-in internet, so every kind of link health shows up.
+Does not import it: the demo service does.
 """
 
 from __future__ import annotations

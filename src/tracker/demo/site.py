@@ -5,6 +5,7 @@ YouTube feeds, Wayback API), ``127.0.0.2`` a blog whose pages live, change, die
 (404/410), move (301) or sit behind a bot challenge (403), ``127.0.0.3`` a site that answers "page not found" with
 a 200 for every path (soft 404s), ``127.0.0.4`` a host where nothing listens
 (connection refused). ``phase`` (1, 2, 3) advances the world between weekly runs.
+Does not talk to the real internet: it only listens on loopback.
 """
 
 from __future__ import annotations

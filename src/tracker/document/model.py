@@ -1,4 +1,7 @@
-"""The shapes a parsed document is made of (frozen dataclasses, no behaviour)."""
+"""The shapes a parsed document is made of (frozen dataclasses, no behaviour).
+
+Does not parse: ``scan`` and ``structure`` build these.
+"""
 
 from __future__ import annotations
 

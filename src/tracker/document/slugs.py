@@ -1,4 +1,7 @@
-"""Topic slugs: GitHub-style from titles, made unique within a document."""
+"""Topic slugs: GitHub-style from titles, made unique within a document.
+
+Does not decide which headings are topics.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ Owns: outcome and state names, ``Exchange`` (what the checker saw, decoded),
 ``Verdict`` (what one exchange means), ``Observation`` (a stored verdict, the
 policy's input) and ``LinkState`` (the policy's output). No logic beyond
 trivial properties.
+Does not decide anything: ``judge`` and ``policy`` do.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Owns: choosing the document (``--document`` or the only/default one), resolving
 topic slugs (with suggestions for typos), and shaping rows with the JSON field
 names of DESIGN.md's contract. Rendering is the CLI's job.
+Does not write anything.
 """
 
 from __future__ import annotations

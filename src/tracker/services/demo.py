@@ -6,6 +6,7 @@ query and a YouTube channel as sources, and simulates two weeks of the schedule
 with the clock moved forward: the weekly cycle, the daily check mid-week, an edit
 to the document, and the weekly cycle again, so links get confirmed dead, moved
 pages get their new URL, candidates get queued and changelogs get written.
+Does not own any behaviour of its own: every step is the real service.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ placements in a single transaction. Importing content identical to the latest
 version creates nothing. Links that are not resources (in-page anchors, relative
 links, mailto:, javascript:, malformed URLs, bare URLs in text) are stored as
 internal links; with ``strict=True`` the suspicious ones abort the import.
+Does not parse Markdown (``tracker.document``) or read files (``document_source``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The current link state of resources, for listings (``tracker resources``)."""
+"""The current link state of resources, for listings (``tracker resources``).
+
+Does not own the state: the link-health tables and policy do.
+"""
 
 from __future__ import annotations
 

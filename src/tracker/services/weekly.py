@@ -7,6 +7,7 @@ write the link-rot report, the week's candidate queue, the pending changelog and
 the updated resource list (Markdown and JSON) into one folder. ``attention``
 lists what needs a maintainer; the CLI turns a non-empty list into exit code 2.
 Each step is the same service function its own command runs.
+Does not check, crawl or score anything itself: it sequences the services.
 """
 
 from __future__ import annotations
