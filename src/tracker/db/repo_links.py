@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from tracker.db.models_core import DocumentVersion, Placement, Resource, ResourceVersion, Topic
 from tracker.db.models_links import ArchiveLookup, CheckRun, LinkObservation, LinkStatus
+from tracker.types import LinkStatus as LinkStatusView
 
 __all__ = ["Session", "TopicRef", "resources_with_status", "recent_observations", "topics_by_resource",
            "add_resource_version", "latest_run", "status_rows", "OBSERVATION_WINDOW"]
@@ -150,3 +151,12 @@ def record_archive_answer(session: Session, resource_id: int, outcome: str, chec
         values.update(archive_url=archive_url, archived_at=archived_at)
     session.execute(update(LinkStatus).where(LinkStatus.resource_id == resource_id).values(**values)
                     .execution_options(synchronize_session=False))
+
+
+def as_link_status(row: LinkStatus) -> LinkStatusView:
+    """A stored status row as the ``tracker.types.LinkStatus`` hand-over other areas read."""
+    return LinkStatusView(
+        resource_id=row.resource_id, state=row.state, reason=row.reason, http_status=row.http_status,
+        final_url=row.final_url, suggested_url=row.suggested_url, archive_url=row.archive_url,
+        archive_timestamp=row.archived_at, consecutive_failures=row.consecutive_failures,
+        first_failure_at=row.first_failure_at, last_ok_at=row.last_ok_at, changed_at=row.state_since)

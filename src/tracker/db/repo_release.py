@@ -10,13 +10,13 @@ Does not own: deciding anything, or writing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic, TopicSnapshot
 from tracker.db.models_links import LinkStatus as LinkStatusRow
+from tracker.db.repo_links import as_link_status
 from tracker.types import LinkStatus
 
 __all__ = ["topic_snapshots", "placements", "resource_versions", "link_statuses"]
@@ -53,15 +53,6 @@ def resource_versions(session: Session, resource_ids: Iterable[int]) -> list[Res
     return sorted(out, key=lambda v: (v.resource_id, v.seen_at, v.id))
 
 
-def _status(row: LinkStatusRow) -> LinkStatus:
-    values: dict[str, Any] = dict(
-        resource_id=row.resource_id, state=row.state, reason=row.reason, http_status=row.http_status,
-        final_url=row.final_url, suggested_url=row.suggested_url, archive_url=row.archive_url,
-        archive_timestamp=row.archived_at, consecutive_failures=row.consecutive_failures,
-        first_failure_at=row.first_failure_at, last_ok_at=row.last_ok_at, changed_at=row.state_since)
-    return LinkStatus(**values)
-
-
 def link_statuses(session: Session, resource_ids: Iterable[int]
                   ) -> tuple[dict[int, LinkStatus], dict[int, str | None]]:
     """resource id → current ``LinkStatus``, and resource id → the state before the current one."""
@@ -70,6 +61,6 @@ def link_statuses(session: Session, resource_ids: Iterable[int]
     previous: dict[int, str | None] = {}
     for chunk in _chunks(ids):
         for row in session.scalars(select(LinkStatusRow).where(LinkStatusRow.resource_id.in_(chunk))):
-            current[row.resource_id] = _status(row)
+            current[row.resource_id] = as_link_status(row)
             previous[row.resource_id] = row.previous_state
     return current, previous

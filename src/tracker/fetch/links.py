@@ -37,7 +37,7 @@ from tracker.fetch import body_decoder
 
 __all__ = [
     "FetchRequest", "FetchResult", "Hop", "LinkClient", "Sleep", "Clock",
-    "TRANSIENT_ERRORS", "NETWORK_ERRORS", "REDIRECT_STATUSES", "TEXT_TYPES",
+    "TRANSIENT_ERRORS", "REDIRECT_STATUSES", "TEXT_TYPES",
 ]
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -48,7 +48,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 TRANSIENT_ERRORS = frozenset({"timeout", "connect_timeout", "reset", "refused", "network",
                               "dns_temporary", "protocol"})
 #: failures that say more about our own connection than about the link
-NETWORK_ERRORS = frozenset({"refused", "connect_timeout", "network", "dns", "dns_temporary"})
 TEXT_TYPES = ("text/", "application/xhtml", "application/xml", "application/json", "application/rss",
               "application/atom")
 _KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "retry-after",

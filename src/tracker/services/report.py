@@ -66,9 +66,4 @@ def current_link_statuses(db: Database, resource_ids: Iterable[int] | None = Non
     """The latest judgement on each checked resource's link, keyed by resource id."""
     with db.transaction() as session:
         rows = repo_links.status_rows(session, resource_ids)
-        return {rid: LinkStatusView(
-            resource_id=rid, state=st.state, reason=st.reason, http_status=st.http_status,
-            final_url=st.final_url, suggested_url=st.suggested_url, archive_url=st.archive_url,
-            archive_timestamp=st.archived_at, consecutive_failures=st.consecutive_failures,
-            first_failure_at=st.first_failure_at, last_ok_at=st.last_ok_at, changed_at=st.state_since)
-            for rid, st in rows.items()}
+        return {rid: repo_links.as_link_status(st) for rid, st in rows.items()}
