@@ -141,3 +141,22 @@ def test_links_keep_the_exact_href_written() -> None:
     doc = parse_document({"d.md": "## C\n[a](https://example.org/a%20b?x=1&amp;y=é) [j](javascript:alert(1))\n"})
     assert [link.href for link in doc.links][1] == "javascript:alert(1)"
     assert doc.links[1].target == "javascript"
+
+
+def test_a_section_wrapper_split_by_blank_lines_keeps_its_chapters() -> None:
+    """The h1 and its include in separate HTML blocks (a blank line between) still form one
+    section; what follows the section's include is back matter."""
+    index = ('<div class="section">\n<h1>Section I: Basics</h1>\n'
+             '<div class="section-summary"><b>Goal:</b> Learn.</div>\n\n'
+             '<div markdown="1">\n{% include s1.md %}\n</div>\n</div>\n\n'
+             "{% include credits.md %}\n")
+    files = {"index.md": index,
+             "_includes/s1.md": "<h2>Tokens</h2>\n\n[bpe](https://example.org/bpe)\n",
+             "_includes/credits.md": "Thanks to [everyone](https://example.org/thanks).\n"}
+    doc = parse_document(files)
+    assert [(t.slug, t.kind, t.parent_slug) for t in doc.topics] == [
+        ("section-i-basics", "section", None), ("tokens", "chapter", "section-i-basics"),
+        ("back-matter", "front", None)]
+    assert {link.href: link.topic_slug for link in doc.links} == {
+        "https://example.org/bpe": "tokens", "https://example.org/thanks": "back-matter"}
+    assert doc.topics[0].description == "Learn."

@@ -120,9 +120,10 @@ def _handbook(files: Mapping[str, str]) -> tuple[_Builder, list[str]]:
     b = _Builder()
     used = ["index.md"]
     seen_section = False
+    section_filled = False  # the open section has pulled in its include file
 
     def walk(name: str, depth: int, stack: tuple[str, ...]) -> None:
-        nonlocal seen_section
+        nonlocal seen_section, section_filled
         in_index = name == "index.md"
         fallback = "Back matter" if seen_section else "Introduction"
         for event in scan_markdown(files[name], name):
@@ -136,9 +137,10 @@ def _handbook(files: Mapping[str, str]) -> tuple[_Builder, list[str]]:
                 if target not in used:
                     used.append(target)
                 walk(target, depth + 1, stack + (target,))
+                section_filled = section_filled or (in_index and b.section is not None)
             elif isinstance(event, Heading):
                 if event.level == 1 and in_index:
-                    seen_section = True
+                    seen_section, section_filled = True, False
                     b.section = b.open(event.title, "section", None, event.file, event.line)
                 elif event.level == 1 and b.section is None:
                     b.open(event.title, "front", None, event.file, event.line)
@@ -152,8 +154,9 @@ def _handbook(files: Mapping[str, str]) -> tuple[_Builder, list[str]]:
                 else:
                     b.add_text(event.text, event.file, event.line, fallback)
             elif isinstance(event, BlockEnd):
-                if in_index and b.section is not None and b.current is not None \
-                        and b.current.kind != "front" and _closes_section(files[name], event.line):
+                # the end of index.md's HTML block that wrapped a section and its include
+                # closes the section: what follows (credits…) is back matter, not its chapters
+                if in_index and b.section is not None and section_filled:
                     b.section = None
                     b.current = None
                     fallback = "Back matter"
@@ -166,12 +169,6 @@ def _handbook(files: Mapping[str, str]) -> tuple[_Builder, list[str]]:
     if not seen_section:
         raise DocumentError("index.md has no <h1> section headings; nothing to import")
     return b, used
-
-
-def _closes_section(text: str, end_line: int) -> bool:
-    """True when the HTML block ending at ``end_line`` closes every ``<div>`` it opened
-    (the handbook wraps each section, include and all, in one block)."""
-    return True
 
 
 def _markdown_levels(events: list[Event]) -> tuple[int | None, int | None, int | None]:
