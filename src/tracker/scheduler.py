@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from dataclasses import replace
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -252,6 +253,4 @@ class TrackerScheduler:
 
 
 def _at(settings: Settings, now: datetime) -> Settings:
-    from dataclasses import replace
-
     return replace(settings, now_override=now)

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tracker.document.scan import INCLUDE_TAG
 from tracker.errors import DocumentError
+from tracker.urls import InvalidURL, canonicalize
 
 __all__ = ["Snapshot", "read_path", "read_url", "git_history", "git_head", "git_pull"]
 
@@ -190,10 +192,6 @@ def read_url(base_url: str, get: Callable[[str], str], entry: str = "index.md",
              max_files: int = 200) -> Snapshot:
     """The document at ``base_url`` (raw Markdown over HTTP): ``entry`` and every file its
     ``{% include %}`` tags pull in from ``_includes/``, fetched with ``get``."""
-    from tracker.document.scan import INCLUDE_TAG
-
-    from tracker.urls import InvalidURL, canonicalize
-
     try:
         canonicalize(base_url)
     except InvalidURL as exc:

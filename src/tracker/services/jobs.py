@@ -16,6 +16,7 @@ import os
 import socket
 import time
 import traceback
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,9 +56,9 @@ def counts_of(value: Any) -> dict[str, Any]:
     return {}
 
 
+# Each task imports its service when it runs: listing or scheduling jobs must not load
+# every area (scikit-learn alone costs ~1 s of start-up).
 def _import(db: Database, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
-    from pathlib import Path
-
     from tracker.services.import_ import import_document
 
     location = options.get("path") or settings.document.location
