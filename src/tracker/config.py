@@ -120,6 +120,9 @@ class CheckSettings:
     max_retry_after: float = 60.0
     user_agent: str = USER_AGENT
     hosts: Mapping[str, HostSettings] = field(default_factory=dict)
+    #: URLs asked when a run looks offline (any HTTP answer means our side is online);
+    #: hosts that answered on the last run are asked too
+    canary_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,11 @@ def _convert(value: Any, target: Any, where: str) -> Any:
         if not isinstance(value, (str, int, float)):
             raise ConfigError(f"{where}: expected a string, got {value!r}")
         return str(value)
+    if origin is tuple:  # a TOML array, or a comma-separated string (environment)
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        return tuple(i.strip() for i in items if i.strip())
     if origin is Mapping and where.endswith("hosts"):
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a table of host names")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import random
+import socket
+import ssl
 import zlib
 from collections.abc import Callable
 
+import h11
 import httpx
 import pytest
 
@@ -207,14 +210,29 @@ def test_conditional_get_sends_validators() -> None:
     assert seen["if-none-match"] == '"v1"' and seen["if-modified-since"].startswith("Mon")
 
 
+def _caused(outer: Exception, cause: BaseException) -> Exception:
+    """``outer`` raised ``from cause``, as httpx/httpcore chain the socket error."""
+    outer.__cause__ = cause
+    return outer
+
+
+# Names come from the *types* in the exception chain, never from the message text: the
+# messages below deliberately say something else.
 @pytest.mark.parametrize("exc, name", [
-    (httpx.ConnectError("[Errno -2] Name or service not known"), "dns"),
-    (httpx.ConnectError("[Errno -3] Temporary failure in name resolution"), "dns_temporary"),
-    (httpx.ConnectError("[Errno 111] Connection refused"), "refused"),
-    (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "tls"),
+    (_caused(httpx.ConnectError("x"), socket.gaierror(socket.EAI_NONAME, "no such name")), "dns"),
+    (_caused(httpx.ConnectError("x"), socket.gaierror(socket.EAI_AGAIN, "try again")), "dns_temporary"),
+    (_caused(httpx.ConnectError("x"), ConnectionRefusedError(111, "nope")), "refused"),
+    (_caused(httpx.ConnectError("x"), OSError("All connection attempts failed")), "network"),
+    (_caused(httpx.ConnectError("x"), _caused(OSError("all failed"),
+                                              ExceptionGroup("attempts", [ConnectionRefusedError()]))), "refused"),
+    (_caused(httpx.ConnectError("x"), ssl.SSLCertVerificationError("verify failed")), "tls"),
+    (_caused(httpx.ConnectError("Name or service not known"), ssl.SSLError("handshake")), "tls"),
     (httpx.ConnectTimeout("t"), "connect_timeout"),
-    (httpx.ReadError("Connection reset by peer"), "reset"),
+    (httpx.ReadTimeout("t"), "timeout"),
+    (_caused(httpx.ReadError("x"), ConnectionResetError()), "reset"),
+    (httpx.ReadError("x"), "reset"),
     (httpx.RemoteProtocolError("Server disconnected without sending a response."), "reset"),
+    (_caused(httpx.RemoteProtocolError("x"), h11.RemoteProtocolError("illegal header")), "protocol"),
 ])
 def test_errors_are_named(exc: Exception, name: str) -> None:
     def handler(req: httpx.Request) -> httpx.Response:

@@ -160,3 +160,68 @@ def as_link_status(row: LinkStatus) -> LinkStatusView:
         final_url=row.final_url, suggested_url=row.suggested_url, archive_url=row.archive_url,
         archive_timestamp=row.archived_at, consecutive_failures=row.consecutive_failures,
         first_failure_at=row.first_failure_at, last_ok_at=row.last_ok_at, changed_at=row.state_since)
+
+
+@dataclass(frozen=True)
+class DueLink:
+    """What the checker needs of one due link: no ORM objects, so a page of them is small."""
+
+    resource_id: int
+    url: str
+    canonical_url: str
+    state: str | None
+    content_type: str
+    content_hash: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+def _due_filter(now: datetime, all_links: bool) -> list[object]:
+    if all_links:
+        return []
+    return [(LinkStatus.resource_id.is_(None)) | (LinkStatus.next_check_at.is_(None))
+            | (LinkStatus.next_check_at <= now)]
+
+
+def due_links_page(session: Session, now: datetime, all_links: bool, after_id: int,
+                   limit: int) -> list[DueLink]:
+    """The next ``limit`` due links with ids above ``after_id`` (keyset paging, by id)."""
+    rows = session.execute(
+        select(Resource.id, Resource.url, Resource.canonical_url, LinkStatus.state, LinkStatus.content_type,
+               LinkStatus.content_hash, LinkStatus.etag, LinkStatus.last_modified)
+        .outerjoin(LinkStatus, LinkStatus.resource_id == Resource.id)
+        .where(Resource.id > after_id, *_due_filter(now, all_links))  # type: ignore[arg-type]
+        .order_by(Resource.id).limit(limit)
+    ).all()
+    return [DueLink(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6], r[7]) for r in rows]
+
+
+def count_links(session: Session, now: datetime, all_links: bool) -> tuple[int, int]:
+    """(all resources, due resources)."""
+    total = session.scalar(select(func.count(Resource.id))) or 0
+    due = session.scalar(select(func.count(Resource.id))
+                         .outerjoin(LinkStatus, LinkStatus.resource_id == Resource.id)
+                         .where(*_due_filter(now, all_links))) or 0  # type: ignore[arg-type]
+    return int(total), int(due)
+
+
+def state_counts(session: Session) -> dict[str, int]:
+    """state → number of status rows (one GROUP BY, not a row per link)."""
+    return {state: int(n) for state, n in
+            session.execute(select(LinkStatus.state, func.count()).group_by(LinkStatus.state)).all()}
+
+
+def dead_links(session: Session) -> list[tuple[LinkStatus, str]]:
+    """Status rows in state ``dead`` with their resource's URL (archive look-ups pick from these)."""
+    rows = session.execute(select(LinkStatus, Resource.url).join(Resource, Resource.id == LinkStatus.resource_id)
+                           .where(LinkStatus.state == "dead").order_by(LinkStatus.resource_id)).all()
+    return [(st, url) for st, url in rows]
+
+
+def answered_urls(session: Session, limit: int = 200) -> list[str]:
+    """URLs that gave an HTTP answer on their latest check, most recently checked first."""
+    rows = session.execute(
+        select(Resource.url, LinkStatus.final_url).join(Resource, Resource.id == LinkStatus.resource_id)
+        .where(LinkStatus.http_status.is_not(None))
+        .order_by(LinkStatus.last_checked_at.desc(), LinkStatus.resource_id).limit(limit)).all()
+    return [final or url for url, final in rows]

@@ -1,21 +1,25 @@
-"""The Wayback Machine availability API client (``[wayback] api_url``).
+"""The Wayback Machine availability API client (``[wayback] api_url``), over the HTTP core.
 
-Owns: one polite GET per lookup (``?url=…&timestamp=YYYYMMDDhhmmss``), the
-project's User-Agent, a timeout, and turning transport failures into a reply
-with an ``error_class``. Does not own: reading the JSON answer or deciding
-whether to retry later (``tracker.links.archive``), or storage.
+Owns: one polite GET per lookup (``?url=…&timestamp=YYYYMMDDhhmmss``) through the
+process's host gates, the project's User-Agent, one overall deadline
+(``[check] timeout``: a slow archive answer cannot hang a check), at most 1 MB
+of answer, and turning failures into a reply with an ``error_class``. Does not
+own: reading the JSON answer or deciding whether to retry later
+(``tracker.links.archive``), or storage.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
 from tracker.config import Settings
-from tracker.fetch.links import error_class_of
+from tracker.fetch.core import FetchRequest, HttpCore, Policy
+from tracker.fetch.gate import HostRule
 
-__all__ = ["WaybackReply", "WaybackClient"]
+__all__ = ["WaybackReply", "WaybackClient", "wayback_policy"]
 
 _MAX_ANSWER = 1024 * 1024
 
@@ -30,35 +34,45 @@ class WaybackReply:
     error: str = ""
 
 
+def _answer(method: str, status: int, headers: Mapping[str, str]) -> tuple[int, bool]:
+    return _MAX_ANSWER, False
+
+
+def wayback_policy(settings: Settings) -> Policy:
+    cfg = settings.check
+    rule = HostRule(cfg.host_concurrency, cfg.host_interval)
+    return Policy(rule_for=lambda _host: rule, timeout_for=lambda _host: cfg.timeout,
+                  headers={"User-Agent": cfg.user_agent, "Accept": "application/json",
+                           "Accept-Encoding": "gzip, deflate"},
+                  body_limit=_answer, max_redirects=3, max_wait=cfg.max_retry_after)
+
+
 class WaybackClient:
     """``async with WaybackClient(settings) as w: await w.lookup(url, "20240101000000")``."""
 
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,
+                 core: HttpCore | None = None) -> None:
         self.api_url = settings.wayback.api_url
+        self.policy = wayback_policy(settings)
         self.requests = 0
-        self._client = httpx.AsyncClient(
-            transport=transport, timeout=httpx.Timeout(settings.check.timeout), trust_env=False,
-            follow_redirects=True, max_redirects=3,
-            headers={"User-Agent": settings.check.user_agent, "Accept": "application/json"},
-        )
+        self._own = core is None
+        self.core = core or HttpCore(transport=transport)
 
     async def __aenter__(self) -> WaybackClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._client.aclose()
+        if self._own:
+            await self.core.aclose()
 
     async def lookup(self, url: str, timestamp: str) -> WaybackReply:
         """Ask for the snapshot of ``url`` closest to ``timestamp``; never raises."""
         self.requests += 1
         try:
-            async with self._client.stream("GET", self.api_url,
-                                           params={"url": url, "timestamp": timestamp}) as resp:
-                body = bytearray()
-                async for chunk in resp.aiter_bytes():
-                    body += chunk
-                    if len(body) > _MAX_ANSWER:
-                        break
-                return WaybackReply(resp.status_code, bytes(body[:_MAX_ANSWER]))
-        except (httpx.HTTPError, OSError, ValueError) as exc:
-            return WaybackReply(None, b"", error_class_of(exc), str(exc)[:300])
+            address = str(httpx.URL(self.api_url, params={"url": url, "timestamp": timestamp}))
+        except (httpx.InvalidURL, ValueError) as exc:
+            return WaybackReply(None, b"", "invalid_url", str(exc)[:300])
+        res = await self.core.fetch(self.policy, FetchRequest(address))
+        if res.error_class is not None:
+            return WaybackReply(None, b"", str(res.error_class), res.error)
+        return WaybackReply(res.status, res.body)

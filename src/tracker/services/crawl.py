@@ -2,7 +2,10 @@
 
 Owns: ``crawl()`` — the one refresh function the CLI and the scheduler both call.
 It picks the sources (due ones, or one by name), fetches them through
-``fetch.feeds.FeedClient`` (a few at a time; arXiv serialised by its gate),
+``fetch.feeds.FeedClient`` (concurrently, on one event loop; the host gates keep
+each host and arXiv polite), treats a run whose hosts fail at the network level
+while no canary answers as *offline* (those polls are deferred: nothing counts
+towards parking),
 parses each body with the pure parsers, then per source and in its own
 transaction stores the items (look-up by canonical id, then by the source's GUID;
 merged by ``sources.dedupe.merge``) and updates the source's health. A failing
@@ -15,9 +18,10 @@ Does not own: HTTP details, parsing, scoring candidates.
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +35,8 @@ from tracker.db.models_feeds import FeedItem, FeedSource
 from tracker.db.session import Database
 from tracker.errors import InputError, NotFoundError
 from tracker.fetch.feeds import FeedClient, FeedFetch
+from tracker.fetch.network import NETWORK_ERRORS, canaries_answer, looks_down
+from tracker.services.network import network_canaries
 from tracker.sources import ParsedFeed, parse_body, request_url
 from tracker.sources.arxiv import parse_api
 from tracker.sources.dedupe import merge
@@ -250,33 +256,18 @@ def crawl(db: Database, settings: Settings, *, source: str | None = None,
     with db.transaction() as session:
         plans = [_Plan(s.id, s.name, s.kind, request_url(s.kind, s.target, settings), s.etag,
                        s.last_modified, s.retry_until) for s in _select(session, source, now)]
+        canaries = network_canaries(session, settings)
     if not plans:
         return []
-    own = client is None
-    http = client or FeedClient(settings)
-    try:
-        for plan in plans:
-            if plan.retry_until is not None and plan.retry_until > now:
-                http.block_host(urlsplit(plan.url).hostname or "", (plan.retry_until - now).total_seconds())
-        # arXiv calls are serialised by the gate anyway: give them one worker of their own
-        # so a dozen queued arXiv queries never hold up the blogs' workers.
-        workers = max(1, min(settings.crawl.concurrency, len(plans)))
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawl-arxiv") as arxiv_pool, \
-                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
-            futures = [(arxiv_pool if http.is_arxiv(urlsplit(p.url).hostname or "") else pool).submit(
-                http.fetch, p.url, etag=p.etag, last_modified=p.last_modified) for p in plans]
-            if tick is not None:
-                tick(0, len(futures))
-                for done, _future in enumerate(as_completed(futures), start=1):
-                    tick(done, len(futures))  # (sources fetched, sources due): for a progress bar
-            fetched = [f.result() for f in futures]
-    finally:
-        if own:
-            http.close()
+    fetched, offline = asyncio.run(_fetch_all(plans, settings, client, now, canaries, tick))
     reports = []
     with db.transaction() as session:
         index = repo.load_cited(session)
     for plan, result in zip(plans, fetched):
+        if offline and result.error_class in NETWORK_ERRORS:
+            # our side is offline: not this feed's fault; nothing counts towards parking
+            result = replace(result, outcome="deferred", error=f"network down ({result.error}); "
+                             "no canary answered, so nothing was counted")
         try:
             with db.transaction() as session:
                 reports.append(_record(session, settings, plan, result, now, index))
@@ -292,6 +283,42 @@ def crawl(db: Database, settings: Settings, *, source: str | None = None,
     with db.transaction() as session:
         repo.mark_cited_items(session)
     return reports
+
+
+async def _fetch_all(plans: list[_Plan], settings: Settings, client: FeedClient | None, now: datetime,
+                     canaries: list[str], tick: Callable[[int, int], None] | None
+                     ) -> tuple[list[FeedFetch], bool]:
+    """Fetch every plan concurrently (the gates keep each host, and arXiv, polite); then
+    decide whether the run was offline (most hosts failed at the network level and no
+    canary answers)."""
+    http = client or FeedClient(settings)
+    try:
+        for plan in plans:
+            if plan.retry_until is not None and plan.retry_until > now:
+                http.block_host(urlsplit(plan.url).hostname or "", (plan.retry_until - now).total_seconds())
+        done = 0
+        if tick is not None:
+            tick(0, len(plans))
+
+        async def one(plan: _Plan) -> FeedFetch:
+            nonlocal done
+            result = await http.fetch(plan.url, etag=plan.etag, last_modified=plan.last_modified)
+            done += 1
+            if tick is not None:
+                tick(done, len(plans))  # (sources fetched, sources due): for a progress bar
+            return result
+
+        fetched = list(await asyncio.gather(*(one(p) for p in plans)))
+        errors: dict[str, list[str | None]] = defaultdict(list)
+        for plan, result in zip(plans, fetched):
+            if result.outcome != "deferred":
+                errors[urlsplit(plan.url).hostname or ""].append(result.error_class or None)
+        offline = looks_down(errors, settings.links.inconclusive_ratio) and \
+            not await canaries_answer(http.core, settings, canaries)
+        return fetched, offline
+    finally:
+        if client is None:
+            await http.aclose()
 
 
 def item_row(item: FeedItem, source: str) -> dict[str, Any]:

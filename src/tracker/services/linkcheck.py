@@ -1,24 +1,28 @@
 """Use case: check the links of every due resource (``tracker check``, the scheduler's job).
 
-Owns the run: pick what is due (or ``all_links``), one request chain per
-canonical URL, one sibling probe per host and folder, judge each exchange,
-decide whether the run is inconclusive (then it stores observations that do
-not count and changes no state), derive each link's state with the policy,
-record content changes as resource versions (origin ``check``), and ask the
-Wayback Machine about newly dead links. Does not own: HTTP details
-(``tracker.fetch``), judgement (``tracker.links``) or rendering.
+Owns the run, streamed so memory stays flat in the number of links: due links
+are read in pages by id (``repo_links.due_links_page``), at most ``WINDOW`` of
+them are in the pipeline at once, each is fetched through the checker's policy
+over the one HTTP core (plus one sibling probe per host and folder), judged,
+reduced to a verdict, a hash and a title, and recorded in batches of ``BATCH``
+in a worker thread while fetching goes on. Before a batch is recorded the run
+asks whether *our* side is offline (``fetch.network``: most of the batch's
+hosts failed at the network level and no canary answers); an offline batch is
+stored with observations that do not count and changes no state, however few
+hosts it has. Then dead links are looked up in the Wayback Machine through the
+same core and gates. Does not own: HTTP details (``tracker.fetch``),
+judgement (``tracker.links``), storage details (``linkcheck_store``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import secrets
 import ssl
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -27,25 +31,44 @@ import httpx
 
 from tracker.config import Settings
 from tracker.db import repo_links
-from tracker.db.repo_links import Session
-from tracker.db.models_core import Resource
-from tracker.db.models_links import ArchiveLookup, CheckRun, LinkObservation, LinkStatus
+from tracker.db.models_links import CheckRun
+from tracker.db.repo_links import DueLink
 from tracker.db.session import Database
-from tracker.fetch.links import Clock, FetchRequest, FetchResult, LinkClient, Sleep
+from tracker.fetch.addresses import Resolver
+from tracker.fetch.core import FetchRequest, FetchResult, HttpCore
+from tracker.fetch.errors import NETWORK_ERRORS
+from tracker.fetch.gate import Clock, HostGates, LocalGates, Sleep, shared_gates
+from tracker.fetch.links import LinkClient
+from tracker.fetch.network import canaries_answer, looks_down
 from tracker.fetch.wayback import WaybackClient
-from tracker.links import archive, judge, policy
-from tracker.links.model import Exchange, LinkState, Observation, Outcome, Verdict
+from tracker.links import archive, judge
+from tracker.links.model import Exchange, Outcome
 from tracker.links.text import content_hash, decode_body, extract_title
+from tracker.services.linkcheck_store import Seen, archive_wanted, record_archive_answers, record_batch
+from tracker.services.network import network_canaries
 
-__all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS"]
+__all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW"]
 
 #: paths whose body we never need (the type is known): HEAD, with GET as the fallback
 HEAD_EXTENSIONS = (".pdf", ".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".mp4", ".mp3",
                    ".m4a", ".mov", ".webm", ".avi", ".mkv", ".wav", ".ppt", ".pptx", ".doc",
                    ".docx", ".xls", ".xlsx", ".epub", ".png", ".jpg", ".jpeg", ".gif", ".webp")
+#: links recorded per transaction (and judged offline or not together)
+BATCH = 500
+#: links in the pipeline at once (read, waiting, in flight or waiting to be recorded)
+WINDOW = 4000
+#: sibling-probe answers kept for reuse (one per host and folder)
+MAX_PROBES = 2000
+#: how long one canary answer stands for the whole run
+CANARY_TTL = 30.0
 
 Progress = Callable[[str], None]
 Tick = Callable[[int, int], None]  # (links done, links due): for a progress bar
+
+
+def url_to_fetch(link: DueLink) -> str:
+    """THE choice of which URL string the checker requests for a link (one place)."""
+    return link.canonical_url
 
 
 @dataclass
@@ -73,166 +96,174 @@ class CheckReport:
                 "archive_lookups": self.archive_lookups, "new_versions": self.new_versions}
 
 
-@dataclass(frozen=True)
-class _Item:
-    resource_id: int
-    url: str
-    request: FetchRequest
-
-
-@dataclass
-class _Seen:
-    """One checked link, without its body: the page text is reduced to a hash and a
-    title as soon as it is judged, so a run's memory does not grow with its size."""
-
-    item: _Item
-    result: FetchResult
-    verdict: Verdict
-    content_hash: str | None
-    title: str
-
-
-def _method_for(url: str, status: LinkStatus | None) -> str:
-    path = urlsplit(url).path.lower()
-    if path.endswith(HEAD_EXTENSIONS):
+def _method_for(url: str, link: DueLink) -> str:
+    if urlsplit(url).path.lower().endswith(HEAD_EXTENSIONS):
         return "HEAD"
-    ctype = (status.content_type if status else "").split(";")[0].strip().lower()
-    if ctype and status is not None and status.state in ("alive", "redirected") and \
+    ctype = link.content_type.split(";")[0].strip().lower()
+    if ctype and link.state in ("alive", "redirected") and \
             not ctype.startswith(("text/", "application/xhtml", "application/xml")):
         return "HEAD"
     return "GET"
 
 
-def _plan(rows: list[tuple[Resource, LinkStatus | None]], now: datetime, all_links: bool) -> list[_Item]:
-    items = []
-    for res, st in rows:
-        due = all_links or st is None or st.next_check_at is None or st.next_check_at <= now
-        if not due:
-            continue
-        conditional = st is not None and st.state in ("alive", "redirected") and st.content_hash
-        items.append(_Item(res.id, res.canonical_url, FetchRequest(
-            res.canonical_url, _method_for(res.canonical_url, st),
-            etag=st.etag if conditional and st else None,
-            last_modified=st.last_modified if conditional and st else None)))
-    return items
+def _request(link: DueLink) -> FetchRequest:
+    url = url_to_fetch(link)
+    conditional = link.state in ("alive", "redirected") and link.content_hash
+    return FetchRequest(url, _method_for(url, link), etag=link.etag if conditional else None,
+                        last_modified=link.last_modified if conditional else None)
 
 
 def _exchange(res: FetchResult) -> Exchange:
     ctype = res.headers.get("content-type", "")
     return Exchange(
         url=res.url, status=res.status, final_url=res.final_url,
-        redirects=tuple((h.url, h.status) for h in res.redirects), error_class=res.error_class,
+        redirects=tuple((h.url, h.status) for h in res.redirects),
+        error_class=str(res.error_class) if res.error_class is not None else None,
         error=res.error, content_type=ctype, headers=tuple(sorted(res.headers.items())),
         html=decode_body(res.body, ctype) if res.body else "", method=res.method)
 
 
-async def _fetch_phase(items: list[_Item], settings: Settings, *, transport: httpx.AsyncBaseTransport | None,
-                       sleep: Sleep | None, clock: Clock | None, rng: random.Random | None,
-                       verify: bool | ssl.SSLContext, progress: Progress | None,
-                       tick: Tick | None = None) -> tuple[list[_Seen], int]:
-    token_rng = rng or random.Random(secrets.randbits(64))
-    async with LinkClient(settings, transport=transport, sleep=sleep, clock=clock, rng=rng,
-                          verify=verify) as client:
-        probes: dict[tuple[str, str, str], asyncio.Task[FetchResult]] = {}
-        done = 0
+@dataclass
+class _Run:
+    """The state of one run shared by its tasks."""
 
-        async def one(item: _Item) -> _Seen:
-            nonlocal done
-            result = await client.fetch(item.request)
-            ex = _exchange(result)
-            sibling: Exchange | None = None
-            if judge.needs_probe(ex) and judge.classify(ex).outcome is Outcome.OK:
-                key = judge.probe_key(ex.final_url)
-                if key not in probes:
-                    token = "%016x" % token_rng.getrandbits(64)
-                    probes[key] = asyncio.ensure_future(
-                        client.fetch(FetchRequest(judge.probe_url(ex.final_url, token))))
-                sibling = _exchange(await probes[key])
-            done += 1
-            if tick is not None:
-                tick(done, len(items))
-            if progress is not None and (done % 50 == 0 or done == len(items)):
-                progress(f"checked {done}/{len(items)} links ({client.requests} requests)")
-            verdict = judge.classify(ex, sibling)
-            chash = content_hash(ex.html) if ex.html and verdict.outcome is Outcome.OK else None
-            return _Seen(item, replace(result, body=b""), verdict, chash,
-                         extract_title(ex.html) if ex.html else "")
-
-        seen = list(await asyncio.gather(*(one(i) for i in items)))
-        return seen, client.requests
+    db: Database
+    settings: Settings
+    now: datetime
+    run_id: int
+    due: int
+    all_links: bool
+    canaries: list[str]
+    progress: Progress | None
+    tick: Tick | None
+    done: int = 0
+    offline: bool = False
+    network_failures: int = 0
+    hosts: set[str] = field(default_factory=set)
+    changes: list[dict[str, object]] = field(default_factory=list)
+    new_versions: int = 0
+    canary_checked: float = -1e18
+    canary_up: bool = False
 
 
-def _to_observation(row: LinkObservation) -> Observation:
-    return Observation(row.observed_at, Outcome(row.outcome), row.reason, row.http_status,
-                       row.final_url, row.suggested_url, row.soft404, row.counted)
+class _Checker:
+    def __init__(self, run: _Run, client: LinkClient, rng: random.Random) -> None:
+        self.run, self.client, self.rng = run, client, rng
+        self.probes: dict[tuple[str, str, str], asyncio.Task[Exchange]] = {}
+        self.window = asyncio.Semaphore(WINDOW)
+        self.batch: list[Seen] = []
+        self.batches: asyncio.Queue[list[Seen] | None] = asyncio.Queue()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def _probe(self, url: str) -> Exchange:
+        return _exchange(await self.client.fetch(FetchRequest(url)))
+
+    async def check(self, link: DueLink) -> None:
+        result = await self.client.fetch(_request(link))
+        ex = _exchange(result)
+        sibling: Exchange | None = None
+        if judge.needs_probe(ex) and judge.classify(ex).outcome is Outcome.OK:
+            key = judge.probe_key(ex.final_url)
+            if key not in self.probes:
+                if len(self.probes) >= MAX_PROBES:  # forget finished probes: memory stays bounded
+                    for old in [k for k, t in self.probes.items() if t.done()][:MAX_PROBES // 2]:
+                        del self.probes[old]
+                token = "%016x" % self.rng.getrandbits(64)
+                self.probes[key] = asyncio.ensure_future(self._probe(judge.probe_url(ex.final_url, token)))
+            sibling = await self.probes[key]
+        verdict = judge.classify(ex, sibling)
+        chash = content_hash(ex.html) if ex.html and verdict.outcome is Outcome.OK else None
+        seen = Seen(link.resource_id, link.url, result.url, replace(result, body=b""), verdict, chash,
+                    extract_title(ex.html) if ex.html else "")
+        run = self.run
+        run.done += 1
+        if run.tick is not None:
+            run.tick(run.done, run.due)
+        if run.progress is not None and (run.done % 500 == 0 or run.done == run.due):
+            run.progress(f"checked {run.done}/{run.due} links ({self.client.requests} requests)")
+        self.batch.append(seen)
+        if len(self.batch) >= BATCH:
+            self.batches.put_nowait(self.batch)
+            self.batch = []
+
+    async def produce(self) -> None:
+        run, after = self.run, 0
+        while True:
+            page = await asyncio.to_thread(_page, run, after)
+            if not page:
+                break
+            for link in page:
+                await self.window.acquire()
+                task = asyncio.ensure_future(self.check(link))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+            after = page[-1].resource_id
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks))
+        if self.batch:
+            self.batches.put_nowait(self.batch)
+            self.batch = []
+        self.batches.put_nowait(None)
+
+    async def record(self) -> None:
+        while (batch := await self.batches.get()) is not None:
+            counted = not await self._offline(batch)
+            outcome = await asyncio.to_thread(record_batch, self.run.db, self.run.settings, self.run.run_id,
+                                              batch, self.run.now, counted)
+            self.run.changes.extend(outcome.changes)
+            self.run.new_versions += outcome.new_versions
+            for _ in batch:
+                self.window.release()
+
+    async def _offline(self, batch: list[Seen]) -> bool:
+        """Is our side offline for this batch? (see ``fetch.network``)"""
+        run = self.run
+        errors: dict[str, list[str | None]] = defaultdict(list)
+        for s in batch:
+            host = urlsplit(s.fetched_url).hostname or ""
+            run.hosts.add(host)
+            errors[host].append(s.result.error_class)
+            if s.result.error_class in NETWORK_ERRORS:
+                run.network_failures += 1
+            elif s.result.status is not None and len(run.canaries) < 6 and \
+                    all(urlsplit(c).hostname != host for c in run.canaries):
+                run.canaries.append(s.fetched_url)  # answered in this run: a canary for later batches
+        if not looks_down(errors, run.settings.links.inconclusive_ratio):
+            return False
+        clock = time.monotonic()
+        if clock - run.canary_checked > CANARY_TTL:
+            run.canary_up = await canaries_answer(self.client.core, run.settings, run.canaries)
+            run.canary_checked = clock
+        if not run.canary_up:
+            run.offline = True
+        return not run.canary_up
 
 
-def _store_observation(run: CheckRun, s: _Seen, now: datetime, counted: bool) -> LinkObservation:
-    res = s.result
-    return LinkObservation(
-        run_id=run.id, resource_id=s.item.resource_id, url=s.item.url, observed_at=now,
-        method=res.method, http_status=res.status, final_url=res.final_url,
-        redirects=json.dumps([[h.url, h.status] for h in res.redirects]),
-        error_class=res.error_class, outcome=s.verdict.outcome.value, reason=s.verdict.reason,
-        soft404=s.verdict.soft404, suggested_url=s.verdict.suggested_url,
-        elapsed_ms=int(res.elapsed * 1000), attempts=res.attempts,
-        content_type=res.headers.get("content-type", "")[:200], content_hash=s.content_hash,
-        title=s.title, etag=_header(res.headers, "etag", 300),
-        last_modified=_header(res.headers, "last-modified", 100), counted=counted)
+def _page(run: _Run, after: int) -> list[DueLink]:
+    with run.db.transaction() as session:
+        return repo_links.due_links_page(session, run.now, run.all_links, after, 1000)
 
 
-def _header(headers: Mapping[str, str], name: str, limit: int) -> str | None:
-    """A response header kept for information, cut to its column's size (servers send anything)."""
-    value = headers.get(name)
-    return value[:limit] if value is not None else None
-
-
-def _apply_state(st: LinkStatus | None, rid: int, new: LinkState, obs: LinkObservation,
-                 now: datetime) -> tuple[LinkStatus, str]:
-    old_state = st.state if st is not None else "unchecked"
-    if st is None:
-        st = LinkStatus(resource_id=rid, state=new.state, state_since=now, content_hash=None,
-                        title="", soft404=False, consecutive_failures=0, elapsed_ms=0, content_type="")
-    if new.state != old_state:
-        st.previous_state, st.state_since = old_state, now
-    st.state, st.reason, st.http_status = new.state, new.reason, new.http_status
-    st.final_url, st.suggested_url, st.soft404 = new.final_url, new.suggested_url, new.soft404
-    st.consecutive_failures, st.first_failure_at = new.consecutive_failures, new.first_failure_at
-    st.last_ok_at, st.last_checked_at, st.next_check_at = new.last_ok_at, new.last_checked_at, new.next_check_at
-    st.elapsed_ms = obs.elapsed_ms
-    if obs.outcome == Outcome.OK.value and obs.http_status != 304:
-        st.content_type = obs.content_type
-        st.etag, st.last_modified = obs.etag, obs.last_modified
-    if new.state != "dead":
-        st.archive_outcome = st.archive_outcome if new.state == "failing" else None
-    return st, old_state
-
-
-def _freshness(session: Session, st: LinkStatus, obs: LinkObservation, now: datetime) -> bool:
-    """A changed normalised-text hash of a working page is a new version of the resource."""
-    if obs.outcome != Outcome.OK.value or obs.content_hash is None:
-        return False
-    changed = st.content_hash is not None and st.content_hash != obs.content_hash
-    created = False
-    if changed:
-        label = f"check {now.strftime('%Y-%m-%dT%H:%M:%SZ')} {obs.content_hash[:8]}"
-        created = repo_links.add_resource_version(session, st.resource_id, label,
-                                                  obs.title, st.title or "", now)
-    st.content_hash, st.title = obs.content_hash, obs.title or st.title
-    return created
-
-
-async def _archive_phase(wanted: list[tuple[LinkStatus, str]], settings: Settings, now: datetime,
-                         transport: httpx.AsyncBaseTransport | None) -> list[tuple[LinkStatus, str, str, archive.ArchiveAnswer, int | None]]:
-    out = []
-    async with WaybackClient(settings, transport=transport) as client:
-        for st, url in wanted:
-            when = archive.snapshot_time_for(st.last_ok_at, st.first_failure_at, now)
-            stamp = archive.wayback_timestamp(when)
-            reply = await client.lookup(url, stamp)
-            out.append((st, url, stamp, archive.read_availability(reply.status, reply.body, reply.error_class),
-                        reply.status))
-    return out
+async def _fetch_and_record(run: _Run, core: HttpCore, wayback_core: HttpCore, rng: random.Random) -> int:
+    async with core, wayback_core:
+        client = LinkClient(run.settings, core=core)
+        checker = _Checker(run, client, rng)
+        if run.due:
+            await asyncio.gather(checker.produce(), checker.record())
+        if not run.offline:
+            wanted = await asyncio.to_thread(archive_wanted, run.db, run.now)
+            if wanted:
+                answers = []
+                wayback = WaybackClient(run.settings, core=wayback_core)
+                for st, url in wanted:
+                    stamp = archive.wayback_timestamp(archive.snapshot_time_for(st.last_ok_at, st.first_failure_at,
+                                                                                run.now))
+                    reply = await wayback.lookup(url, stamp)
+                    answers.append((st, url, stamp, archive.read_availability(reply.status, reply.body,
+                                                                              reply.error_class), reply.status))
+                await asyncio.to_thread(record_archive_answers, run.db, run.settings, run.now, answers)
+                return len(answers)
+        return 0
 
 
 def check_links(db: Database, settings: Settings, *, all_links: bool = False,
@@ -240,91 +271,49 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
                 wayback_transport: httpx.AsyncBaseTransport | None = None,
                 sleep: Sleep | None = None, clock: Clock | None = None, rng: random.Random | None = None,
                 verify: bool | ssl.SSLContext = True, progress: Progress | None = None,
-                tick: Tick | None = None) -> CheckReport:
+                tick: Tick | None = None, gates: HostGates | None = None,
+                resolver: Resolver | None = None) -> CheckReport:
     """Check every due link (every link with ``all_links``) and store what was seen."""
     started = time.monotonic()
     now = settings.now()
     with db.transaction() as session:
-        rows = repo_links.resources_with_status(session)
-        items = _plan(rows, now, all_links)
-        urls = {r.id: r.url for r, _ in rows}
-    hosts = {urlsplit(i.url).hostname or "" for i in items}
+        total, due = repo_links.count_links(session, now, all_links)
+        canaries = network_canaries(session, settings) if due else []
+        row = CheckRun(started_at=now, finished_at=now, all_links=all_links, inconclusive=False,
+                       links=due, hosts=0, requests=0, network_failures=0, elapsed_ms=0, note="")
+        session.add(row)
+        session.flush()
+        run_id = row.id
     if progress is not None:
-        progress(f"{len(items)} of {len(rows)} links due on {len(hosts)} hosts")
-    seen: list[_Seen] = []
-    requests = 0
-    if items:
-        seen, requests = asyncio.run(_fetch_phase(items, settings, transport=transport, sleep=sleep,
-                                                  clock=clock, rng=rng, verify=verify, progress=progress,
-                                                  tick=tick))
-    errors_by_host: dict[str, list[str | None]] = defaultdict(list)
-    for s in seen:
-        errors_by_host[urlsplit(s.item.url).hostname or ""].append(s.result.error_class)
-    inconclusive = policy.run_is_inconclusive(errors_by_host, settings.links)
-    report = CheckReport(0, now, inconclusive, len(rows), len(items), len(hosts), requests, 0.0)
-    wanted: list[tuple[LinkStatus, str]] = []
-    with db.transaction() as session:
-        run = CheckRun(started_at=now, finished_at=now, all_links=all_links, inconclusive=inconclusive,
-                       links=len(items), hosts=len(hosts), requests=requests,
-                       network_failures=sum(1 for errs in errors_by_host.values()
-                                            for e in errs if e in policy.NETWORK_ERRORS),
-                       elapsed_ms=0, note="")
-        if inconclusive:
-            run.note = "most hosts failed at the network level: our connection looks down; no state changed"
-        session.add(run)
-        session.flush()
-        stored = []
-        for s in seen:
-            obs = _store_observation(run, s, now, counted=not inconclusive)
-            session.add(obs)
-            stored.append(obs)
-        session.flush()
-        if not inconclusive and stored:
-            ids = [o.resource_id for o in stored]
-            history = repo_links.recent_observations(session, ids)
-            statuses = repo_links.status_rows(session, ids)
-            for obs in stored:
-                new = policy.state_of([_to_observation(o) for o in history[obs.resource_id]], now,
-                                      settings.links)
-                st, old = _apply_state(statuses.get(obs.resource_id), obs.resource_id, new, obs, now)
-                session.add(st)
-                if _freshness(session, st, obs, now):
-                    report.new_versions += 1
-                if old != st.state:
-                    report.changes.append({"url": urls[obs.resource_id], "from": old, "to": st.state,
-                                           "reason": st.reason})
-        report.run_id = run.id
-        if not inconclusive:  # dead links still without an archive answer, checked now or not
-            session.flush()
-            wanted = [(st, urls[rid]) for rid, st in repo_links.status_rows(session).items()
-                      if archive.archive_due(st.state, st.archive_outcome, st.archive_retry_at, now)]
-    if wanted:
-        answers = asyncio.run(_archive_phase(wanted, settings, now, wayback_transport))
-        with db.transaction() as session:
-            for st, url, stamp, ans, status in answers:
-                session.add(ArchiveLookup(resource_id=st.resource_id, url=url, requested_timestamp=stamp,
-                                          looked_up_at=now, outcome=ans.outcome, http_status=status,
-                                          archive_url=ans.archive_url, archived_at=ans.archived_at,
-                                          detail=ans.detail))
-                # only the archive columns: the lookups took a while and the state may have moved on
-                repo_links.record_archive_answer(
-                    session, st.resource_id, ans.outcome, now,
-                    now + settings.wayback.retry_after if ans.outcome == "retry" else None,
-                    ans.archive_url if ans.outcome == "found" else None,
-                    ans.archived_at if ans.outcome == "found" else None)
-        report.archive_lookups = len(answers)
+        progress(f"{due} of {total} links due")
+    run = _Run(db, settings, now, run_id, due, all_links, canaries, progress, tick)
+    if gates is None:
+        gates = LocalGates(clock, sleep) if (clock is not None or sleep is not None) else shared_gates()
+    core = HttpCore(gates=gates, transport=transport, verify=verify, clock=clock, sleep=sleep, rng=rng,
+                    resolver=resolver, max_concurrency=max(1, settings.check.max_concurrency))
+    wayback_core = core if wayback_transport is None and transport is None else \
+        HttpCore(gates=gates, transport=wayback_transport, clock=clock, sleep=sleep)
+    archive_lookups = asyncio.run(_fetch_and_record(run, core, wayback_core,
+                                                    rng or random.Random(secrets.randbits(64))))
+    report = CheckReport(run_id, now, run.offline, total, due, len(run.hosts), core.requests, 0.0,
+                         changes=run.changes, archive_lookups=archive_lookups, new_versions=run.new_versions)
     report.elapsed = time.monotonic() - started
     with db.transaction() as session:
-        run_row = session.get(CheckRun, report.run_id)
+        run_row = session.get(CheckRun, run_id)
         if run_row is not None:
-            run_row.elapsed_ms = int(report.elapsed * 1000)
-        report.summary = _summary(session, len(rows))
+            run_row.inconclusive, run_row.hosts, run_row.requests = run.offline, len(run.hosts), core.requests
+            run_row.network_failures, run_row.elapsed_ms = run.network_failures, int(report.elapsed * 1000)
+            if run.offline:
+                run_row.note = ("most hosts failed at the network level and no canary answered: our "
+                                "connection looks down; no state changed")
+        counts = repo_links.state_counts(session)
+    report.summary = _summary(counts, total)
     return report
 
 
-def _summary(session: Session, total: int) -> dict[str, int]:
-    counts = {name: 0 for name in ("alive", "redirected", "failing", "dead", "blocked", "unchecked")}
-    for st in repo_links.status_rows(session).values():
-        counts[st.state] = counts.get(st.state, 0) + 1
-    counts["unchecked"] = total - sum(v for k, v in counts.items() if k != "unchecked")
-    return counts
+def _summary(counts: dict[str, int], total: int) -> dict[str, int]:
+    out = {name: 0 for name in ("alive", "redirected", "failing", "dead", "blocked", "unchecked")}
+    for state, n in counts.items():
+        out[state] = out.get(state, 0) + n
+    out["unchecked"] = total - sum(v for k, v in out.items() if k != "unchecked")
+    return out

@@ -1,0 +1,436 @@
+"""The one HTTP core: every request tracker sends goes through ``HttpCore.fetch``.
+
+Owns, for every caller (link checker, feed poller, archive look-ups, URL import,
+network canaries):
+
+- politeness through one ``HostGates`` (``shared_gates()`` by default): the
+  in-flight limit, the gap between request starts *as the server sees them*
+  (a start is marked when the request headers go on the wire, including
+  retries and probes) and ``Retry-After`` pauses of a host for everyone;
+- one small connection pool per host (``httpx.AsyncHTTPTransport`` each, used
+  directly, without ``AsyncClient``), so a request never scans the connections
+  of other hosts; one shared TLS context; idle pools closed beyond a bound;
+- one overall deadline per request (connect, headers and body together;
+  httpx's own timeouts are per read and a server sending a header line per
+  second would outlive them);
+- the decoded-size cap (streamed and decompressed here: a gzip bomb costs at
+  most the cap) — a prefix for callers that judge text, an error for callers
+  that need the whole body;
+- one redirect loop (only http(s) targets, loop and length limits, no hop from
+  a public address into a private one, then the caller's own rule);
+- retries with jittered exponential backoff for transient failures;
+- ``ErrorClass`` names from the exception chain.
+
+Failures are ``FetchResult`` values, never exceptions. Clock, sleep, gates,
+transport and resolver are injectable. Does not own: what an answer means,
+which URLs to fetch, storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from tracker import headers as header_rules
+from tracker.fetch import body_decoder
+from tracker.fetch.addresses import HostAddresses, Resolver, system_resolver
+from tracker.fetch.errors import TRANSIENT_ERRORS, ErrorClass, classify_exception, describe
+from tracker.fetch.gate import Clock, Deferred, HostGates, HostRule, LocalGates, Sleep, shared_gates
+
+__all__ = ["HttpCore", "Policy", "FetchRequest", "FetchResult", "Hop", "BodyLimit", "REDIRECT_STATUSES",
+           "retry_after_seconds", "MAX_PAUSE"]
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: the longest Retry-After pause we honour for a host (longer answers are capped)
+MAX_PAUSE = 24 * 3600.0
+KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "retry-after", "server",
+                "cf-mitigated", "location", "content-encoding", "cache-control", "expires", "date", "age")
+_CHUNK = 64 * 1024
+_MAX_POOLS = 256
+
+#: (method, status, headers) → (byte cap, strict) or None to leave the body unread
+BodyLimit = Callable[[str, int, Mapping[str, str]], "tuple[int, bool] | None"]
+#: (the URL as requested, the redirect target) → why the hop is refused, or None
+RedirectRule = Callable[[str, str], "str | None"]
+
+
+def retry_after_seconds(value: str | None, wall_now: datetime | None = None) -> float | None:
+    """``Retry-After`` in seconds; an HTTP date is compared with the real wall clock (the
+    server's clock wrote it, not ``TRACKER_NOW``)."""
+    return header_rules.retry_after_seconds(value, wall_now or datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """One URL to fetch; ``method="HEAD"`` when the body is not needed."""
+
+    url: str
+    method: str = "GET"
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One redirect: the URL that answered and its status."""
+
+    url: str
+    status: int
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one request chain produced (a status or an ``error_class``)."""
+
+    url: str
+    method: str
+    status: int | None
+    final_url: str
+    redirects: tuple[Hop, ...] = ()
+    error_class: ErrorClass | None = None
+    error: str = ""
+    elapsed: float = 0.0
+    attempts: int = 1
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    truncated: bool = False
+    retry_after: float | None = None
+
+
+def _no_body(method: str, status: int, headers: Mapping[str, str]) -> tuple[int, bool] | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One caller's rules over the core."""
+
+    rule_for: Callable[[str], HostRule]
+    timeout_for: Callable[[str], float]
+    headers: Mapping[str, str]
+    body_limit: BodyLimit = _no_body
+    max_redirects: int = 10
+    redirect_rule: RedirectRule | None = None
+    retries: int = 0
+    backoff_base: float = 0.5
+    #: the longest Retry-After pause a request waits out; beyond it: ``DEFERRED``
+    max_wait: float = 60.0
+    #: a HEAD refused with 4xx/5xx is asked again with GET
+    head_fallback: bool = False
+    gate_key: Callable[[str], str] = str.lower
+
+
+@dataclass
+class _Single:
+    status: int | None
+    headers: dict[str, str]
+    body: bytes = b""
+    truncated: bool = False
+    error_class: ErrorClass | None = None
+    error: str = ""
+    sent_at: float = 0.0
+    retry_after: float | None = None
+
+
+class HttpCore:
+    """``async with HttpCore() as core: await core.fetch(policy, FetchRequest(url))``."""
+
+    def __init__(self, *, gates: HostGates | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                 verify: bool | ssl.SSLContext = True, clock: Clock | None = None, sleep: Sleep | None = None,
+                 rng: random.Random | None = None, resolver: Resolver | None = None,
+                 max_concurrency: int | None = None) -> None:
+        if gates is None:
+            gates = LocalGates(clock, sleep) if (clock is not None or sleep is not None) else shared_gates()
+        self.gates = gates
+        self._clock: Clock = clock or time.monotonic
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._rng = rng or random.Random()
+        self._shared_transport = transport
+        self._verify = verify
+        self._ssl: ssl.SSLContext | None = verify if isinstance(verify, ssl.SSLContext) else None
+        self._pools: OrderedDict[tuple[str, str, int | None], httpx.AsyncHTTPTransport] = OrderedDict()
+        self._busy: dict[tuple[str, str, int | None], int] = {}
+        self._global = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+        self.addresses = HostAddresses(resolver if resolver is not None
+                                       else (system_resolver if transport is None else None))
+        self.requests = 0
+        self.requests_by_host: dict[str, int] = {}
+
+    async def __aenter__(self) -> HttpCore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.aclose()
+        if self._shared_transport is not None:
+            await self._shared_transport.aclose()
+
+    # -- pools ---------------------------------------------------------------
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context(verify=self._verify)
+        return self._ssl
+
+    async def _pool(self, key: tuple[str, str, int | None]) -> httpx.AsyncBaseTransport:
+        if self._shared_transport is not None:
+            return self._shared_transport
+        pool = self._pools.get(key)
+        if pool is not None:
+            self._pools.move_to_end(key)
+            return pool
+        pool = httpx.AsyncHTTPTransport(
+            verify=self._ssl_context() if key[0] == "https" else True, retries=0,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=16, keepalive_expiry=5.0))
+        self._pools[key] = pool
+        if len(self._pools) > _MAX_POOLS:  # close the least recently used idle pool
+            for old in list(self._pools):
+                if old != key and not self._busy.get(old):
+                    await self._pools.pop(old).aclose()
+                    break
+        return pool
+
+    # -- one exchange --------------------------------------------------------
+    async def _once(self, policy: Policy, method: str, url: str, headers: Mapping[str, str]) -> _Single:
+        host = (urlsplit(url).hostname or "").lower()
+        key = policy.gate_key(host)
+        try:
+            slot = await self.gates.acquire(key, policy.rule_for(host), policy.max_wait)
+        except Deferred as exc:
+            return _Single(None, {}, error_class=ErrorClass.DEFERRED, error=str(exc), retry_after=exc.remaining)
+        try:
+            if self._global is not None:
+                async with self._global:
+                    return await self._exchange(policy, method, url, headers, host, slot)
+            return await self._exchange(policy, method, url, headers, host, slot)
+        finally:
+            self.gates.release(slot)
+
+    async def _exchange(self, policy: Policy, method: str, url: str, headers: Mapping[str, str],
+                        host: str, slot: Any) -> _Single:
+        self.requests += 1
+        self.requests_by_host[host] = self.requests_by_host.get(host, 0) + 1
+        timeout = policy.timeout_for(host)
+        gates = self.gates
+        state = {"phase": "connect"}
+
+        async def trace(name: str, info: Mapping[str, Any]) -> None:
+            if name.endswith("send_request_headers.started"):
+                gates.started(slot)
+                state["phase"] = "wait"
+
+        out = bytearray()
+        single = _Single(None, {}, sent_at=self._clock())
+        response: httpx.Response | None = None
+        pool_key: tuple[str, str, int | None] | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                request = httpx.Request(method, url, headers=dict(headers), extensions={
+                    "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout},
+                    "trace": trace})
+                pool_key = (request.url.scheme, request.url.host, request.url.port)
+                self._busy[pool_key] = self._busy.get(pool_key, 0) + 1
+                transport = await self._pool(pool_key)
+                response = await transport.handle_async_request(request)
+                gates.started(slot)
+                state["phase"] = "body"
+                single.status = response.status_code
+                single.headers = {k: response.headers[k] for k in KEPT_HEADERS if k in response.headers}
+                limit = None if single.status in REDIRECT_STATUSES else \
+                    policy.body_limit(method, single.status, single.headers)
+                if limit is not None and method != "HEAD":
+                    cap, strict = limit
+                    length = single.headers.get("content-length", "")
+                    if strict and length.isdigit() and int(length) > cap:
+                        single.error_class, single.error = ErrorClass.TOO_LARGE, f"larger than {cap} bytes"
+                        return single
+                    single.truncated, single.error_class = await _read(response, cap, strict, out)
+                    if single.error_class is ErrorClass.TOO_LARGE:
+                        single.error = f"larger than {cap} bytes"
+                    elif single.error_class is ErrorClass.DECODE:
+                        single.error = "corrupt or unsupported compressed body"
+                    single.body = bytes(out)
+                return single
+        except TimeoutError:
+            if state["phase"] == "body" and single.status is not None:
+                limit = policy.body_limit(method, single.status, single.headers)
+                if limit is not None and not limit[1]:  # a slow drip: keep the prefix we got
+                    single.body, single.truncated = bytes(out), True
+                    return single
+            cls = ErrorClass.CONNECT_TIMEOUT if state["phase"] == "connect" else ErrorClass.TIMEOUT
+            return _Single(None, {}, error_class=cls, sent_at=single.sent_at,
+                           error=f"no complete answer within {timeout:g} s")
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError, ssl.SSLError) as exc:
+            if state["phase"] == "body" and single.status is not None:
+                limit = policy.body_limit(method, single.status, single.headers)
+                if limit is not None and not limit[1]:  # reset mid-body: keep the prefix
+                    single.body, single.truncated = bytes(out), True
+                    return single
+            return _Single(None, {}, error_class=classify_exception(exc), error=describe(exc),
+                           sent_at=single.sent_at)
+        finally:
+            gates.started(slot)  # a refused connection counts as a start too
+            if response is not None:
+                await response.aclose()
+            if pool_key is not None:
+                self._busy[pool_key] -= 1
+
+    # -- retries -------------------------------------------------------------
+    @staticmethod
+    def _transient(single: _Single) -> bool:
+        if single.error_class is not None:
+            return single.error_class in TRANSIENT_ERRORS
+        status = single.status or 0
+        return status in (408, 429) or 500 <= status <= 599
+
+    async def _with_retries(self, policy: Policy, method: str, url: str,
+                            headers: Mapping[str, str]) -> tuple[_Single, int]:
+        key = policy.gate_key((urlsplit(url).hostname or "").lower())
+        attempts = 0
+        while True:
+            single = await self._once(policy, method, url, headers)
+            attempts += 1
+            wait = None
+            if single.status in (429, 503):
+                wait = retry_after_seconds(single.headers.get("retry-after"))
+                if wait is not None:
+                    single.retry_after = wait
+                    self.gates.pause(key, min(wait, MAX_PAUSE))  # for every caller of this host
+            head_refused = (policy.head_fallback and method == "HEAD" and (single.status or 0) >= 400
+                            and single.status != 429)
+            if head_refused or not self._transient(single) or attempts > policy.retries:
+                return single, attempts
+            if wait is not None:
+                if wait > policy.max_wait:
+                    return single, attempts
+                continue  # the gate holds the retry until the pause is over
+            step = policy.backoff_base * (2 ** (attempts - 1))
+            delay = step / 2 + self._rng.uniform(0.0, step / 2)  # "equal jitter"
+            if single.error_class in (ErrorClass.TIMEOUT, ErrorClass.CONNECT_TIMEOUT):
+                delay -= self._clock() - single.sent_at  # space attempt *starts* by the backoff
+            if delay > 0:
+                await self._sleep(delay)
+
+    # -- a whole chain -------------------------------------------------------
+    async def fetch(self, policy: Policy, req: FetchRequest) -> FetchResult:
+        """Follow ``req.url`` to its final answer under ``policy``; never raises for HTTP trouble."""
+        started = self._clock()
+        method, url = req.method.upper(), req.url
+        headers: dict[str, str] = dict(policy.headers)
+        if req.etag:
+            headers["If-None-Match"] = req.etag
+        if req.last_modified:
+            headers["If-Modified-Since"] = req.last_modified
+        hops: list[Hop] = []
+        seen = {url}
+        attempts = 0
+
+        def result(single: _Single, final: str, error_class: ErrorClass | None = None,
+                   error: str = "") -> FetchResult:
+            return FetchResult(req.url, method, single.status, final, tuple(hops),
+                               error_class or single.error_class, error or single.error,
+                               self._clock() - started, attempts, single.headers, single.body,
+                               single.truncated, single.retry_after)
+
+        while True:
+            if urlsplit(url).scheme.lower() not in ("http", "https"):
+                return result(_Single(None, {}), url, ErrorClass.INVALID_URL, f"not an http(s) URL: {url}")
+            single, n = await self._with_retries(policy, method, url, headers)
+            attempts += n
+            if single.error_class is not None:
+                return result(single, url)
+            status = single.status or 0
+            if policy.head_fallback and method == "HEAD" and status >= 400 and status != 429:
+                method = "GET"  # many servers refuse or mishandle HEAD: ask again properly
+                continue
+            location = single.headers.get("location", "").strip()
+            if status not in REDIRECT_STATUSES or not location:
+                return result(single, url)
+            hops.append(Hop(url, status))
+            try:
+                target = urljoin(url, location)
+                scheme = urlsplit(target).scheme.lower()
+            except ValueError:
+                return result(single, location[:200], ErrorClass.BAD_REDIRECT, location[:200])
+            if scheme not in ("http", "https"):
+                return result(single, target, ErrorClass.BAD_REDIRECT, target[:200])
+            if target in seen:
+                return result(single, target, ErrorClass.REDIRECT_LOOP, f"redirect loop back to {target}")
+            if len(hops) > policy.max_redirects:
+                return result(single, target, ErrorClass.TOO_MANY_REDIRECTS,
+                              f"more than {policy.max_redirects} redirects")
+            refusal = await self._unsafe(url, target)
+            if refusal is None and policy.redirect_rule is not None:
+                if (refused := policy.redirect_rule(req.url, target)) is not None:
+                    return result(single, target, ErrorClass.REDIRECT_REFUSED, refused)
+            if refusal is not None:
+                return result(single, target, ErrorClass.UNSAFE_REDIRECT, refusal)
+            seen.add(target)
+            url = target
+            if status == 303 and method != "HEAD":
+                method = "GET"
+
+    async def _unsafe(self, source: str, target: str) -> str | None:
+        """Why a hop from ``source`` to ``target`` is refused: public → private address."""
+        source_host = urlsplit(source).hostname or ""
+        target_host = urlsplit(target).hostname or ""
+        if await self.addresses.is_private(source_host):
+            return None  # the document itself points into a private network: its own business
+        if await self.addresses.is_private(target_host):
+            return f"refused a redirect from a public address to a private one: {target[:200]}"
+        return None
+
+
+async def _in_memory(response: httpx.Response) -> Any:
+    """An in-memory response (mock transports): its bytes, already decoded by httpx."""
+    yield response.content
+
+
+async def _read(response: httpx.Response, cap: int, strict: bool,
+                out: bytearray) -> tuple[bool, ErrorClass | None]:
+    """Read at most ``cap`` decoded bytes into ``out``: (truncated, error for strict callers)."""
+    try:
+        decoder = body_decoder(response.headers.get("content-encoding"))
+    except zlib.error:
+        return True, (ErrorClass.DECODE if strict else None)
+    try:
+        chunks = _in_memory(response) if response.is_stream_consumed else response.aiter_raw(_CHUNK)
+        async for chunk in chunks:
+            if decoder is None:
+                out += chunk
+            else:
+                pending = chunk
+                while pending and len(out) <= cap:
+                    out += decoder.decompress(pending, cap + 1 - len(out))
+                    pending = decoder.unconsumed_tail
+            if len(out) > cap:
+                del out[cap:]
+                return True, (ErrorClass.TOO_LARGE if strict else None)
+        if decoder is not None:
+            out += decoder.flush()
+            if len(out) > cap:
+                del out[cap:]
+                return True, (ErrorClass.TOO_LARGE if strict else None)
+    except zlib.error:
+        return True, (ErrorClass.DECODE if strict else None)
+    return False, None
+
+
+def with_timeout(policy: Policy, seconds: float) -> Policy:
+    """``policy`` with one deadline for every host (for tests and one-off callers)."""
+    return replace(policy, timeout_for=lambda _host: seconds)
+

@@ -1,0 +1,156 @@
+"""Recording what a link-check batch saw (the database half of ``services.linkcheck``).
+
+Owns: turning one batch of judged links into observation rows, deriving each
+link's new state with the policy (unless the batch was offline: then the rows
+are stored with ``counted=False`` and no state moves), recording content
+changes as resource versions, and storing archive answers. Runs in a worker
+thread while the next batch is being fetched. Does not own: HTTP, judgement,
+which links are due.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from tracker.config import Settings
+from tracker.db import repo_links
+from tracker.db.models_links import ArchiveLookup, LinkObservation, LinkStatus
+from tracker.db.repo_links import Session
+from tracker.db.session import Database
+from tracker.fetch.core import FetchResult
+from tracker.links import archive, policy
+from tracker.links.model import LinkState, Observation, Outcome, Verdict
+
+__all__ = ["Seen", "BatchOutcome", "record_batch", "record_archive_answers"]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One checked link, without its body (reduced to a hash and a title when judged)."""
+
+    resource_id: int
+    url: str           # the resource's URL as the document writes it (for reports)
+    fetched_url: str   # the URL the request went to (stored on the observation)
+    result: FetchResult
+    verdict: Verdict
+    content_hash: str | None
+    title: str
+
+
+@dataclass
+class BatchOutcome:
+    changes: list[dict[str, object]]
+    new_versions: int = 0
+
+
+def _to_observation(row: LinkObservation) -> Observation:
+    return Observation(row.observed_at, Outcome(row.outcome), row.reason, row.http_status,
+                       row.final_url, row.suggested_url, row.soft404, row.counted)
+
+
+def _header(headers: Mapping[str, str], name: str, limit: int) -> str | None:
+    """A response header kept for information, cut to its column's size (servers send anything)."""
+    value = headers.get(name)
+    return value[:limit] if value is not None else None
+
+
+def _observation(run_id: int, s: Seen, now: datetime, counted: bool) -> LinkObservation:
+    res = s.result
+    return LinkObservation(
+        run_id=run_id, resource_id=s.resource_id, url=s.fetched_url, observed_at=now,
+        method=res.method, http_status=res.status, final_url=res.final_url,
+        redirects=json.dumps([[h.url, h.status] for h in res.redirects]),
+        error_class=str(res.error_class) if res.error_class is not None else None,
+        outcome=s.verdict.outcome.value, reason=s.verdict.reason,
+        soft404=s.verdict.soft404, suggested_url=s.verdict.suggested_url,
+        elapsed_ms=int(res.elapsed * 1000), attempts=res.attempts,
+        content_type=res.headers.get("content-type", "")[:200], content_hash=s.content_hash,
+        title=s.title, etag=_header(res.headers, "etag", 300),
+        last_modified=_header(res.headers, "last-modified", 100), counted=counted)
+
+
+def _apply_state(st: LinkStatus | None, rid: int, new: LinkState, obs: LinkObservation,
+                 now: datetime) -> tuple[LinkStatus, str]:
+    old_state = st.state if st is not None else "unchecked"
+    if st is None:
+        st = LinkStatus(resource_id=rid, state=new.state, state_since=now, content_hash=None,
+                        title="", soft404=False, consecutive_failures=0, elapsed_ms=0, content_type="")
+    if new.state != old_state:
+        st.previous_state, st.state_since = old_state, now
+    st.state, st.reason, st.http_status = new.state, new.reason, new.http_status
+    st.final_url, st.suggested_url, st.soft404 = new.final_url, new.suggested_url, new.soft404
+    st.consecutive_failures, st.first_failure_at = new.consecutive_failures, new.first_failure_at
+    st.last_ok_at, st.last_checked_at, st.next_check_at = new.last_ok_at, new.last_checked_at, new.next_check_at
+    st.elapsed_ms = obs.elapsed_ms
+    if obs.outcome == Outcome.OK.value and obs.http_status != 304:
+        st.content_type = obs.content_type
+        st.etag, st.last_modified = obs.etag, obs.last_modified
+    if new.state != "dead":
+        st.archive_outcome = st.archive_outcome if new.state == "failing" else None
+    return st, old_state
+
+
+def _freshness(session: Session, st: LinkStatus, obs: LinkObservation, now: datetime) -> bool:
+    """A changed normalised-text hash of a working page is a new version of the resource."""
+    if obs.outcome != Outcome.OK.value or obs.content_hash is None:
+        return False
+    changed = st.content_hash is not None and st.content_hash != obs.content_hash
+    created = False
+    if changed:
+        label = f"check {now.strftime('%Y-%m-%dT%H:%M:%SZ')} {obs.content_hash[:8]}"
+        created = repo_links.add_resource_version(session, st.resource_id, label,
+                                                  obs.title, st.title or "", now)
+    st.content_hash, st.title = obs.content_hash, obs.title or st.title
+    return created
+
+
+def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen], now: datetime,
+                 counted: bool) -> BatchOutcome:
+    """Store one batch in its own transaction; states move only when ``counted``."""
+    out = BatchOutcome([])
+    with db.transaction() as session:
+        stored = [_observation(run_id, s, now, counted) for s in batch]
+        session.add_all(stored)
+        session.flush()
+        if not counted or not stored:
+            return out
+        urls = {s.resource_id: s.url for s in batch}
+        ids = [o.resource_id for o in stored]
+        history = repo_links.recent_observations(session, ids)
+        statuses = repo_links.status_rows(session, ids)
+        for obs in stored:
+            new = policy.state_of([_to_observation(o) for o in history[obs.resource_id]], now, settings.links)
+            st, old = _apply_state(statuses.get(obs.resource_id), obs.resource_id, new, obs, now)
+            session.add(st)
+            if _freshness(session, st, obs, now):
+                out.new_versions += 1
+            if old != st.state:
+                out.changes.append({"url": urls[obs.resource_id], "from": old, "to": st.state,
+                                    "reason": st.reason})
+    return out
+
+
+def archive_wanted(db: Database, now: datetime) -> list[tuple[LinkStatus, str]]:
+    """Dead links still without an archive answer (or due for another try), checked now or not."""
+    with db.transaction() as session:
+        return [(st, url) for st, url in repo_links.dead_links(session)
+                if archive.archive_due(st.state, st.archive_outcome, st.archive_retry_at, now)]
+
+
+def record_archive_answers(db: Database, settings: Settings, now: datetime,
+                           answers: list[tuple[LinkStatus, str, str, archive.ArchiveAnswer, int | None]]) -> None:
+    with db.transaction() as session:
+        for st, url, stamp, ans, status in answers:
+            session.add(ArchiveLookup(resource_id=st.resource_id, url=url, requested_timestamp=stamp,
+                                      looked_up_at=now, outcome=ans.outcome, http_status=status,
+                                      archive_url=ans.archive_url, archived_at=ans.archived_at,
+                                      detail=ans.detail))
+            # only the archive columns: the lookups took a while and the state may have moved on
+            repo_links.record_archive_answer(
+                session, st.resource_id, ans.outcome, now,
+                now + settings.wayback.retry_after if ans.outcome == "retry" else None,
+                ans.archive_url if ans.outcome == "found" else None,
+                ans.archived_at if ans.outcome == "found" else None)
