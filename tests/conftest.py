@@ -146,3 +146,13 @@ class CLI:
 def run(db_url: str, tmp_path: Path, clean_env: None) -> CLI:
     """``run("import", path)`` → click Result (stdout in ``.stdout``, stderr in ``.stderr``)."""
     return CLI(db_url, tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_politeness_gates() -> Iterator[None]:
+    """The process-wide host gates remember pauses and spacing: not across tests."""
+    from tracker.fetch.gate import reset_shared_gates
+
+    reset_shared_gates()
+    yield
+    reset_shared_gates()

@@ -15,7 +15,7 @@ from tests.conftest import FEEDS, NEWEST_HANDBOOK
 from tests.crawl.server import FeedServer, Route
 from tracker.config import Settings, load_settings
 from tracker.db.session import Database
-from tracker.fetch.feeds import ArxivGate, FeedClient
+from tracker.fetch.feeds import FeedClient
 from tracker.services.crawl import crawl
 from tracker.services.import_ import import_document
 from tracker.services.sources import add_source
@@ -65,7 +65,7 @@ def crawled(db: Database, db_url: str, imported: Settings, feed_servers: dict[st
     settings = candidate_settings(
         db_url, arxiv={"api_url": servers["arxiv"].url("/api/query"),
                        "listing_url": servers["arxiv-listing"].url("/rss/"), "min_interval": 0},
-        youtube={"feed_url": servers["youtube"].url("/feeds/videos.xml")})
+        youtube={"feed_url": servers["youtube"].url("/feeds/videos.xml")}, check={"host_interval": 0})
     n = 0
     for kind, names in FEED_FIXTURES.items():
         for name in names:
@@ -76,7 +76,7 @@ def crawled(db: Database, db_url: str, imported: Settings, feed_servers: dict[st
             parts = urlsplit(request_url(kind, target, settings))
             servers[kind].routes[parts.path + (f"?{parts.query}" if parts.query else "")] = \
                 Route((FEEDS / name).read_bytes())
-    with FeedClient(settings, arxiv_gate=ArxivGate(0)) as client:
+    with FeedClient(settings) as client:
         reports = crawl(db, settings, client=client)
     assert all(r.outcome == "fetched" for r in reports), [r.as_dict() for r in reports]
     return settings

@@ -3,8 +3,8 @@ fake web (``httpx.MockTransport`` over a URL → response table)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from tracker.config import Settings, load_settings
-from tracker.fetch.feeds import ArxivGate, FeedClient
+from tracker.fetch.feeds import FeedClient, FeedFetch
+from tracker.fetch.gate import LocalGates
 
 API = "http://export.arxiv.test/api/query"
 LISTING = "http://rss.arxiv.test/rss/"
@@ -21,7 +22,7 @@ NOW = "2026-11-23T12:00:00Z"
 
 
 def make_settings(db_url: str, **sections: Any) -> Settings:
-    overrides: dict[str, Any] = {"database_url": db_url, "now": NOW,
+    overrides: dict[str, Any] = {"database_url": db_url, "now": NOW, "check": {"host_interval": 0},
                                  "arxiv": {"api_url": API, "listing_url": LISTING, "min_interval": 0},
                                  "youtube": {"feed_url": YOUTUBE}}
     for name, values in sections.items():
@@ -35,7 +36,7 @@ def feed_settings(db_url: str) -> Settings:
 
 
 class FakeClock:
-    """Monotonic time that only moves when someone sleeps (thread-safe)."""
+    """Monotonic time that only moves when someone sleeps (``await clock.sleep(s)``)."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -46,23 +47,24 @@ class FakeClock:
         with self.lock:
             return self.now
 
-    def sleep(self, seconds: float) -> None:
+    async def sleep(self, seconds: float) -> None:
         with self.lock:
             self.slept.append(seconds)
             self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
 
     def advance(self, seconds: float) -> None:
         with self.lock:
             self.now += seconds
 
 
-class Chunks(httpx.SyncByteStream):
+class Chunks(httpx.AsyncByteStream):
     """A streamed body (as from a socket), so the client's own streaming code runs."""
 
     def __init__(self, body: bytes, size: int = 16384) -> None:
         self.body, self.size = body, size
 
-    def __iter__(self) -> Any:
+    async def __aiter__(self) -> Any:
         for start in range(0, len(self.body), self.size):
             yield self.body[start:start + self.size]
 
@@ -88,15 +90,26 @@ class FakeWeb:
         status, body, headers = page
         return httpx.Response(status, headers=headers, stream=Chunks(body))
 
-    def client(self, settings: Settings, clock: Callable[[], float] | None = None,
-               sleep: Callable[[float], None] | None = None, gate: ArxivGate | None = None) -> FeedClient:
-        kwargs: dict[str, Any] = {}
-        if clock is not None:
-            kwargs["clock"] = clock
-        if sleep is not None:
-            kwargs["sleep"] = sleep
-        return FeedClient(settings, transport=httpx.MockTransport(self.handler), arxiv_gate=gate or ArxivGate(0),
-                          **kwargs)
+    def client(self, settings: Settings, clock: FakeClock | None = None) -> SyncFeeds:
+        clock = clock or FakeClock()
+        return SyncFeeds(FeedClient(settings, transport=httpx.MockTransport(self.handler),
+                                    gates=LocalGates(clock, clock.sleep), clock=clock, sleep=clock.sleep))
+
+
+class SyncFeeds:
+    """A ``FeedClient`` for synchronous tests: each ``fetch`` runs on its own event loop."""
+
+    def __init__(self, client: FeedClient) -> None:
+        self.client = client
+
+    def fetch(self, url: str, **kwargs: Any) -> FeedFetch:
+        return asyncio.run(self.client.fetch(url, **kwargs))
+
+    def __enter__(self) -> SyncFeeds:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        pass
 
 
 @pytest.fixture

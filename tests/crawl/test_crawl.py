@@ -35,7 +35,7 @@ def add(db: Database, settings: Settings, kind: str, target: str, name: str) -> 
 def poll(db: Database, settings: Settings, web: FakeWeb, name: str | None = None,
          at: datetime = T0) -> list[CrawlReport]:
     with web.client(settings) as client:
-        return crawl(db, settings, source=name, client=client, now=at)
+        return crawl(db, settings, source=name, client=client.client, now=at)
 
 
 def source(db: Database, name: str) -> FeedSource:

@@ -19,7 +19,7 @@ from tests.crawl.test_crawl import T0, add
 from tests.sources.util import fixture_files, kind_of
 from tracker.config import Settings
 from tracker.db.session import Database
-from tracker.fetch.feeds import ArxivGate, FeedClient
+from tracker.fetch.feeds import FeedClient
 from tracker.services.crawl import crawl
 
 
@@ -43,7 +43,7 @@ def _path(url: str) -> str:
 
 
 def _run(db: Database, settings: Settings, **kwargs: Any) -> Any:
-    with FeedClient(settings, arxiv_gate=ArxivGate(0)) as client:
+    with FeedClient(settings) as client:
         return crawl(db, settings, client=client, **kwargs)
 
 
@@ -162,7 +162,7 @@ def test_arxiv_spacing_holds_across_the_api_and_listing_hosts(db: Database, db_u
                 hits.append(time.monotonic())
                 return int(request._serve(route))
             server.routes[key] = timed
-    with FeedClient(settings, arxiv_gate=ArxivGate(0.15)) as client:  # real clock, 4 workers
+    with FeedClient(settings) as client:  # real clock, 4 workers
         reports = crawl(db, settings, client=client)
     assert [r.outcome for r in reports] == ["fetched"] * 4
     hits.sort()

@@ -161,7 +161,9 @@ class HttpCore:
         self._ssl: ssl.SSLContext | None = verify if isinstance(verify, ssl.SSLContext) else None
         self._pools: OrderedDict[tuple[str, str, int | None], httpx.AsyncHTTPTransport] = OrderedDict()
         self._busy: dict[tuple[str, str, int | None], int] = {}
-        self._global = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+        self._max_concurrency = max_concurrency
+        self._global: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.addresses = HostAddresses(resolver if resolver is not None
                                        else (system_resolver if transport is None else None))
         self.requests = 0
@@ -174,6 +176,8 @@ class HttpCore:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._loop is not asyncio.get_running_loop():
+            self._pools = OrderedDict()  # made on a loop that has ended: nothing left to close
         pools, self._pools = list(self._pools.values()), OrderedDict()
         for pool in pools:
             await pool.aclose()
@@ -181,6 +185,16 @@ class HttpCore:
             await self._shared_transport.aclose()
 
     # -- pools ---------------------------------------------------------------
+    def _bind_loop(self) -> None:
+        """A core may serve several ``asyncio.run`` calls in turn (a crawl per run): pools and
+        the global semaphore belong to one event loop, so a new loop gets new ones."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._pools = OrderedDict()  # connections of a finished loop cannot be reused
+            self._busy = {}
+            self._global = asyncio.Semaphore(self._max_concurrency) if self._max_concurrency else None
+
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
             self._ssl = httpx.create_ssl_context(verify=self._verify)
@@ -206,6 +220,7 @@ class HttpCore:
 
     # -- one exchange --------------------------------------------------------
     async def _once(self, policy: Policy, method: str, url: str, headers: Mapping[str, str]) -> _Single:
+        self._bind_loop()
         host = (urlsplit(url).hostname or "").lower()
         key = policy.gate_key(host)
         try:
@@ -285,7 +300,10 @@ class HttpCore:
         finally:
             gates.started(slot)  # a refused connection counts as a start too
             if response is not None:
-                await response.aclose()
+                if isinstance(response.stream, httpx.AsyncByteStream):
+                    await response.aclose()
+                else:  # a synchronous body from a test transport
+                    response.close()
             if pool_key is not None:
                 self._busy[pool_key] -= 1
 
@@ -400,6 +418,12 @@ async def _in_memory(response: httpx.Response) -> Any:
     yield response.content
 
 
+async def _sync(response: httpx.Response) -> Any:
+    """A synchronous body (a test transport's generator), read as it comes."""
+    for chunk in response.iter_raw(_CHUNK):
+        yield chunk
+
+
 async def _read(response: httpx.Response, cap: int, strict: bool,
                 out: bytearray) -> tuple[bool, ErrorClass | None]:
     """Read at most ``cap`` decoded bytes into ``out``: (truncated, error for strict callers)."""
@@ -408,7 +432,8 @@ async def _read(response: httpx.Response, cap: int, strict: bool,
     except zlib.error:
         return True, (ErrorClass.DECODE if strict else None)
     try:
-        chunks = _in_memory(response) if response.is_stream_consumed else response.aiter_raw(_CHUNK)
+        chunks = _in_memory(response) if response.is_stream_consumed else \
+            response.aiter_raw(_CHUNK) if isinstance(response.stream, httpx.AsyncByteStream) else _sync(response)
         async for chunk in chunks:
             if decoder is None:
                 out += chunk

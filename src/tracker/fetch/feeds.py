@@ -128,6 +128,12 @@ class FeedClient:
     async def __aexit__(self, *_exc: object) -> None:
         await self.aclose()
 
+    def __enter__(self) -> FeedClient:
+        return self  # for callers outside a loop that hand the client to ``crawl()``
+
+    def __exit__(self, *_exc: object) -> None:
+        pass  # each ``crawl()`` closes what its own event loop opened
+
     async def aclose(self) -> None:
         if self._own:
             await self.core.aclose()

@@ -28,7 +28,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["HostRule", "HostGates", "LocalGates", "Slot", "Deferred", "shared_gates", "Clock", "Sleep"]
+__all__ = ["HostRule", "HostGates", "LocalGates", "Slot", "Deferred", "shared_gates", "reset_shared_gates",
+           "Clock", "Sleep"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -215,3 +216,10 @@ def shared_gates() -> LocalGates:
         if _shared is None:
             _shared = LocalGates()
         return _shared
+
+
+def reset_shared_gates() -> None:
+    """Forget every pause and spacing of the process (tests: one test's hosts are not the next's)."""
+    global _shared
+    with _shared_lock:
+        _shared = None
