@@ -60,7 +60,8 @@ _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHO
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     """The exception, its causes and contexts, and members of exception groups (bounded)."""
-    todo, seen = [exc], set()
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
     while todo and len(seen) < 32:
         node = todo.pop(0)
         if id(node) in seen:
