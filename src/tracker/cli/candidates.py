@@ -22,8 +22,6 @@ from tracker.candidates.render import candidate_card, queue_markdown
 from tracker.cli.common import Runtime, info, pass_runtime, to_json
 from tracker.errors import TrackerError
 from tracker.services import review as review_service
-from tracker.services.evaluate import evaluate_topics
-from tracker.services.propose import propose
 
 document_option = click.option("--document", "document", metavar="NAME", default=None,
                                help="Which document (default: [document] name, or the only one).")
@@ -49,6 +47,8 @@ def propose_cmd(rt: Runtime, document: str | None, fmt: str) -> None:
     Example:
       tracker crawl && tracker propose --format json
     """
+    from tracker.services.propose import propose  # scikit-learn: only for commands that score
+
     result = propose(rt.db, rt.settings, document=document)
     info(f"{result.items} new item(s): {result.queued} queued for {result.week}, "
          f"{result.off_topic} off-topic, {result.in_document} already in the document, "
@@ -215,6 +215,8 @@ def eval_topics_cmd(rt: Runtime, path: Path, fmt: str) -> None:
       tracker eval topics ../shared/fixtures/genai-handbook/2026-02-02_a7c5287 --format json
     """
     started = time.monotonic()
+    from tracker.services.evaluate import evaluate_topics  # scikit-learn: only when evaluating
+
     report = evaluate_topics(path, rt.settings)
     info(f"evaluated {report.n} links of {report.paragraphs} paragraphs in {time.monotonic() - started:.1f} s")
     data = report.as_dict()

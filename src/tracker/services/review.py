@@ -29,7 +29,6 @@ from tracker.db.models_core import Topic
 from tracker.db.session import Database
 from tracker.errors import ConflictError, InputError, NotFoundError
 from tracker.services.catalog import resolve_document, resolve_topic, topic_subtree
-from tracker.services.propose import load_profiles, rescore
 from tracker.urls import InvalidURL, canonicalize
 
 __all__ = ["ACTIONS", "Decision", "queue", "decide", "default_reviewer", "candidate_row"]
@@ -90,6 +89,10 @@ def queue(db: Database, settings: Settings, *, week: str | None = None, topic: s
         all_topics = repo_documents.topics_of(session, doc.id, active_only=False)
         active = [t for t in all_topics if t.active]
         allowed = topic_subtree(active, resolve_topic(active, topic)) if topic else None
+        # scoring needs scikit-learn: imported only when a decision re-scores, so that
+        # `tracker queue` and `--help` start without it
+        from tracker.services.propose import load_profiles, rescore
+
         rescore(session, settings, doc.id, load_profiles(session, doc.id))
         rows = repo.queue_rows(session, doc.id, label, allowed)
         by_id = {t.id: t for t in all_topics}

@@ -28,7 +28,6 @@ from tracker.services.crawl import crawl
 from tracker.services.document_source import git_pull
 from tracker.services.import_ import import_document
 from tracker.services.linkcheck import check_links
-from tracker.services.propose import propose
 from tracker.services.report import link_report
 from tracker.services.review import queue
 
@@ -93,6 +92,8 @@ def weekly(db: Database, settings: Settings, *, out_dir: str | Path | None = Non
     say(f"checked {checked.checked} of {checked.total} links ({checked.requests} requests)")
     reports = crawl(db, settings, **(crawl_options or {}))
     say(f"crawled {len(reports)} sources")
+    from tracker.services.propose import propose  # scikit-learn: loaded when scoring starts, not at start-up
+
     proposed = propose(db, settings)
     say(f"proposed: {proposed.queued} queued, {proposed.off_topic} off-topic")
 
