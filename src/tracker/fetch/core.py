@@ -143,6 +143,10 @@ class _Single:
     retry_after: float | None = None
 
 
+class _PausedMeanwhile(Exception):
+    """The host was paused between admission and sending: the request is withdrawn unsent."""
+
+
 class HttpCore:
     """``async with HttpCore() as core: await core.fetch(policy, FetchRequest(url))``."""
 
@@ -223,17 +227,21 @@ class HttpCore:
         self._bind_loop()
         host = (urlsplit(url).hostname or "").lower()
         key = policy.gate_key(host)
-        try:
-            slot = await self.gates.acquire(key, policy.rule_for(host), policy.max_wait)
-        except Deferred as exc:
-            return _Single(None, {}, error_class=ErrorClass.DEFERRED, error=str(exc), retry_after=exc.remaining)
-        try:
-            if self._global is not None:
-                async with self._global:
-                    return await self._exchange(policy, method, url, headers, host, slot)
-            return await self._exchange(policy, method, url, headers, host, slot)
-        finally:
-            self.gates.release(slot)
+        while True:
+            try:
+                slot = await self.gates.acquire(key, policy.rule_for(host), policy.max_wait)
+            except Deferred as exc:
+                return _Single(None, {}, error_class=ErrorClass.DEFERRED, error=str(exc),
+                               retry_after=exc.remaining)
+            try:
+                if self._global is not None:
+                    async with self._global:
+                        return await self._exchange(policy, method, url, headers, host, slot)
+                return await self._exchange(policy, method, url, headers, host, slot)
+            except _PausedMeanwhile:
+                continue  # nothing was sent: queue again behind the pause
+            finally:
+                self.gates.release(slot)
 
     async def _exchange(self, policy: Policy, method: str, url: str, headers: Mapping[str, str],
                         host: str, slot: Any) -> _Single:
@@ -244,10 +252,14 @@ class HttpCore:
         state = {"phase": "connect"}
 
         async def trace(name: str, info: Mapping[str, Any]) -> None:
-            if name.endswith("send_request_headers.started"):
+            if name.endswith("send_request_headers.started") and gates.paused_for(key) > 0:
+                raise _PausedMeanwhile()  # a Retry-After arrived while we were connecting
+            if name.endswith("send_request_headers.complete"):
+                # the bytes are with the kernel: the next start on this host counts from here
                 gates.started(slot)
                 state["phase"] = "wait"
 
+        key = policy.gate_key(host)
         out = bytearray()
         single = _Single(None, {}, sent_at=self._clock())
         response: httpx.Response | None = None
@@ -280,6 +292,8 @@ class HttpCore:
                         single.error = "corrupt or unsupported compressed body"
                     single.body = bytes(out)
                 return single
+        except _PausedMeanwhile:
+            raise
         except TimeoutError:
             if state["phase"] == "body" and single.status is not None:
                 limit = policy.body_limit(method, single.status, single.headers)

@@ -115,6 +115,7 @@ class LocalGates:
                 host = self._host(key)
                 paused = host.paused_until - self._clock()
                 if paused > max_wait:
+                    self._wake_one(host)  # a wake-up we may have consumed goes to the next waiter
                     raise Deferred(key, paused)
                 if host.in_flight < limit and not host.starting:
                     host.in_flight += 1

@@ -10,7 +10,8 @@ path prefix per run: when it gets the same page, the site answers anything).
                catch-all pages identical to a random sibling)
     blocked    401, 403, 407, 451, 999, a 429 that outlasts the run's retries,
                challenge pages (Cloudflare, Akamai, captchas) whatever the status
-    transient  timeouts, resets, 5xx, 408, a host that asked us to come back later
+    transient  timeouts, resets, 5xx, 408, a host that asked us to come back later, a
+               redirect from a public address into a private one (refused, reported)
     ok         2xx and 304; a 301/308 chain yields ``suggested_url``
 
 Does not own: retries (``tracker.fetch``), or what a history of verdicts means
@@ -80,6 +81,8 @@ _ERRORS = {
     "dns_temporary": (Outcome.TRANSIENT, "temporary DNS failure"),
     "protocol": (Outcome.TRANSIENT, "HTTP protocol error"),
     "deferred": (Outcome.TRANSIENT, "the host asked us to come back later (Retry-After)"),
+    # a public page bouncing us into a private network: reported, never evidence of death
+    "unsafe_redirect": (Outcome.TRANSIENT, "redirect into a private network refused"),
 }
 
 
@@ -177,7 +180,7 @@ def classify(ex: Exchange, sibling: Exchange | None = None) -> Verdict:
     """The verdict on one exchange; ``sibling`` is the probe answer for its folder, if any."""
     if ex.error_class is not None:
         outcome, reason = _ERRORS.get(ex.error_class, (Outcome.TRANSIENT, ex.error_class))
-        detail = f": {ex.error}" if ex.error and ex.error_class in ("tls", "bad_redirect") else ""
+        detail = f": {ex.error}" if ex.error and ex.error_class in ("tls", "bad_redirect", "unsafe_redirect") else ""
         return Verdict(outcome, reason + detail)
     status = ex.status or 0
     title = extract_title(ex.html) if ex.html else ""
