@@ -185,7 +185,7 @@ def classify(ex: Exchange, sibling: Exchange | None = None) -> Verdict:
     status = ex.status or 0
     title = extract_title(ex.html) if ex.html else ""
     text = visible_text(ex.html) if ex.html else ""
-    words = word_count(text)
+    words = word_count(text, THIN_PAGE_WORDS)  # only ever compared with thresholds ≤ this
     if ex.html and _challenge(ex, title, words):
         return Verdict(Outcome.BLOCKED, f"challenge page ({status}): the site refuses automated clients")
     if status in _BLOCK_STATUS:

@@ -47,8 +47,14 @@ def decode_body(body: bytes, content_type: str = "") -> str:
     return body.decode("utf-8", errors="replace")
 
 
+def _collapse(text: str) -> str:
+    """Whitespace runs → one space, trimmed (``str.split``: one C pass, unlike ``\\s+``)."""
+    return " ".join(text.split())
+
+
 def _clean(fragment: str) -> str:
-    return _SPACE.sub(" ", htmllib.unescape(_TAG.sub(" ", fragment))).strip()
+    text = _TAG.sub(" ", fragment)
+    return _collapse(htmllib.unescape(text) if "&" in text else text)
 
 
 def extract_title(html: str) -> str:
@@ -70,7 +76,24 @@ def visible_text(html: str) -> str:
 
 def normalise(text: str) -> str:
     """Visible text made stable for hashing: lower case, no clock times or long tokens."""
-    return _SPACE.sub(" ", _VOLATILE.sub(" ", text.lower())).strip()
+    lowered = text.lower()
+    words = lowered.split()
+    # _VOLATILE matches inside one whitespace-free run: a clock time needs a ':' in it, a
+    # long token 24+ characters; without such a run the (slow) substitution changes nothing
+    if _maybe_volatile(lowered, words):
+        return _collapse(_VOLATILE.sub(" ", lowered))
+    return " ".join(words)
+
+
+def _maybe_volatile(lowered: str, words: list[str]) -> bool:
+    """Could ``_VOLATILE`` match? A digit before a ':' and two after it, or a 24+ character run
+    (string searches in C; the regex itself tries every position and is slow on long pages)."""
+    i = lowered.find(":")
+    while i != -1:
+        if i > 0 and lowered[i - 1].isdigit() and lowered[i + 1:i + 3].isdigit():
+            return True
+        i = lowered.find(":", i + 1)
+    return max(map(len, words), default=0) >= 24
 
 
 def content_hash(html: str) -> str | None:
@@ -81,8 +104,14 @@ def content_hash(html: str) -> str | None:
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
-def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
+def word_count(text: str, limit: int | None = None) -> int:
+    """Words in ``text``; with ``limit``, counting stops there (callers compare with thresholds)."""
+    if limit is None:
+        return len(_WORD.findall(text))
+    head = len(_WORD.findall(text, 0, 16 * limit))  # a prefix usually holds enough words
+    if head >= limit:
+        return limit
+    return min(limit, len(_WORD.findall(text)))
 
 
 def _shingles(text: str, size: int = 3, limit: int = 3000) -> set[tuple[str, ...]]:

@@ -161,8 +161,8 @@ class _Checker:
     async def check(self, link: DueLink) -> None:
         result = await self.client.fetch(_request(link))
         ex = _exchange(result)
-        sibling: Exchange | None = None
-        if judge.needs_probe(ex) and judge.classify(ex).outcome is Outcome.OK:
+        verdict = judge.classify(ex)
+        if verdict.outcome is Outcome.OK and judge.needs_probe(ex):
             key = judge.probe_key(ex.final_url)
             if key not in self.probes:
                 if len(self.probes) >= MAX_PROBES:  # forget finished probes: memory stays bounded
@@ -171,7 +171,8 @@ class _Checker:
                 token = "%016x" % self.rng.getrandbits(64)
                 self.probes[key] = asyncio.ensure_future(self._probe(judge.probe_url(ex.final_url, token)))
             sibling = await self.probes[key]
-        verdict = judge.classify(ex, sibling)
+            if sibling.error_class is None and sibling.status is not None and 200 <= sibling.status < 300:
+                verdict = judge.classify(ex, sibling)  # only a 2xx sibling can change the verdict
         chash = content_hash(ex.html) if ex.html and verdict.outcome is Outcome.OK else None
         seen = Seen(link.resource_id, link.url, result.url, replace(result, body=b""), verdict, chash,
                     extract_title(ex.html) if ex.html else "")

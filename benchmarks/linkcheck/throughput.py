@@ -1,0 +1,213 @@
+"""Throughput benchmark: tracker ``check --all`` next to lychee, 20 loopback hosts, audited at the server.
+
+    .venv/bin/python benchmarks/linkcheck/throughput.py                # 1,000 / 10,000 / 50,000 links
+    .venv/bin/python benchmarks/linkcheck/throughput.py --links 10000 --settings 64/2/50
+
+Per size and setting (in flight / per host / interval ms) it starts
+``loopserver.py`` in its own process on 127.0.0.101–120 (every answer 100 ms
+late, ~20 KB pages, 5 % ``/gone/`` 404s, no slow-once links), writes one
+Markdown document, seeds tracker's database with the same links, then runs
+the tracker CLI and lychee one after the other against the same server. For
+each tool: wall time, CPU (user + system), peak RSS, requests, and the audit of
+the server's own log (kernel arrival stamps): requests in flight beyond the
+limit, arrivals on a host closer than the interval minus 5 ms, arrivals within N
+s of a ``Retry-After: N``. The politeness bound is links per host × interval.
+Prints one table (and ``--out FILE`` writes JSON); ``uptime`` before and after.
+Traffic goes only to 127.0.0.x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))  # the checkout, for ``benchmarks.linkcheck.loopserver``
+
+from benchmarks.linkcheck.loopserver import LoopServers, audit  # noqa: E402
+
+HOSTS = [f"127.0.0.{101 + i}" for i in range(20)]
+FOLDERS = 8
+
+_RUN = """
+import resource, subprocess, sys, time, json
+t = time.monotonic()
+p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+wall = time.monotonic() - t
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+sys.stderr.write(p.stderr.decode(errors="replace")[-2000:])
+print(json.dumps({"rc": p.returncode, "wall": wall, "cpu": u.ru_utime + u.ru_stime, "rss_mb": u.ru_maxrss / 1024,
+                  "stdout": p.stdout.decode(errors="replace")[-200000:]}))
+"""
+
+
+def measured(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``cmd`` in a wrapper process that reports the command's own wall, CPU and peak RSS."""
+    proc = subprocess.run([sys.executable, "-c", _RUN, *cmd], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"wrapper failed: {proc.stderr[-2000:]}")
+    out: dict[str, Any] = json.loads(proc.stdout)
+    out["stderr"] = proc.stderr
+    return out
+
+
+def links_for(web: LoopServers, n: int) -> list[str]:
+    urls = []
+    for i in range(n):
+        host = HOSTS[i % len(HOSTS)]
+        k = i // len(HOSTS)
+        path = f"/gone/f{k % FOLDERS}/{k}" if i % 20 == 7 else f"/p/f{k % FOLDERS}/{k}"  # 5 % gone
+        urls.append(web.url(host, path))
+    return urls
+
+
+def seed(db_url: str, urls: list[str]) -> None:
+    """One document version citing every URL (bulk inserts: seeding is not what we measure)."""
+    from sqlalchemy import insert
+
+    from tracker.db.models_core import Document, DocumentVersion, Placement, Resource, Topic
+    from tracker.db.session import open_database
+    from tracker.urls import canonicalize
+
+    db = open_database(db_url)
+    now = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    with db.transaction() as s:
+        doc = Document(name="bench", location="", layout="markdown", created_at=now)
+        s.add(doc)
+        s.flush()
+        ver = DocumentVersion(document_id=doc.id, seq=1, label="v1", content_hash="0" * 64, imported_at=now,
+                              source_path="")
+        topic = Topic(document_id=doc.id, slug="bench", title="Bench", kind="section", position=0)
+        s.add_all([ver, topic])
+        s.flush()
+        rows = []
+        for url in urls:
+            c = canonicalize(url)
+            rows.append({"canonical_url": c.canonical, "url": url, "kind": c.kind, "host": c.host, "title": "",
+                         "origin": "document", "created_at": now, "external_id": c.external_id})
+        s.execute(insert(Resource), rows)
+        ids = {url: rid for rid, url in s.query(Resource.id, Resource.url)}
+        s.execute(insert(Placement), [{"version_id": ver.id, "topic_id": topic.id, "resource_id": ids[u],
+                                       "position": n, "url": u} for n, u in enumerate(urls)])
+    db.dispose()
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def run_case(n: int, setting: str, lychee: str, tmp: Path, latency: float, size: int,
+             tools: list[str]) -> dict[str, Any]:
+    total, per_host, interval_ms = (int(x) for x in setting.split("/"))
+    interval = interval_ms / 1000
+    tag = f"{n}-{setting.replace('/', '_')}"
+    case: dict[str, Any] = {"links": n, "setting": setting, "bound_s": round(n / len(HOSTS) * interval, 2)}
+    for tool in tools:
+        log = tmp / f"log-{tag}-{tool}"
+        with LoopServers(HOSTS, str(log), latency=latency, size=size) as web:
+            urls = links_for(web, n)
+            load_before = os.getloadavg()[0]
+            if tool == "tracker":
+                db_url = f"sqlite:///{tmp / ('bench-' + tag + '.db')}"
+                seed(db_url, urls)
+                env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | {
+                    "TRACKER_CHECK__MAX_CONCURRENCY": str(total), "TRACKER_CHECK__HOST_CONCURRENCY": str(per_host),
+                    "TRACKER_CHECK__HOST_INTERVAL": str(interval), "TRACKER_CHECK__TIMEOUT": "20",
+                    "TRACKER_CHECK__RETRIES": "2", "TRACKER_NOW": "2026-11-23T09:00:00Z"}
+                tracker = str(Path(sys.executable).with_name("tracker"))
+                res = measured([tracker, "--db", db_url, "check", "--all", "--format", "json"], env)
+                report = json.loads(res["stdout"]) if res["rc"] in (0, 2) else {}
+                res["summary"] = report.get("summary", {})
+            else:
+                md = tmp / f"doc-{n}.md"
+                md.write_text("".join(f"- [link {i}]({u})\n" for i, u in enumerate(urls)))
+                res = measured([lychee, "--no-progress", "--format", "json", "--max-concurrency", str(total),
+                                "--host-concurrency", str(per_host), "--host-request-interval", f"{interval_ms}ms",
+                                "--timeout", "20", "--max-retries", "2",
+                                str(md)], dict(os.environ))
+                try:
+                    data = json.loads(res["stdout"])
+                    res["summary"] = {k: data.get(k) for k in ("total", "successful", "errors")}
+                except json.JSONDecodeError:
+                    res["summary"] = {}
+            entries = web.stop()
+            found = audit(entries, limit=per_host, interval=interval)
+        case[tool] = {"wall_s": round(res["wall"], 2), "cpu_s": round(res["cpu"], 2),
+                      "cpu_ms_per_link": round(res["cpu"] * 1000 / n, 3), "rss_mb": round(res["rss_mb"], 1),
+                      "requests": len(entries), "server_cpu_s": round(web.cpu, 2), "load_before": load_before,
+                      "violations": {k: found[k] for k in ("in_flight", "gap", "retry_after")},
+                      "max_in_flight": found["max_in_flight"], "min_gap_ms": found["min_gap_ms"],
+                      "summary": res["summary"], "rc": res["rc"]}
+        if res["rc"] not in (0, 2):
+            case[tool]["stderr"] = res["stderr"][-1500:]
+    return case
+
+
+def table(cases: list[dict[str, Any]], tools: list[str]) -> str:
+    rows = ["| links | setting | bound | tool | wall s | ×lychee | ×bound | CPU s | CPU ms/link | peak RSS MB "
+            "| requests | server CPU s | in-flight / gap / Retry-After violations | load |",
+            "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for c in cases:
+        for tool in tools:
+            r = c.get(tool)
+            if not r:
+                continue
+            ly = c.get("lychee", {}).get("wall_s")
+            v = r["violations"]
+            rows.append(f"| {c['links']:,} | {c['setting']} | {c['bound_s']} s | {tool} | {r['wall_s']} | "
+                        f"{r['wall_s'] / ly:.2f} | {r['wall_s'] / c['bound_s']:.2f} | {r['cpu_s']} | "
+                        f"{r['cpu_ms_per_link']} | {r['rss_mb']} | {r['requests']} | {r['server_cpu_s']} | "
+                        f"{v['in_flight']} / {v['gap']} / {v['retry_after']} | {r['load_before']:.1f} |"
+                        if ly else
+                        f"| {c['links']:,} | {c['setting']} | {c['bound_s']} s | {tool} | {r['wall_s']} | – | "
+                        f"{r['wall_s'] / c['bound_s']:.2f} | {r['cpu_s']} | {r['cpu_ms_per_link']} | {r['rss_mb']} | "
+                        f"{r['requests']} | {r['server_cpu_s']} | {v['in_flight']} / {v['gap']} / {v['retry_after']} "
+                        f"| {r['load_before']:.1f} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--links", default="1000,10000,50000")
+    ap.add_argument("--settings", default="64/2/50,128/10/20",
+                    help="comma-separated in-flight/per-host/interval-ms; 128/10/20 runs at 10,000 links only "
+                         "unless --all-settings")
+    ap.add_argument("--all-settings", action="store_true")
+    ap.add_argument("--latency", type=float, default=0.1)
+    ap.add_argument("--size", type=int, default=20_000)
+    ap.add_argument("--tools", default="tracker,lychee")
+    ap.add_argument("--lychee", default=shutil.which("lychee") or str(Path(sys.executable).with_name("lychee")))
+    ap.add_argument("--out", default="")
+    opts = ap.parse_args()
+    tools = opts.tools.split(",")
+    tmp = Path(tempfile.mkdtemp(prefix="linkthroughput-"))
+    cases = []
+    print(f"before: {uptime()}", file=sys.stderr)
+    for n in (int(x) for x in opts.links.split(",")):
+        for setting in opts.settings.split(","):
+            if setting != opts.settings.split(",")[0] and n != 10000 and not opts.all_settings:
+                continue
+            print(f"… {n} links at {setting}", file=sys.stderr, flush=True)
+            cases.append(run_case(n, setting, opts.lychee, tmp, opts.latency, opts.size, tools))
+    after = uptime()
+    print(f"after: {after}", file=sys.stderr)
+    print(table(cases, tools))
+    print(f"\nmachine: {os.cpu_count()} cores; {after}")
+    if opts.out:
+        Path(opts.out).write_text(json.dumps({"cases": cases, "uptime_after": after,
+                                              "lychee": subprocess.run([opts.lychee, "--version"], capture_output=True,
+                                                                       text=True).stdout.strip()}, indent=2))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
