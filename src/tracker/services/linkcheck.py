@@ -1,7 +1,8 @@
 """Use case: check the links of every due resource (``tracker check``, the scheduler's job).
 
 Owns the run: pick what is due (or ``all_links``), one request chain per
-canonical URL, one sibling probe per host and folder, judge each exchange,
+resource for the URL its document wrote (RFC 3986-normalised, never its
+canonical identity: ``tracker.urls``), one sibling probe per host and folder, judge each exchange,
 decide whether the run is inconclusive (then it stores observations that do
 not count and changes no state), derive each link's state with the policy,
 record content changes as resource versions (origin ``check``), and ask the
@@ -36,6 +37,7 @@ from tracker.fetch.wayback import WaybackClient
 from tracker.links import archive, judge, policy
 from tracker.links.model import Exchange, LinkState, Observation, Outcome, Verdict
 from tracker.links.text import content_hash, decode_body, extract_title
+from tracker.urls import InvalidURL, request_url
 
 __all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS"]
 
@@ -103,6 +105,16 @@ def _method_for(url: str, status: LinkStatus | None) -> str:
     return "GET"
 
 
+def address_of(res: Resource) -> str:
+    """The URL to request and look up for a resource: the one its document wrote,
+    normalised only as RFC 3986 allows (never the canonical identity, which may decode
+    or drop what the server needs)."""
+    try:
+        return request_url(res.url)
+    except InvalidURL:  # stored before the normaliser existed: the identity is all we have
+        return res.canonical_url
+
+
 def _plan(rows: list[tuple[Resource, LinkStatus | None]], now: datetime, all_links: bool) -> list[_Item]:
     items = []
     for res, st in rows:
@@ -110,8 +122,9 @@ def _plan(rows: list[tuple[Resource, LinkStatus | None]], now: datetime, all_lin
         if not due:
             continue
         conditional = st is not None and st.state in ("alive", "redirected") and st.content_hash
-        items.append(_Item(res.id, res.canonical_url, FetchRequest(
-            res.canonical_url, _method_for(res.canonical_url, st),
+        url = address_of(res)
+        items.append(_Item(res.id, url, FetchRequest(
+            url, _method_for(url, st),
             etag=st.etag if conditional and st else None,
             last_modified=st.last_modified if conditional and st else None)))
     return items
@@ -248,6 +261,7 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
         rows = repo_links.resources_with_status(session)
         items = _plan(rows, now, all_links)
         urls = {r.id: r.url for r, _ in rows}
+        addresses = {r.id: address_of(r) for r, _ in rows}
     hosts = {urlsplit(i.url).hostname or "" for i in items}
     if progress is not None:
         progress(f"{len(items)} of {len(rows)} links due on {len(hosts)} hosts")
@@ -296,7 +310,7 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
         report.run_id = run.id
         if not inconclusive:  # dead links still without an archive answer, checked now or not
             session.flush()
-            wanted = [(st, urls[rid]) for rid, st in repo_links.status_rows(session).items()
+            wanted = [(st, addresses[rid]) for rid, st in repo_links.status_rows(session).items()
                       if archive.archive_due(st.state, st.archive_outcome, st.archive_retry_at, now)]
     if wanted:
         answers = asyncio.run(_archive_phase(wanted, settings, now, wayback_transport))
