@@ -41,6 +41,12 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HOST = re.compile(r"^(?:[a-z0-9\-._~]+|\[[0-9a-f:.]+\])$")
+#: a URL already in normal form (most links): lower-case scheme and DNS host, only
+#: unreserved and reserved characters, no escape; the caller still checks port and dots
+_NORMAL = re.compile(
+    r"^https?://(?P<host>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)"
+    r"(?::(?P<port>[1-9][0-9]{0,4}))?(?P<path>/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)"
+    r"(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*)?(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*)?$")
 
 
 class InvalidURL(ValueError):
@@ -91,6 +97,15 @@ def normalize(url: str) -> str:
         raise InvalidURL(f"URL is {len(text)} characters long, over the {MAX_URL_CHARS}-character limit")
     if any(c in text for c in "\x00\r\n\t ") or any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise InvalidURL(f"URL {url!r} contains whitespace or control characters")
+    fast = _NORMAL.match(text)
+    if fast and "/." not in fast["path"] and len(fast["host"]) <= 253 and \
+            fast["port"] not in _DEFAULT_PORTS.values() and int(fast["port"] or 1) < 65536:
+        return text  # already normal: nothing RFC 3986 would change (tests compare both paths)
+    return _normalized(url, text)
+
+
+def _normalized(url: str, text: str) -> str:
+    """The general path of ``normalize``: parse with rfc3986 and apply every step."""
     scheme_end = text.find(":")
     scheme = text[:scheme_end].lower() if scheme_end > 0 else ""
     if scheme not in _DEFAULT_PORTS:
@@ -98,19 +113,19 @@ def normalize(url: str) -> str:
     try:
         iri = rfc3986.iri_reference(_STRAY_PERCENT.sub("%25", text))
         uri = iri.encode(idna_encoder=_idna_label)
-        host = uri.host
+        authority = uri.authority_info()
     except (rfc_exceptions.RFC3986Exception, ValueError) as exc:
         if isinstance(exc, InvalidURL):
             raise
         raise InvalidURL(f"malformed URL {url!r}: {exc}") from None
-    host = normalizers.normalize_host(host or "")
+    host = normalizers.normalize_host(authority["host"] or "")
     if not host or len(host) > 253 or not _HOST.match(host) or ".." in host or host.startswith("."):
         raise InvalidURL(f"URL {url!r} has no valid host name")
-    port = _checked_port(uri.port, scheme, url)
+    port = _checked_port(authority["port"], scheme, url)
     path = normalizers.remove_dot_segments(_unreserved_decoded(_brackets_encoded(uri.path) or "")) or "/"
     query = _brackets_encoded(uri.query)
     fragment = _brackets_encoded(uri.fragment)
-    userinfo = uri.userinfo
+    userinfo = authority["userinfo"]
     out = [scheme, "://"]
     if userinfo is not None:
         out += [_unreserved_decoded(userinfo), "@"]
