@@ -111,6 +111,9 @@ def test_httpx_sends_the_normalised_form_unchanged(written: str, host: bytes, ta
     assert request.url.raw_host == host
     assert request.url.raw_path == target
     assert str(request.url) == url
+    port = httpx.URL(url).port
+    built = httpx.URL(scheme="http", host=host.decode(), port=port, raw_path=target)
+    assert built.raw_path == request.url.raw_path and built.raw_host == request.url.raw_host
 
 
 def test_link_client_puts_the_written_bytes_on_the_wire(db_url: str, exact_server: srv.FaultServer) -> None:
