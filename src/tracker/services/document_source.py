@@ -53,6 +53,9 @@ class Snapshot:
     git_path: str | None = None
     named_date: datetime | None = None
     warnings: tuple[str, ...] = ()
+    # a dated folder inside a larger repository (like 2024-09-11_12f50f2/ in an archive):
+    # its name, not the commit that stored it, dates it
+    dated_folder: bool = False
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -214,11 +217,12 @@ def read_path(path: Path, label: str | None = None) -> Snapshot:
     if head is None:  # a dated folder (2026-02-02_a7c5287) names itself; otherwise import uses the date
         return Snapshot(files, root.resolve(), label or (shown if named else ""), named_date=named,
                         warnings=tuple(warnings))
-    default_label = head.commit[:7] if head.clean else f"{head.commit[:7]}+local"
-    if named and head.path:  # a dated folder inside a larger repository keeps its own name
-        default_label = shown
+    dated_folder = bool(named and head.path and path.is_dir())
+    default_label = shown if dated_folder else head.commit[:7]  # a dated folder keeps its own name
+    if not head.clean:
+        default_label += "+local"
     return Snapshot(files, root.resolve(), label or default_label, head.commit if head.clean else None,
-                    head.committed_at, head.path, named, tuple(warnings))
+                    head.committed_at, head.path, named, tuple(warnings), dated_folder)
 
 
 def git_history(path: Path) -> list[Snapshot]:

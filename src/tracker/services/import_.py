@@ -91,6 +91,8 @@ def _where(warning: str) -> tuple[str, int]:
 
 def _dating(snap: Snapshot, label: str, explicit: bool, now: datetime) -> tuple[datetime, str]:
     """The version's own date and where it comes from (see ``DATED_BY``)."""
+    if snap.dated_folder and snap.named_date:
+        return snap.named_date, "name"
     if snap.commit and snap.committed_at:
         return snap.committed_at, "commit"
     named = (date_in_name(label) if explicit else None) or snap.named_date
@@ -137,14 +139,15 @@ def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocume
     label = snap.label or f"{now:%Y-%m-%d}"
     date, dated_by = _dating(snap, label, label_given is not None, now)
     key = order_key(date, label, 1 << 62)
+    labels = {v.label: v for v in stored}
+    named = labels.get(label) if label_given is not None else None
+    if named is not None and named.content_hash != parsed.content_hash:
+        raise InputError(f"--label {label} already names another version (dated {named.date:%Y-%m-%d}, "
+                         f"content {named.content_hash[:12]}, not {parsed.content_hash[:12]}); "
+                         "choose another label")
     same = [v for v in stored if v.content_hash == parsed.content_hash]
     if same and not (snap.commit and _is_revert(stored, parsed.content_hash, key)):
-        return _unchanged(result, same[-1], label_given)
-    labels = {v.label: v for v in stored}
-    if label_given is not None and label in labels:
-        other = labels[label]
-        raise InputError(f"--label {label} already names version {other.label} (dated {other.date:%Y-%m-%d}) "
-                         "with other content; choose another label")
+        return _unchanged(result, named or same[-1], label_given)
     base_label, n = label, 2
     while label in labels:
         label, n = f"{base_label}.{n}", n + 1
