@@ -52,7 +52,7 @@ def _dating(commit: str | None, committed_at: datetime | None, imported_at: date
     if committed_at:  # before 0006 a dated folder's name date was stored here
         return committed_at, "name"
     named = _date_in_name(label)
-    if named:
+    if named and named.date() != imported_at.date():  # not just the import day as a label
         return named, "name"
     return imported_at, "import"
 

@@ -32,6 +32,7 @@ __all__ = ["Snapshot", "read_path", "read_url", "git_history", "git_head", "git_
 _SKIP_DIRS = {".git", "node_modules", "_site", ".venv", "vendor", ".jekyll-cache"}
 _MD_SUFFIXES = (".md", ".markdown")
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILES = 20_000  # links inside a folder may repeat it; this bounds what a walk can find
 _SYMLINK_MODE = "120000"
 
 
@@ -88,17 +89,16 @@ def _inside(path: Path, real_root: Path) -> bool:
 def _markdown_files(root: Path) -> tuple[list[tuple[str, Path]], list[str]]:
     """``(relative name, path)`` of every Markdown file under ``root``, and warnings for
     the symbolic links skipped because they resolve outside ``root`` (or nowhere).
-    Links that stay inside are followed (each real folder once)."""
+    Links that stay inside are followed, except into a folder being walked (a loop)."""
     real_root = root.resolve()
     found: list[tuple[str, Path]] = []
     warnings: list[str] = []
-    seen: set[Path] = set()
 
-    def walk(folder: Path, rel: PurePosixPath) -> None:
+    def walk(folder: Path, rel: PurePosixPath, ancestors: frozenset[Path]) -> None:
         real = folder.resolve()
-        if real in seen:
+        if real in ancestors:
             return
-        seen.add(real)
+        ancestors = ancestors | {real}
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
         for entry in entries:
@@ -119,11 +119,14 @@ def _markdown_files(root: Path) -> tuple[list[tuple[str, Path]], list[str]]:
                     warnings.append(f"{name} is a symbolic link to {target}, which does not exist; skipped")
                     continue
             if is_dir:
-                walk(path, rel / entry.name)
+                walk(path, rel / entry.name, ancestors)
             elif entry.is_file():
                 found.append((name, path))
+                if len(found) > MAX_FILES:
+                    raise DocumentError(f"{root} holds more than {MAX_FILES} Markdown files (counting those "
+                                        "reached through symbolic links); point at the document's folder")
 
-    walk(root, PurePosixPath())
+    walk(root, PurePosixPath(), frozenset())
     found.sort(key=lambda item: PurePosixPath(item[0]).parts)
     return found, warnings
 
