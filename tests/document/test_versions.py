@@ -102,6 +102,8 @@ def test_dated_folders_committed_together_into_one_repository(run: CLI, tmp_path
     _assert_handbook_in_date_order(run, HANDBOOK_VERSIONS)
     versions = _versions(run)
     assert [(v["commit"], v["path"]) for v in versions] == [(commit, name) for name in HANDBOOK_VERSIONS]
+    history = _run(run, "import", str(repo / OLDEST), "--history", "--format", "json")
+    assert [(r["created"], r["label"]) for r in json.loads(history.stdout)] == [(False, OLDEST)]
     # local edits in one folder make that folder (only) +local
     index = repo / MIDDLE / "index.md"
     index.write_text(index.read_text() + "\nA new line of text.\n")

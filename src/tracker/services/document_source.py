@@ -241,6 +241,8 @@ def git_history(path: Path) -> list[Snapshot]:
     prefix = "" if folder in ("", ".") else folder.rstrip("/") + "/"
     specs = _specs(rel, path.is_file())
     log = _git(top, "log", "--reverse", "--format=%H %cI", "--", *specs).decode().split("\n")
+    # a dated folder inside a larger repository is dated by its name, as in read_path
+    named = date_in_name(PurePosixPath(rel).name) if rel and not path.is_file() else None
     snapshots: list[Snapshot] = []
     for line in filter(None, log):
         commit, date = line.split(" ", 1)
@@ -270,7 +272,7 @@ def git_history(path: Path) -> list[Snapshot]:
             files[name[len(prefix):]] = _decode(data, f"{name} at {commit[:7]}")
         snapshots.append(Snapshot(files, top.resolve() / folder, commit[:7], commit,
                                   datetime.fromisoformat(date).astimezone(timezone.utc), rel,
-                                  warnings=tuple(warnings)))
+                                  named, tuple(warnings), named is not None))
     if not snapshots:
         raise DocumentError(f"no commit in {top} touched Markdown files under {rel}")
     return snapshots
