@@ -27,7 +27,7 @@ from tracker.document.scan import INCLUDE_TAG
 from tracker.errors import DocumentError
 from tracker.urls import InvalidURL, canonicalize
 
-__all__ = ["Snapshot", "read_path", "read_url", "git_history", "git_head", "git_pull"]
+__all__ = ["Snapshot", "GitState", "read_path", "read_url", "git_history", "git_head", "git_pull"]
 
 _SKIP_DIRS = {".git", "node_modules", "_site", ".venv", "vendor", ".jekyll-cache"}
 _MD_SUFFIXES = (".md", ".markdown")
