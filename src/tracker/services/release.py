@@ -45,7 +45,7 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def _refs(session: Session, doc: Document) -> list[tuple[VersionRef, DocumentVersion]]:
-    return [(VersionRef(v.seq, v.label, v.commit, v.committed_at, v.imported_at), v)
+    return [(VersionRef(v.seq, v.label, v.commit, v.date, v.imported_at), v)
             for v in repo_documents.list_versions(session, doc.id)]
 
 
@@ -56,7 +56,7 @@ def _view(session: Session, version: DocumentVersion) -> VersionView:
     citations = tuple(Citation(p.position, slug, p.url, r.canonical_url, p.anchor_text, p.sentence, r.title,
                                r.kind, p.file, p.line, r.id, p.url_version)
                       for p, r, slug in repo_release.placements(session, version.id))
-    return VersionView(version.label, version.committed_at or version.imported_at, topics, citations,
+    return VersionView(version.label, version.date, topics, citations,
                        version.commit)
 
 
