@@ -3,35 +3,30 @@
 Owns: the rules that turn two ``VersionView``s into ``Change``s, each reported
 once as the right kind:
 
-* a link whose resource (canonical URL) stays in the same topic is unchanged;
-* the same resource in another topic is ``moved``;
-* in the same topic, with the same anchor text in (nearly) the same sentence,
-  a different resource is ``replaced`` ("replaced X with Y");
-* what is left is ``added`` or ``removed``;
+* links are paired by ``pairing``: unchanged (same resource and fragment, same
+  topic), ``moved`` (another topic), ``replaced`` (same place, whatever its
+  text: "replaced X with Y"), else ``added`` or ``removed``;
 * topics are ``topic_added``/``topic_removed``/``topic_renamed`` (``match``
   recognises renames);
 * a topic whose text changed beyond the sentences of its changed links gets
-  one ``wording`` entry (renderers summarise them as "wording changes in N chapters").
+  one ``wording`` entry (renderers summarise them as "wording changes in N chapters");
+  text that only moved between a topic and an untitled front topic before it
+  (the first link above the first heading opens one) is not a wording change,
+  and that front topic is not reported as a new or removed topic.
 
 Does not own: reading versions from the database or rendering.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable
 
-from tracker.changelog.match import match_topics, similarity
+from tracker.changelog.match import match_topics
 from tracker.changelog.model import Change, Citation, TopicView, VersionView
+from tracker.changelog.pairing import SENTENCE_THRESHOLD, pair_links
 
 __all__ = ["diff_versions", "SENTENCE_THRESHOLD"]
-
-#: how alike the sentences around two links must be for a URL swap to be a replacement
-SENTENCE_THRESHOLD = 0.75
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 class _Places:
@@ -93,19 +88,8 @@ def _link_changes(old: VersionView, new: VersionView, places: _Places
                   ) -> tuple[list[Change], dict[str, list[str]], dict[str, list[str]]]:
     """Link changes, plus the sentences they touched per old and per new topic."""
     mapping = places.mapping
-    pool: dict[tuple[str, str], deque[Citation]] = defaultdict(deque)
-    for c in new.citations:
-        pool[(c.canonical_url, c.topic_slug)].append(c)
-    rest_old: list[Citation] = []
-    for c in old.citations:
-        queue = pool.get((c.canonical_url, mapping.get(c.topic_slug, "")))
-        if queue:
-            queue.popleft()
-        else:
-            rest_old.append(c)
-    left = {id(c) for queue in pool.values() for c in queue}
-    rest_new = [c for c in new.citations if id(c) in left]
-
+    pairs = pair_links(old.citations, new.citations, mapping,
+                       {t.slug: t.text for t in old.topics}, {t.slug: t.text for t in new.topics})
     out: list[Change] = []
     touched_old: dict[str, list[str]] = defaultdict(list)
     touched_new: dict[str, list[str]] = defaultdict(list)
@@ -116,61 +100,23 @@ def _link_changes(old: VersionView, new: VersionView, places: _Places
         if n is not None:
             touched_new[n.topic_slug].append(n.sentence)
 
-    def old_slug(o: Citation) -> str:
-        return mapping.get(o.topic_slug, o.topic_slug)
-
-    used: set[int] = set()  # positions of new citations already paired
-    paired: set[int] = set()  # positions of old citations already paired
-    by_url: dict[str, deque[Citation]] = defaultdict(deque)
-    by_place: dict[tuple[str, str], list[Citation]] = defaultdict(list)
-    for n in rest_new:
-        by_url[n.canonical_url].append(n)
-        by_place[(n.topic_slug, _norm(n.anchor_text))].append(n)
-    # moved: the same resource, now cited in another topic
-    for o in rest_old:
-        queue = by_url.get(o.canonical_url)
-        while queue and queue[0].position in used:
-            queue.popleft()
-        if not queue:
-            continue
-        n = queue.popleft()
-        used.add(n.position)
-        paired.add(o.position)
+    for o, n in pairs.moved:
         touch(o, n)
         o_topic = places.topic(o.topic_slug, "old")
         out.append(places.change("moved", n.topic_slug, "new", n.position, url=n.url,
                                  old_url=o.url if o.url != n.url else None, title=n.label,
-                                 old_topic=old_slug(o), kind=n.kind,
+                                 old_topic=mapping.get(o.topic_slug, o.topic_slug), kind=n.kind,
                                  old_topic_title=o_topic.title if o_topic else ""))
-    # replaced: same place (topic, anchor text, sentence), another resource
-    for o in rest_old:
-        target = mapping.get(o.topic_slug)
-        anchor = _norm(o.anchor_text)
-        if o.position in paired or target is None or not anchor:
-            continue
-        best: tuple[float, Citation] | None = None
-        for n in by_place.get((target, anchor), ()):
-            if n.position in used:
-                continue
-            score = 1.0 if _norm(n.sentence) == _norm(o.sentence) else similarity(o.sentence, n.sentence)
-            if score >= SENTENCE_THRESHOLD and (best is None or score > best[0]):
-                best = (score, n)
-        if best is None:
-            continue
-        n = best[1]
-        used.add(n.position)
-        paired.add(o.position)
+    for o, n in pairs.replaced:
         touch(o, n)
         out.append(places.change("replaced", n.topic_slug, "new", n.position, url=n.url, old_url=o.url,
                                  title=n.label, old_title=o.label, kind=n.kind))
-    rest_old = [o for o in rest_old if o.position not in paired]
-    rest_new = [n for n in rest_new if n.position not in used]
-    for o in rest_old:
+    for o in pairs.removed:
         touch(o, None)
-        slug = old_slug(o)
         side = "new" if o.topic_slug in mapping else "old"
-        out.append(places.change("removed", slug, side, o.position, url=o.url, title=o.label, kind=o.kind))
-    for n in rest_new:
+        out.append(places.change("removed", mapping.get(o.topic_slug, o.topic_slug), side, o.position,
+                                 url=o.url, title=o.label, kind=o.kind))
+    for n in pairs.added:
         touch(None, n)
         out.append(places.change("added", n.topic_slug, "new", n.position, url=n.url, title=n.label,
                                  kind=n.kind))
@@ -183,22 +129,64 @@ def _without(text: str, sentences: Iterable[str]) -> str:
     return " ".join(text.split())
 
 
-def _wording(places: _Places, touched_old: dict[str, list[str]],
-             touched_new: dict[str, list[str]]) -> list[Change]:
-    out: list[Change] = []
-    for o_slug, n_slug in places.mapping.items():
-        o, n = places.old[o_slug], places.new[n_slug]
+class _Wording:
+    """Which mapped topics changed wording beyond their links' sentences, and which new or
+    vanished ``front`` topics only took text over from the topic after them.
+
+    The parser gives text above the first heading to the first topic, unless a link
+    there opens an untitled front topic (and the reverse when that link goes). That
+    text moved; it was not rewritten, and the front topic is not news either.
+    """
+
+    def __init__(self, places: _Places, touched_old: dict[str, list[str]],
+                 touched_new: dict[str, list[str]]) -> None:
+        self.places = places
+        self.touched_old, self.touched_new = touched_old, touched_new
+        self.absorbed: set[tuple[str, str]] = set()  # ("old"|"new", slug) of front topics
+
+    def _before(self, slug: str, side: str) -> TopicView | None:
+        """The unmatched front topic right before ``slug`` on ``side``, if any."""
+        topics = self.places.new if side == "new" else self.places.old
+        matched = set(self.places.mapping.values()) if side == "new" else set(self.places.mapping)
+        ordered = sorted(topics.values(), key=lambda t: t.position)
+        index = next(k for k, t in enumerate(ordered) if t.slug == slug)
+        prev = ordered[index - 1] if index else None
+        return prev if prev is not None and prev.kind == "front" and prev.slug not in matched else None
+
+    def changed(self, o_slug: str, n_slug: str) -> bool:
+        o, n = self.places.old[o_slug], self.places.new[n_slug]
         if (o.text_hash and o.text_hash == n.text_hash) or o.text == n.text:
-            continue
-        if _without(o.text, touched_old.get(o_slug, ())) == _without(n.text, touched_new.get(n_slug, ())):
-            continue  # the text changed only where links were added, removed or replaced
-        out.append(places.change("wording", n_slug, "new", 10**9, title=n.title, kind=n.kind))
-    return out
+            return False
+        front_old, front_new = self._before(o_slug, "old"), self._before(n_slug, "new")
+        combos = ((None, None), (front_old, None), (None, front_new), (front_old, front_new))
+        for fo, fn in dict.fromkeys(combos):  # the texts alone, then with the front text moved
+            old_text = "\n".join(t.text for t in (fo, o) if t is not None)
+            new_text = "\n".join(t.text for t in (fn, n) if t is not None)
+            touched = (self.touched_old.get(o_slug, []) + self.touched_new.get(n_slug, [])
+                       + (self.touched_old.get(fo.slug, []) if fo else [])
+                       + (self.touched_new.get(fn.slug, []) if fn else []))
+            if _without(old_text, touched) == _without(new_text, touched):
+                self.absorbed.update([("old", fo.slug)] if fo else [])
+                self.absorbed.update([("new", fn.slug)] if fn else [])
+                return False
+        return True
+
+    def changes(self) -> list[Change]:
+        out: list[Change] = []
+        for o_slug, n_slug in self.places.mapping.items():
+            if self.changed(o_slug, n_slug):
+                n = self.places.new[n_slug]
+                out.append(self.places.change("wording", n_slug, "new", 10**9, title=n.title, kind=n.kind))
+        return out
 
 
 def diff_versions(old: VersionView, new: VersionView) -> list[Change]:
     """Every change from ``old`` to ``new``, in the new version's document order."""
     places = _Places(old, new, match_topics(old, new))
     links, touched_old, touched_new = _link_changes(old, new, places)
-    changes = _topic_changes(places) + links + _wording(places, touched_old, touched_new)
-    return sorted(changes, key=lambda c: c.order)
+    wording = _Wording(places, touched_old, touched_new)
+    texts = wording.changes()
+    topics = [c for c in _topic_changes(places)
+              if not (c.type == "topic_added" and ("new", c.topic) in wording.absorbed)
+              and not (c.type == "topic_removed" and ("old", c.topic) in wording.absorbed)]
+    return sorted(topics + links + texts, key=lambda c: c.order)
