@@ -128,3 +128,17 @@ def test_real_wording_changes_are_still_reported(run: CLI, tmp_path: Path) -> No
     changes = changes_between(run, tmp_path, old, new)
     assert sorted((c["type"], c["topic"]) for c in changes) == [
         ("added", "introduction"), ("wording", "reading")]
+
+
+def test_a_link_line_above_a_document_without_intro_text_is_one_addition(run: CLI, tmp_path: Path) -> None:
+    old = BASE.replace("# Guide\n\n", "")
+    new = "[![build](https://ci.example/badge.svg)](https://ci.example/guide)\n\n" + old
+    assert [(c["type"], c["url"]) for c in changes_between(run, tmp_path, old, new)] == [
+        ("added", "https://ci.example/guide")]
+
+
+def test_new_text_above_the_first_heading_is_a_wording_change(run: CLI, tmp_path: Path) -> None:
+    old = BASE.replace("## Schedule", "## Schedule\n\n### Week plan")
+    new = old.replace("# Guide\n\n", "# Guide\n\nWhy this guide exists, and who should read it first.\n\n")
+    assert [(c["type"], c["topic"]) for c in changes_between(run, tmp_path, old, new)] == [
+        ("wording", "schedule")]

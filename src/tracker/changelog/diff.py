@@ -171,6 +171,15 @@ class _Wording:
                 return False
         return True
 
+    def implicit(self, side: str, slug: str | None) -> bool:
+        """A new (``side`` "new") or vanished front topic that is no news: its text only
+        moved from or to the topic after it, or it is nothing but its links' sentences."""
+        if slug is None or (side, slug) in self.absorbed:
+            return slug is not None
+        topic = (self.places.new if side == "new" else self.places.old).get(slug)
+        touched = (self.touched_new if side == "new" else self.touched_old).get(slug, [])
+        return topic is not None and topic.kind == "front" and not _without(topic.text, touched)
+
     def changes(self) -> list[Change]:
         out: list[Change] = []
         for o_slug, n_slug in self.places.mapping.items():
@@ -187,6 +196,6 @@ def diff_versions(old: VersionView, new: VersionView) -> list[Change]:
     wording = _Wording(places, touched_old, touched_new)
     texts = wording.changes()
     topics = [c for c in _topic_changes(places)
-              if not (c.type == "topic_added" and ("new", c.topic) in wording.absorbed)
-              and not (c.type == "topic_removed" and ("old", c.topic) in wording.absorbed)]
+              if not (c.type == "topic_added" and wording.implicit("new", c.topic))
+              and not (c.type == "topic_removed" and wording.implicit("old", c.topic))]
     return sorted(topics + links + texts, key=lambda c: c.order)
