@@ -10,9 +10,8 @@ once as the right kind:
   recognises renames);
 * a topic whose text changed beyond the sentences of its changed links gets
   one ``wording`` entry (renderers summarise them as "wording changes in N chapters");
-  text that only moved between a topic and an untitled front topic before it
-  (the first link above the first heading opens one) is not a wording change,
-  and that front topic is not reported as a new or removed topic.
+  ``wording`` judges that, and recognises an untitled front topic that only took
+  text over from the next topic (not reported as a new or removed topic).
 
 Does not own: reading versions from the database or rendering.
 """
@@ -20,11 +19,11 @@ Does not own: reading versions from the database or rendering.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 
 from tracker.changelog.match import match_topics
 from tracker.changelog.model import Change, Citation, TopicView, VersionView
 from tracker.changelog.pairing import SENTENCE_THRESHOLD, pair_links
+from tracker.changelog.wording import Touched, WordingCheck
 
 __all__ = ["diff_versions", "SENTENCE_THRESHOLD"]
 
@@ -85,20 +84,20 @@ def _topic_changes(places: _Places) -> list[Change]:
 
 
 def _link_changes(old: VersionView, new: VersionView, places: _Places
-                  ) -> tuple[list[Change], dict[str, list[str]], dict[str, list[str]]]:
+                  ) -> tuple[list[Change], dict[str, list[Touched]], dict[str, list[Touched]]]:
     """Link changes, plus the sentences they touched per old and per new topic."""
     mapping = places.mapping
     pairs = pair_links(old.citations, new.citations, mapping,
                        {t.slug: t.text for t in old.topics}, {t.slug: t.text for t in new.topics})
     out: list[Change] = []
-    touched_old: dict[str, list[str]] = defaultdict(list)
-    touched_new: dict[str, list[str]] = defaultdict(list)
+    touched_old: dict[str, list[Touched]] = defaultdict(list)
+    touched_new: dict[str, list[Touched]] = defaultdict(list)
 
     def touch(o: Citation | None, n: Citation | None) -> None:
         if o is not None:
-            touched_old[o.topic_slug].append(o.sentence)
+            touched_old[o.topic_slug].append((o.sentence, o.anchor_text))
         if n is not None:
-            touched_new[n.topic_slug].append(n.sentence)
+            touched_new[n.topic_slug].append((n.sentence, n.anchor_text))
 
     for o, n in pairs.moved:
         touch(o, n)
@@ -123,78 +122,14 @@ def _link_changes(old: VersionView, new: VersionView, places: _Places
     return out, touched_old, touched_new
 
 
-def _without(text: str, sentences: Iterable[str]) -> str:
-    for sentence in sorted({s for s in sentences if len(s.strip()) >= 3}, key=len, reverse=True):
-        text = text.replace(sentence, " ")
-    return " ".join(text.split())
-
-
-class _Wording:
-    """Which mapped topics changed wording beyond their links' sentences, and which new or
-    vanished ``front`` topics only took text over from the topic after them.
-
-    The parser gives text above the first heading to the first topic, unless a link
-    there opens an untitled front topic (and the reverse when that link goes). That
-    text moved; it was not rewritten, and the front topic is not news either.
-    """
-
-    def __init__(self, places: _Places, touched_old: dict[str, list[str]],
-                 touched_new: dict[str, list[str]]) -> None:
-        self.places = places
-        self.touched_old, self.touched_new = touched_old, touched_new
-        self.absorbed: set[tuple[str, str]] = set()  # ("old"|"new", slug) of front topics
-
-    def _before(self, slug: str, side: str) -> TopicView | None:
-        """The unmatched front topic right before ``slug`` on ``side``, if any."""
-        topics = self.places.new if side == "new" else self.places.old
-        matched = set(self.places.mapping.values()) if side == "new" else set(self.places.mapping)
-        ordered = sorted(topics.values(), key=lambda t: t.position)
-        index = next(k for k, t in enumerate(ordered) if t.slug == slug)
-        prev = ordered[index - 1] if index else None
-        return prev if prev is not None and prev.kind == "front" and prev.slug not in matched else None
-
-    def changed(self, o_slug: str, n_slug: str) -> bool:
-        o, n = self.places.old[o_slug], self.places.new[n_slug]
-        if (o.text_hash and o.text_hash == n.text_hash) or o.text == n.text:
-            return False
-        front_old, front_new = self._before(o_slug, "old"), self._before(n_slug, "new")
-        combos = ((None, None), (front_old, None), (None, front_new), (front_old, front_new))
-        for fo, fn in dict.fromkeys(combos):  # the texts alone, then with the front text moved
-            old_text = "\n".join(t.text for t in (fo, o) if t is not None)
-            new_text = "\n".join(t.text for t in (fn, n) if t is not None)
-            touched = (self.touched_old.get(o_slug, []) + self.touched_new.get(n_slug, [])
-                       + (self.touched_old.get(fo.slug, []) if fo else [])
-                       + (self.touched_new.get(fn.slug, []) if fn else []))
-            if _without(old_text, touched) == _without(new_text, touched):
-                self.absorbed.update([("old", fo.slug)] if fo else [])
-                self.absorbed.update([("new", fn.slug)] if fn else [])
-                return False
-        return True
-
-    def implicit(self, side: str, slug: str | None) -> bool:
-        """A new (``side`` "new") or vanished front topic that is no news: its text only
-        moved from or to the topic after it, or it is nothing but its links' sentences."""
-        if slug is None or (side, slug) in self.absorbed:
-            return slug is not None
-        topic = (self.places.new if side == "new" else self.places.old).get(slug)
-        touched = (self.touched_new if side == "new" else self.touched_old).get(slug, [])
-        return topic is not None and topic.kind == "front" and not _without(topic.text, touched)
-
-    def changes(self) -> list[Change]:
-        out: list[Change] = []
-        for o_slug, n_slug in self.places.mapping.items():
-            if self.changed(o_slug, n_slug):
-                n = self.places.new[n_slug]
-                out.append(self.places.change("wording", n_slug, "new", 10**9, title=n.title, kind=n.kind))
-        return out
-
-
 def diff_versions(old: VersionView, new: VersionView) -> list[Change]:
     """Every change from ``old`` to ``new``, in the new version's document order."""
     places = _Places(old, new, match_topics(old, new))
     links, touched_old, touched_new = _link_changes(old, new, places)
-    wording = _Wording(places, touched_old, touched_new)
-    texts = wording.changes()
+    wording = WordingCheck(places.old, places.new, places.mapping, touched_old, touched_new)
+    texts = [places.change("wording", n_slug, "new", 10**9, title=places.new[n_slug].title,
+                           kind=places.new[n_slug].kind)
+             for o_slug, n_slug in places.mapping.items() if wording.changed(o_slug, n_slug)]
     topics = [c for c in _topic_changes(places)
               if not (c.type == "topic_added" and wording.implicit("new", c.topic))
               and not (c.type == "topic_removed" and wording.implicit("old", c.topic))]

@@ -15,8 +15,8 @@ earlier rule paired:
    fragment first, then one for one when the slot lost as many links as it
    gained, else by how alike their sentences are. A pair is refused when the
    evidence says the two links are in different places: the old link's
-   sentence is still in the new text (or the new link's sentence was already
-   in the old text) without that link;
+   sentence is still in the new text as often as before (or the new link's
+   sentence was already in the old text as often);
 4. **replaced** (reordered) — the same resource with another fragment, or the
    same anchor text in a similar sentence, anywhere in the topic;
 5. whatever is left is **removed** or **added**.
@@ -106,14 +106,18 @@ class _Pairer:
         return self.in_topic(x) if x >= 0 else self.new[-1 - x].topic_slug
 
     def different_place(self, o: Citation, n: Citation) -> bool:
-        """True when the texts show the two links sit in different sentences."""
+        """True when the texts show the two links sit in different sentences: the old link's
+        sentence is still there (as often as before) or the new one's was already there."""
         so, sn = norm(o.sentence), norm(n.sentence)
         if so == sn:
             return False
+        old_text = self.old_text.get(o.topic_slug, "")
         new_text = self.new_text.get(self.mapping.get(o.topic_slug, ""), "")
-        if len(so.split()) >= 3 and so in new_text:
-            return True
-        return len(sn.split()) >= 3 and sn in self.old_text.get(o.topic_slug, "")
+
+        def stays(sentence: str, before: str, after: str) -> bool:
+            return len(sentence.split()) >= 3 and after.count(sentence) >= max(1, before.count(sentence))
+
+        return stays(so, old_text, new_text) or stays(sn, new_text, old_text)
 
     def slots(self) -> None:
         """Replacements in place, topic by topic (rule 3)."""
