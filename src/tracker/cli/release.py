@@ -84,7 +84,7 @@ def export_cmd(rt: Runtime, fmt: str, out: Path | None, apply_dir: Path | None, 
         text = release.render_export(rl, fmt)
         if out is not None:
             release.write_text(out, text)
-            info(f"wrote {out}: {len(rl.items())} resources")
+            info(f"wrote {out}: {rl.summary()}")
         else:
             click.echo(text, nl=False)
         return

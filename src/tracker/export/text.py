@@ -14,7 +14,7 @@ import re
 from urllib.parse import quote, urlsplit
 
 __all__ = ["one_line", "md_text", "md_link", "safe_url", "html_text", "html_link", "csv_cell",
-           "shorten"]
+           "csv_value", "shorten"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|~#!])")
@@ -75,9 +75,25 @@ def html_link(title: str, url: str | None) -> str:
     return f'<a href="{html.escape(target, quote=True)}">{label}</a>'
 
 
+#: a cell a spreadsheet would read as a formula: it starts with = + - @ (OWASP's list;
+#: tab, CR and NUL cannot start a cell, ``one_line`` turns them into spaces and strips),
+#: possibly behind apostrophes, so that the guard itself can be undone exactly
+_FORMULA = re.compile(r"^'*[=+\-@]")
+
+
 def csv_cell(text: str | None) -> str:
-    """One line, and text a spreadsheet will not run as a formula."""
+    """One line, and text a spreadsheet will not run as a formula: a cell starting with
+    ``= + - @`` gets a leading ``'`` (OWASP's CSV-injection advice, ASVS 1.2.10).
+
+    ``@`` is guarded too, although ``@willccbb`` is a handle: Excel reads a cell starting
+    with ``@`` as a formula (``@SUM(A1)``, or ``#NAME?`` for a handle), so the apostrophe
+    is what keeps the handle readable there. ``csv_value`` undoes the guard exactly."""
     line = one_line(text)
-    if line[:1] in ("=", "+", "-", "@"):
+    if _FORMULA.match(line):
         return "'" + line
     return line
+
+
+def csv_value(cell: str) -> str:
+    """The text ``csv_cell`` was given (after ``one_line``): the guard apostrophe removed."""
+    return cell[1:] if _FORMULA.match(cell) and cell.startswith("'") else cell
