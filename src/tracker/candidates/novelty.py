@@ -28,12 +28,13 @@ NEAR_IDENTICAL = 0.85
 MIN_TITLE_WORDS = 3
 MIN_NEAR_WORDS = 5
 _WORD = re.compile(r"[^\W_]+")
+_JOINER = re.compile(r"(?<=\w)[-\u2010\u2011](?=\w)")  # "sub-word" and "subword" are one word
 _ARXIV_PREFIX = re.compile(r"^\s*(\[[^\]]*\]|arxiv:\s*\S+)\s*", re.IGNORECASE)
 
 
 def normal_title(text: str) -> str:
     """Lower-case words only (accents folded, punctuation dropped): the comparable title."""
-    text = _ARXIV_PREFIX.sub("", text or "")
+    text = _JOINER.sub("", _ARXIV_PREFIX.sub("", text or ""))
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(_WORD.findall(text.lower()))
