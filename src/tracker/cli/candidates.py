@@ -250,6 +250,38 @@ def eval_topics_cmd(rt: Runtime, path: Path, fmt: str) -> None:
                f"(from {calibrated['samples']} held-out links; [candidates] off_topic_threshold overrides it)")
 
 
+@eval_group.command("queue")
+@click.argument("repository", type=click.Path(path_type=Path))
+@click.argument("feeds", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@pass_runtime
+def eval_queue_cmd(rt: Runtime, repository: Path, feeds: Path, fmt: str) -> None:
+    """Replay the document's git history week by week against a folder of dated feeds
+    (YYYY-MM-DD_name.xml): import the document as it was, feed that week's items, propose,
+    and measure how many links the maintainers added later were in the budgeted queue,
+    and in which chapter. Uses a throw-away database (--db is not touched).
+
+    \b
+    Example:
+      tracker eval queue ../handbook-checkout recorded-feeds/ --format json
+    """
+    from tracker.services.evaluate import evaluate_queue
+
+    report = evaluate_queue(repository, feeds, rt.settings, progress=info)
+    data = report.as_dict()
+    if fmt == "json":
+        click.echo(to_json(data))
+        return
+    click.echo(f"{'week':<10} {'version':<10} {'items':>6} {'queued':>7} {'held back':>10}")
+    for week in data["weeks"]:
+        click.echo(f"{week['week']:<10} {week['version']:<10} {week['items']:>6} {week['queued']:>7} "
+                   f"{week['held_back']:>10}")
+    click.echo(f"links added later that the stream carried: {data['added_in_stream']}; in the queue: "
+               f"{data['in_queue']} (recall within budget {data['recall_within_budget']:.3f}); "
+               f"chapter accuracy {data['chapter_accuracy']:.3f}")
+
+
 def register(group: click.Group) -> None:
     """Add this area's commands to ``group``."""
     for command in (propose_cmd, queue_cmd, review_cmd, candidates_group, eval_group):

@@ -28,7 +28,7 @@ __all__ = [
     "profile_rows", "decided_examples", "unproposed_items", "candidates_by_url", "rescore_needed",
     "get_candidate", "item_of", "source_names", "add_decision", "moved_topics", "queue_rows",
     "accepted_candidates", "cited_resource_ids", "QueueRow", "citation_rows", "item_sources",
-    "decided_items", "week_pool", "overflow_rows", "get_calibration", "save_calibration",
+    "decided_items", "week_pool", "week_queue", "overflow_rows", "get_calibration", "save_calibration",
 ]
 
 QueueRow = tuple[Candidate, FeedItem, Topic | None]
@@ -263,3 +263,12 @@ def save_calibration(session: Session, version_id: int, threshold: float, sample
                      at: datetime) -> None:
     session.add(TopicCalibration(version_id=version_id, threshold=threshold, samples=samples, computed_at=at))
     session.flush()
+
+
+def week_queue(session: Session, week: str) -> dict[str, str | None]:
+    """Item identity → chapter slug of every candidate queued for ``week`` (any document)."""
+    rows = session.execute(select(FeedItem.canonical_id, Topic.slug)
+                           .join(Candidate, Candidate.item_id == FeedItem.id)
+                           .outerjoin(Topic, Topic.id == Candidate.topic_id)
+                           .where(Candidate.status == "queued", Candidate.week == week))
+    return {key: slug for key, slug in rows}
