@@ -59,7 +59,7 @@ def _progress(enabled: bool) -> Iterator[_Display]:
 def _summary(result: WeeklyResult) -> None:
     info(f"week {result.week}: import {result.imported}; checked {result.checked} links "
          f"{result.links}; {result.new_items} new items from {result.sources} sources; "
-         f"{result.queued} candidates queued; {result.pending_changes} pending changes")
+         f"{result.queued} candidates queued ({result.held_back} held back); {result.pending_changes} pending changes")
     for name, path in result.files.items():
         info(f"  {name:24} {path}")
     if result.attention:

@@ -52,6 +52,7 @@ class WeeklyResult:
     source_errors: int = 0
     new_items: int = 0
     queued: int = 0
+    held_back: int = 0  # on-topic candidates beyond the weekly budget (``queue --all``)
     pending_changes: int = 0
     files: dict[str, str] = field(default_factory=dict)
     attention: dict[str, str] = field(default_factory=dict)  # category → what needs a maintainer
@@ -94,7 +95,8 @@ def weekly(db: Database, settings: Settings, *, out_dir: str | Path | None = Non
     reports = crawl(db, settings, **(crawl_options or {}))
     say(f"crawled {len(reports)} sources")
     proposed = propose(db, settings)
-    say(f"proposed: {proposed.queued} queued, {proposed.off_topic} off-topic")
+    say(f"proposed: {proposed.week_queue} queued, {proposed.held_back} held back by the budget, "
+        f"{proposed.off_topic} off-topic")
 
     week, rows = queue(db, settings, week=proposed.week)
     out = Path(out_dir) if out_dir else Path("reports") / week
@@ -122,6 +124,7 @@ def weekly(db: Database, settings: Settings, *, out_dir: str | Path | None = Non
     result.source_errors = sum(1 for r in reports if r.outcome == "error")
     result.new_items = sum(r.new for r in reports)
     result.queued = len(rows)
+    result.held_back = proposed.held_back
     result.pending_changes = len(pending.changes)
     result.attention = _attention(result)
     return result
@@ -140,7 +143,7 @@ def _attention(r: WeeklyResult) -> dict[str, str]:
     if r.links.get("redirected"):
         notes["redirected"] = f"{r.links['redirected']} links moved permanently"
     if r.queued:
-        notes["candidates"] = f"{r.queued} candidates to review"
+        notes["candidates"] = f"{r.queued} candidates to review ({r.held_back} more held back by the budget)"
     if r.pending_changes:
         notes["pending"] = f"{r.pending_changes} pending changes for the next version"
     if r.source_errors:
