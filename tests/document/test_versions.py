@@ -163,8 +163,10 @@ def test_older_version_imported_later_leaves_the_latest_state(run: CLI, db_url: 
         ["https://example.org/b"]
     log = json.loads(_run(run, "changelog", "--format", "json").stdout)
     assert (log["from"], log["to"]) == (old.name, new.name)
-    assert {(c["type"], c.get("url")) for c in log["changes"] if c["type"] in ("added", "removed")} == \
-        {("added", "https://example.org/b"), ("removed", "https://example.org/a")}
+    # the link in the same place is a replacement (issue 10, point 6), whatever its text
+    assert {(c["type"], c.get("old_url"), c.get("url")) for c in log["changes"]
+            if c["type"] in ("added", "removed", "replaced")} == \
+        {("replaced", "https://example.org/a", "https://example.org/b")}
     db = open_database(db_url)
     try:
         with db.transaction() as session:
