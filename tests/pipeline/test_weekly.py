@@ -63,14 +63,15 @@ def test_weekly_exit_code_says_whether_a_maintainer_is_needed(run: CLI, tmp_path
         summary = json.loads(quiet.stdout)
         assert summary["attention"] == {} and summary["links"]["alive"] == 1
         assert sorted(summary["files"]) == sorted(
-            f"{n}.{e}" for n in ("link-report", "queue", "changelog-pending", "resources") for e in ("md", "json"))
+            [f"{n}.{e}" for n in ("link-report", "queue", "changelog-pending", "resources") for e in ("md", "json")]
+            + ["link-report.html", "index.html"])
         page.write_text(page.read_text() + f"[gone]({net.url(BLOG, '/posts/old-benchmark-roundup')})\n")
         found = run("--config", str(config), "weekly", "--out", str(tmp_path / "w2"), env=env)
         assert found.exit_code == 2
-        assert "1 failing links" in found.stderr
+        assert "1 failing link (not yet confirmed dead)" in found.stderr
         only_dead = run("--config", str(config), "weekly", "--out", str(tmp_path / "w3"), "--fail-on", "dead",
                         env=env)
-        assert only_dead.exit_code == 0 and "1 failing links" in only_dead.stderr  # reported, not failed on
+        assert only_dead.exit_code == 0 and "1 failing link (not yet confirmed dead)" in only_dead.stderr  # reported, not failed on
         bad = run("--config", str(config), "weekly", "--fail-on", "dead,typo", env=env)
         assert bad.exit_code == 1 and "unknown value(s) typo" in bad.stderr
         versions = json.loads(run("--config", str(config), "versions", "--format", "json").stdout)
