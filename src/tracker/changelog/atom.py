@@ -29,7 +29,7 @@ def _iso(value: datetime) -> str:
 
 
 def _uuid(*parts: str) -> str:
-    return uuid.uuid5(uuid.NAMESPACE_URL, "tracker:" + ":".join(parts)).urn
+    return uuid.uuid5(uuid.NAMESPACE_URL, xml_text("tracker:" + ":".join(parts))).urn
 
 
 def _html(pieces: Sequence[Piece]) -> str:

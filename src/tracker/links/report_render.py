@@ -107,7 +107,7 @@ def render_markdown(report: LinkReport) -> Iterator[str]:
         yield f"## Recovered (since {_day(report.since)})"
         yield ""
         for r in report.recovered:
-            yield f"- {_md_link(r.title or r.url, r.url)} (was {r.previous_state})"
+            yield f"- {_md_link(r.title or r.url, r.url)} (was {_md(r.previous_state or 'unknown')})"
         yield ""
     problem_groups = list(groups(report.rows))
     yield "## Problems by section and chapter"
