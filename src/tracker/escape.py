@@ -45,9 +45,10 @@ __all__ = ["one_line", "shorten", "terminal_text", "md_text", "safe_url", "md_li
            "html_link", "csv_cell", "csv_value", "xml_text", "patch_url", "json_value", "to_json",
            "rfc3339"]
 
-# C0 and C1 controls, DEL, line/paragraph separators, the BOM/zero-width no-break space,
-# non-characters U+FFFE/U+FFFF (and U+FDD0–U+FDEF) and lone surrogates
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]+")
+# C0 and C1 controls, DEL, line/paragraph separators (each run becomes a space)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# the BOM/zero-width no-break space, non-characters and lone surrogates (removed)
+_NONCHAR = re.compile("[\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]+")
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|~#!^])")
 _UNDERSCORE = re.compile(r"_(?![^\W_])|(?<![^\W_])_")  # "_" that could open or close emphasis
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
@@ -69,7 +70,7 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 def one_line(text: str | None) -> str:
     """Collapse line breaks, tabs and spaces into single spaces; drop control characters,
     non-characters and lone surrogates (they break terminals, XML and UTF-8 files)."""
-    return " ".join(_CONTROL.sub(" ", text or "").split())
+    return " ".join(_CONTROL.sub(" ", _NONCHAR.sub("", text or "")).split())
 
 
 def shorten(text: str | None, limit: int = 200) -> str:
@@ -111,7 +112,7 @@ def safe_url(url: str | None, *, relative: bool = False) -> str | None:
     target in Markdown and HTML: spaces, quotes, ``()<>``, backslashes, backticks and
     non-ASCII percent-encoded, ``&`` before something entity-like too. ``None`` for
     anything else (``javascript:``, ``data:``, ``//host``, no host…)."""
-    if url is None or _CONTROL.search(url.strip()):
+    if url is None or _CONTROL.search(url.strip()) or _NONCHAR.search(url):
         return None  # a control character inside a URL is an attack or garbage, never a link
     text = url.strip()
     try:
@@ -218,7 +219,8 @@ def patch_url(url: str | None) -> str | None:
     host, a port in range, only RFC 3986 characters — non-ASCII allowed as in an IRI —
     well-formed ``%`` escapes, no spaces or controls), encoded like ``safe_url``.
     ``None`` when it is not valid: the caller reports it and leaves the link alone."""
-    if url is None or url != url.strip() or not url or _CONTROL.search(url) or " " in url:
+    if url is None or url != url.strip() or not url or _CONTROL.search(url) or _NONCHAR.search(url) \
+            or " " in url:
         return None
     try:
         parts = urlsplit(url)

@@ -11,6 +11,7 @@ the text goes (the CLI).
 from __future__ import annotations
 
 import shutil
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -66,9 +67,37 @@ def terminal_width(default: int = 100) -> int:
     return max(20, shutil.get_terminal_size((default, 24)).columns)
 
 
+def _min_width(cells: Sequence[Sequence[str]], columns: Sequence[str]) -> int:
+    """The narrowest table that cuts no word: each column as wide as its longest word."""
+    widest = [max([len(name)] + [len(w) for row in cells for w in row[i].split()])
+              for i, name in enumerate(columns)]
+    return sum(widest) + 3 * (len(columns) - 1)
+
+
+def _records(cells: Sequence[Sequence[str]], columns: Sequence[str], width: int) -> str:
+    """One block of ``name: value`` lines per row, values wrapped at spaces (for rows too
+    wide to be a table without cutting words)."""
+    pad = max(len(c) for c in columns) + 2
+    blocks = []
+    for row in cells:
+        lines = []
+        for name, value in zip(columns, row):
+            wrapped = textwrap.wrap(value, max(20, width - pad), break_long_words=False,
+                                    break_on_hyphens=False) or [""]
+            lines.append(f"{name + ':':<{pad}}{wrapped[0]}".rstrip())
+            lines += [" " * pad + more for more in wrapped[1:]]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int | None = None) -> str:
     """Rows as a table no wider than ``width`` (default: the terminal's): long cells wrap
-    at spaces (a word is cut only when it alone is wider than its column)."""
+    at spaces, and when even that would cut a word (long slugs on 80 columns), each row
+    becomes a block of ``name: value`` lines instead."""
+    width = width or terminal_width()
+    cells = [[cell(row.get(c)) for c in columns] for row in rows]
+    if cells and _min_width(cells, columns) > width:
+        return _records(cells, columns, width)
     from rich import box  # imported here: only table output pays for rich
     from rich.console import Console
     from rich.table import Table
@@ -76,10 +105,10 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int 
     grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
     for name in columns:
         grid.add_column(name, overflow="fold")
-    for row in rows:
-        grid.add_row(*(cell(row.get(c)) for c in columns))
-    console = Console(width=width or terminal_width(), color_system=None, force_terminal=False,
-                      highlight=False, markup=False, emoji=False, soft_wrap=False)
+    for row_cells in cells:
+        grid.add_row(*row_cells)
+    console = Console(width=width, color_system=None, force_terminal=False, highlight=False, markup=False,
+                      emoji=False, soft_wrap=False)
     with console.capture() as captured:
         console.print(grid)
     return "\n".join(line.rstrip() for line in captured.get().splitlines()).strip("\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.conftest import CLI
@@ -40,6 +41,35 @@ def test_demo_shows_every_kind_of_finding(tmp_path: Path, clean_env: None) -> No
     assert [c["type"] for c in changelog["changes"] if c["type"] != "wording"] == ["added"]
     assert (out / "week-2" / "resources.md").read_text().count("archived copy") >= 4
     assert "needs a maintainer" in result.stderr
+    _honest_outputs(out, result.stderr)
+
+
+RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def _honest_outputs(out: Path, stderr: str) -> None:
+    """Issue 12: one timestamp form in every JSON file; HTML report and index per week;
+    the summary in sentences, said once."""
+    files = sorted(out.rglob("*.json"))
+    assert files
+    for path in files:
+        stamps = [s for s in _strings(json.loads(path.read_text())) if re.match(r"^\d{4}-\d\d-\d\d[ T]\d", s)]
+        assert all(RFC3339_Z.match(s) for s in stamps), (path.name, [s for s in stamps if not RFC3339_Z.match(s)])
+    for week in ("week-1", "week-2"):
+        assert "<h1>Link report" in (out / week / "link-report.html").read_text()
+        index = (out / week / "index.html").read_text()
+        for name in ("link-report.html", "link-report.md", "queue.md", "resources.md"):
+            assert f'href="{name}"' in index
+    assert "{'" not in stderr and "1 links" not in stderr and "1 sources" not in stderr
+    assert not re.search(r"^checked \d+ of \d+ links \(\d+ requests\)", stderr, re.M)
 
 
 def _weekly_config(tmp_path: Path, net: DemoInternet, doc: Path) -> Path:
