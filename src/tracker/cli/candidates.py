@@ -23,6 +23,7 @@ import click
 from tracker.candidates.render import candidate_card, queue_markdown
 from tracker.cli.common import Runtime, info, pass_runtime, to_json
 from tracker.errors import TrackerError
+from tracker.human import plural
 
 document_option = click.option("--document", "document", metavar="NAME", default=None,
                                help="Which document (default: [document] name, or the only one).")
@@ -51,10 +52,11 @@ def propose_cmd(rt: Runtime, document: str | None, fmt: str) -> None:
     from tracker.services.propose import propose
 
     result = propose(rt.db, rt.settings, document=document)
-    info(f"{result.items} new item(s): {result.queued} queued for {result.week}, {result.overflow} held back, "
-         f"{result.off_topic} off-topic (below {result.threshold:.4f}), {result.in_document} already in the "
-         f"document, {result.duplicates} duplicate(s); {result.rescored} re-scored; the week's queue holds "
-         f"{result.week_queue}, {result.held_back} held back beyond the budget")
+    info(f"{plural(result.items, 'new item')}: {result.queued} queued for {result.week}, "
+         f"{result.overflow} held back, {result.off_topic} off-topic (below {result.threshold:.4f}), "
+         f"{result.in_document} already in the document, {plural(result.duplicates, 'duplicate')}; "
+         f"{result.rescored} re-scored; the week's queue holds {result.week_queue}, "
+         f"{result.held_back} held back beyond the budget")
     if fmt == "json":
         click.echo(to_json(result.as_dict()))
 
@@ -89,8 +91,37 @@ def queue_cmd(rt: Runtime, week: str | None, topic: str | None, all_: bool, docu
         click.echo(line)
 
 
+#: the review prompt's answers: one key or the whole word, nothing else (so "absolutely not"
+#: or a chapter name typed at the wrong prompt is asked again, never read as "a"ccept).
+#: ``u``/``undo`` goes here when ``review.undo`` exists, with a branch in ``_ask``.
 _KEYS = {"a": "accept", "r": "reject", "d": "defer", "m": "move", "o": "open", "s": "skip", "q": "quit"}
 _PROMPT = "[a]ccept [r]eject [d]efer [m]ove [o]pen [s]kip [q]uit"
+
+
+def review_answer(text: str) -> str | None:
+    """The action an answer names (``"a"`` or ``"accept"``, any case), else ``None``."""
+    word = text.strip().lower()
+    if word in _KEYS:
+        return _KEYS[word]
+    return word if word in _KEYS.values() else None
+
+
+def _move_to(rt: Runtime, row: dict[str, Any], by: str | None) -> bool:
+    """Ask for the chapter until a move succeeds (``True``) or the answer is empty (``False``)."""
+    from tracker.services import review as review_service
+
+    while True:
+        topic = click.prompt("move to topic (slug; empty to go back)", default="", show_default=False,
+                             err=True).strip()
+        if not topic:
+            return False
+        try:
+            done = review_service.decide(rt.db, rt.settings, int(row["id"]), "move", topic=topic, by=by)
+        except TrackerError as exc:
+            info(f"Error: {exc}")
+            continue
+        info(f"moved to {done.topic}; now accept, reject, defer or skip it")
+        return True
 
 
 def _ask(rt: Runtime, row: dict[str, Any], by: str | None) -> str:
@@ -98,29 +129,26 @@ def _ask(rt: Runtime, row: dict[str, Any], by: str | None) -> str:
     from tracker.services import review as review_service
 
     while True:
-        answer = click.prompt(_PROMPT, default="s", show_default=False, err=True).strip().lower()
-        action = _KEYS.get(answer[:1], "")
+        answer = click.prompt(_PROMPT, default="s", show_default=False, err=True)
+        action = review_answer(answer)
+        if action is None:
+            info(f"please answer with one of the keys or words: {_PROMPT}")
+            continue
         if action in ("skip", "quit"):
             return action
         if action == "open":
             open_link(str(row["url"]))
             continue
-        if not action:
-            info(f"unknown answer {answer!r}; {_PROMPT}")
+        if action == "move":
+            _move_to(rt, row, by)
             continue
-        note, topic = "", None
+        note = ""
         if action == "reject":
             note = click.prompt("reason (optional)", default="", show_default=False, err=True)
-        if action == "move":
-            topic = click.prompt("move to topic (slug)", err=True).strip()
         try:
-            done = review_service.decide(rt.db, rt.settings, int(row["id"]), action, topic=topic,
-                                         note=note, by=by)
+            done = review_service.decide(rt.db, rt.settings, int(row["id"]), action, note=note, by=by)
         except TrackerError as exc:
             info(f"Error: {exc}")
-            continue
-        if action == "move":
-            info(f"moved to {done.topic}; now accept, reject, defer or skip it")
             continue
         info(f"{done.status}" + (f" for {done.week}" if action == "defer" else ""))
         return action
@@ -157,9 +185,9 @@ def review_cmd(rt: Runtime, week: str | None, topic: str | None, document: str |
                 break
             decided += action != "skip"
     except click.Abort:  # Ctrl-C, or the input ended before the queue did
-        info(f"\nError: review interrupted: {decided} decision(s) saved, nothing half-written")
+        info(f"\nError: review interrupted: {plural(decided, 'decision')} saved, nothing half-written")
         sys.exit(1)
-    info(f"{decided} decision(s) saved; {len(rows) - decided} left in {label}'s queue")
+    info(f"{plural(decided, 'decision')} saved; {len(rows) - decided} left in {label}'s queue")
 
 
 @click.group("candidates")

@@ -238,7 +238,7 @@ def apply_pending(db: Database, settings: Settings, directory: Path, *, document
         line = candidate_line(a)
         spot = chapter_end(raw, view.topics, a.topic_slug)
         if line is None or spot is None:
-            why = "its URL is not http(s)" if line is None else f"topic {a.topic_slug!r} is not a chapter here"
+            why = "its URL is not a valid http(s) URL" if line is None else f"topic {a.topic_slug} is not a chapter here"
             result.notes.append(f"accepted candidate {a.url} not added: {why}; add it by hand")
             continue
         additions.append(Addition(spot[0], spot[1], (line,)))
