@@ -51,7 +51,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m|s|ms)?\s*$")
 MAX_DURATION_SECONDS = 100 * 365 * 86400.0
 # keys where 0 would stop the work instead of meaning "none" (every request would time out…)
 _POSITIVE = {"max_concurrency", "host_concurrency", "timeout", "max_body_bytes", "dead_after_failures",
-             "lease_seconds", "concurrency", "max_results", "top_topics", "park_after_errors"}
+             "lease_seconds", "concurrency", "max_results", "top_topics", "park_after_errors",
+             "weekly_budget", "per_topic_budget"}
 _UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
@@ -163,6 +164,8 @@ class YoutubeSettings:
     """``[youtube]``: the YouTube channel/playlist feed endpoint."""
 
     feed_url: str = "https://www.youtube.com/feeds/videos.xml"
+    # where ``sources discover`` reads a cited video's page to find its channel
+    watch_url: str = "https://www.youtube.com/watch"
 
 
 @dataclass(frozen=True)
@@ -183,8 +186,12 @@ class CrawlSettings:
 class CandidateSettings:
     """``[candidates]``: topic scoring and the review queue."""
 
-    off_topic_threshold: float = 0.05
+    # ``None``: the threshold calibrated on the document's own held-out links (see
+    # ``tracker eval topics``); a number overrides it.
+    off_topic_threshold: float | None = None
     top_topics: int = 3
+    weekly_budget: int = 25  # candidates a maintainer reviews per week; the rest wait as overflow
+    per_topic_budget: int = 3  # at most this many of them in one chapter
 
 
 @dataclass(frozen=True)

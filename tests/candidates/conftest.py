@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import FEEDS, NEWEST_HANDBOOK
+from tests.conftest import CLI, FEEDS, NEWEST_HANDBOOK
 from tests.crawl.server import FeedServer, Route
 from tracker.config import Settings, load_settings
 from tracker.db.session import Database
@@ -35,6 +35,19 @@ FEED_FIXTURES = {
              "blog_bair_jekyll_fullhtml_3items.xml", "blog_thegradient_ghost_ttl60_3items.xml",
              "blog_substack_interconnects_20items.xml", "blog_rust_atom_content_html.xml"],
 }
+
+
+class ClockedCLI(CLI):
+    """The CLI with ``TRACKER_NOW`` at Monday of 2026-W48 unless a test gives its own clock."""
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Any:
+        return super().__call__(*args, env={"TRACKER_NOW": NOW, **(env or {})}, input=input)
+
+
+@pytest.fixture
+def run(db_url: str, tmp_path: Any, clean_env: None) -> CLI:
+    """Tests never read the real clock: every command runs at ``NOW`` unless told otherwise."""
+    return ClockedCLI(db_url, tmp_path)
 
 
 def candidate_settings(db_url: str, **sections: Any) -> Settings:

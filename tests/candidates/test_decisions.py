@@ -132,7 +132,8 @@ def test_deciding_unknown_or_decided_ids_fails_and_changes_nothing(db: Database,
     assert again.exit_code == 1 and "already accepted by carol" in again.stderr
     off = c["https://example.org/lunar"].id
     assert run("candidates", "reject", str(off), "--note", "space").exit_code == 0  # off-topic: decidable
-    defer = run("candidates", "defer", str(c["https://example.org/huge"].id))
+    defer = run("candidates", "defer", str(c["https://example.org/huge"].id),
+                env={"TRACKER_NOW": "2026-11-23T09:00:00Z"})  # never the real clock
     assert defer.exit_code == 0 and "until 2026-W49" in defer.stderr
 
 

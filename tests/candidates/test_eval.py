@@ -22,6 +22,10 @@ def test_eval_on_the_newest_handbook_beats_targets_and_baseline(run: CLI) -> Non
     assert set(base) >= set(TARGETS)
     assert data["accuracy_at_1"] - base["accuracy_at_1"] >= 0.20, data
     assert data["mrr"] > base["mrr"] and data["accuracy_at_3"] > base["accuracy_at_3"]
+    # the threshold read from the document's own held-out links: above what cooking, football
+    # and tax-law texts score against the handbook (<= 0.022), below its weakest real items (0.040)
+    calibrated = data["off_topic_threshold"]
+    assert 0.022 < calibrated["calibrated"] < 0.040 and calibrated["samples"] == 218
 
 
 def test_eval_of_a_missing_path_or_a_one_chapter_document(run: CLI, tmp_path: Path) -> None:
@@ -46,6 +50,7 @@ def test_eval_text_output_on_a_small_document(run: CLI, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "4 links in 4 paragraphs, 3 topics" in result.stdout
     assert "topic profiles (tracker)" in result.stdout and "linear svm" in result.stdout
+    assert "calibrated off-topic threshold: 0.0500 (from 0 held-out links" in result.stdout  # too few: fallback
     first, second = (run("eval", "topics", str(doc), "--format", "json") for _ in range(2))
     assert first.stdout == second.stdout and json.loads(first.stdout)["n"] == 4  # deterministic
     assert "evaluated 4 links" in first.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -30,36 +31,49 @@ def test_crawled_feeds_give_a_queue_with_each_candidate_once_under_plausible_cha
         db: Database, crawled: Settings, run: CLI) -> None:
     first = propose(db, crawled)
     assert first.items == 136 and first.week == WEEK
-    assert first.queued + first.off_topic + first.in_document + first.duplicates == 136
+    assert first.queued + first.overflow + first.off_topic + first.in_document + first.duplicates == 136
     assert first.in_document >= 5  # Lil'Log posts the handbook already cites
+    assert first.queued == first.week_queue == 25 and first.overflow == first.held_back >= 25  # the budget
     again = propose(db, crawled)  # after the next crawl: nothing new, nothing re-queued
-    assert (again.items, again.queued, again.rescored) == (0, 0, 0)
+    assert (again.items, again.queued, again.rescored, again.week_queue) == (0, 0, 0, 25)
 
     result = run("queue", "--format", "json")
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert len(rows) == first.queued >= 25
+    assert len(rows) == first.queued
+    assert sorted(r["rank"] for r in rows) == list(range(1, 26))
+    assert max(Counter(r["topic"] for r in rows).values()) <= 3  # per_topic_budget
     assert len({r["id"] for r in rows}) == len({r["canonical_id"] for r in rows}) == len(rows)
     for row in rows:
         assert row["status"] == "queued" and row["reason"].startswith("matched: ")
         assert row["topics"] and row["topics"][0]["slug"] == row["topic"]
         assert [t["score"] for t in row["topics"]] == sorted((t["score"] for t in row["topics"]), reverse=True)
         assert set(row) >= {"id", "url", "canonical_id", "title", "source", "kind", "published_at", "status",
-                            "authors", "section", "chapter"}
-    best = {r["title"]: r["topic"] for r in rows}
+                            "rank", "reasons", "authors", "section", "chapter"}
+        assert row["reasons"][0].startswith("fits ") and f"#{row['rank']} of this week's budget of 25" \
+            in row["reasons"][-1]
+    everything = json.loads(run("queue", "--all", "--format", "json").stdout)
+    held = [r for r in everything if r["status"] == "overflow"]
+    assert everything[:len(rows)] == rows and len(held) == first.overflow  # the overflow keeps the rest
+    assert all(r["rank"] is None and "held back" in r["reasons"][-1] for r in held)
+    assert min(r["priority"] for r in rows) >= max(r["priority"] for r in held) or \
+        all(Counter(r["topic"] for r in rows)[h["topic"]] == 3 for h in held
+            if h["priority"] > min(r["priority"] for r in rows))  # held back only by its chapter's budget
+    best = {r["title"]: r["topic"] for r in everything}
     assert best["Scaling Laws, Carefully"] == "scaling-laws"
     assert best["Reward Hacking in Reinforcement Learning"] == "reward-models-and-rlhf"
     assert best["From Autoencoder to Beta-VAE"] in ("vq-vae", "variational-auto-encoders")
     assert best["Predict Stock Prices Using RNN: Part 1"] == "recurrent-neural-networks"
     assert "Prompt Engineering" not in best  # cited by the handbook: in_document, never queued
-    nasa = [r for r in rows if r["source"] == "youtube-5"]
+    nasa = [r for r in everything if r["source"] == "youtube-5"]
     assert len(nasa) <= 2  # NASA launches are off-topic: kept, not queued
     off = _by_title(db)["U.S. Spacewalk 96"]
     assert off.status == "off_topic" and off.scores  # kept with its scores
 
     md = run("queue", "--week", WEEK)
     assert md.exit_code == 0 and md.stdout.startswith(f"# Candidate queue {WEEK}")
-    assert "## Section I: Foundations of Sequential Prediction" in md.stdout and "matched: " in md.stdout
+    assert md.stdout.count("\n- **[") == 25 and "  - fits " in md.stdout
+    assert "## Overflow" not in md.stdout and "## Overflow: " in run("queue", "--all").stdout
     scoped = json.loads(run("queue", "--topic", "section-iv-finetuning-methods-for-llms",
                             "--format", "json").stdout)
     assert scoped and all(r["section"].startswith("Section IV") for r in scoped)
@@ -81,7 +95,7 @@ def _answers(rows: list[dict[str, Any]]) -> tuple[str, dict[int, str]]:
             script.append("d")
             expect[row["id"]] = "deferred"
         elif kind == 3:
-            script += ["m", "no-such-topiq", "m", "tokenization", "a"]
+            script += ["m", "no-such-topiq", "tokenization", "a"]
             expect[row["id"]] = "accepted"
         else:
             script += ["o", "x", "s"]
@@ -135,11 +149,11 @@ def test_review_interrupted_keeps_what_was_decided(db: Database, crawled: Settin
     propose(db, crawled)
     rows = json.loads(run("queue", "--format", "json").stdout)
     result = run("review", "--by", "bob", input="a\nr\n")  # end of input at the reason prompt = Ctrl-C
-    assert result.exit_code == 1 and "interrupted: 1 decision(s) saved" in result.stderr
+    assert result.exit_code == 1 and "interrupted: 1 decision saved" in result.stderr
     with db.transaction() as session:
         statuses = dict(session.execute(select(Candidate.id, Candidate.status)
                                         .where(Candidate.id.in_([rows[0]["id"], rows[1]["id"]]))).all())
         assert statuses == {rows[0]["id"]: "accepted", rows[1]["id"]: "queued"}
         assert session.scalar(select(func.count()).select_from(CandidateDecision)) == 1
     quit_ = run("review", "--by", "bob", input="q\n")
-    assert quit_.exit_code == 0 and "0 decision(s) saved" in quit_.stderr
+    assert quit_.exit_code == 0 and "0 decisions saved" in quit_.stderr

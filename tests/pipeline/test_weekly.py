@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.conftest import CLI
@@ -40,6 +41,35 @@ def test_demo_shows_every_kind_of_finding(tmp_path: Path, clean_env: None) -> No
     assert [c["type"] for c in changelog["changes"] if c["type"] != "wording"] == ["added"]
     assert (out / "week-2" / "resources.md").read_text().count("archived copy") >= 4
     assert "needs a maintainer" in result.stderr
+    _honest_outputs(out, result.stderr)
+
+
+RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def _honest_outputs(out: Path, stderr: str) -> None:
+    """Issue 12: one timestamp form in every JSON file; HTML report and index per week;
+    the summary in sentences, said once."""
+    files = sorted(out.rglob("*.json"))
+    assert files
+    for path in files:
+        stamps = [s for s in _strings(json.loads(path.read_text())) if re.match(r"^\d{4}-\d\d-\d\d[ T]\d", s)]
+        assert all(RFC3339_Z.match(s) for s in stamps), (path.name, [s for s in stamps if not RFC3339_Z.match(s)])
+    for week in ("week-1", "week-2"):
+        assert "<h1>Link report" in (out / week / "link-report.html").read_text()
+        index = (out / week / "index.html").read_text()
+        for name in ("link-report.html", "link-report.md", "queue.md", "resources.md"):
+            assert f'href="{name}"' in index
+    assert "{'" not in stderr and "1 links" not in stderr and "1 sources" not in stderr
+    assert not re.search(r"^checked \d+ of \d+ links \(\d+ requests\)", stderr, re.M)
 
 
 def _weekly_config(tmp_path: Path, net: DemoInternet, doc: Path) -> Path:
@@ -63,14 +93,15 @@ def test_weekly_exit_code_says_whether_a_maintainer_is_needed(run: CLI, tmp_path
         summary = json.loads(quiet.stdout)
         assert summary["attention"] == {} and summary["links"]["alive"] == 1
         assert sorted(summary["files"]) == sorted(
-            f"{n}.{e}" for n in ("link-report", "queue", "changelog-pending", "resources") for e in ("md", "json"))
+            [f"{n}.{e}" for n in ("link-report", "queue", "changelog-pending", "resources") for e in ("md", "json")]
+            + ["link-report.html", "index.html"])
         page.write_text(page.read_text() + f"[gone]({net.url(BLOG, '/posts/old-benchmark-roundup')})\n")
         found = run("--config", str(config), "weekly", "--out", str(tmp_path / "w2"), env=env)
         assert found.exit_code == 2
-        assert "1 failing links" in found.stderr
+        assert "1 failing link (not yet confirmed dead)" in found.stderr
         only_dead = run("--config", str(config), "weekly", "--out", str(tmp_path / "w3"), "--fail-on", "dead",
                         env=env)
-        assert only_dead.exit_code == 0 and "1 failing links" in only_dead.stderr  # reported, not failed on
+        assert only_dead.exit_code == 0 and "1 failing link (not yet confirmed dead)" in only_dead.stderr  # reported, not failed on
         bad = run("--config", str(config), "weekly", "--fail-on", "dead,typo", env=env)
         assert bad.exit_code == 1 and "unknown value(s) typo" in bad.stderr
         versions = json.loads(run("--config", str(config), "versions", "--format", "json").stdout)

@@ -53,7 +53,7 @@ def test_apply_changes_exactly_those_lines_and_reimport_gives_the_new_version(
     assert dry.exit_code == 0, dry.stderr
     assert _snapshot(handbook_copy) == _snapshot(pristine)  # a dry run changes nothing
     assert dry.stdout.startswith("--- a/_includes/section8.md\n+++ b/_includes/section8.md\n")
-    assert "would change 1 file(s): 1 link(s) replaced, 1 line(s) added" in dry.stderr
+    assert "would change 1 file: 1 link replaced, 1 line added" in dry.stderr
 
     result = run("export", "--apply", str(handbook_copy), env=ENV)
     assert result.exit_code == 0, result.stderr

@@ -90,8 +90,10 @@ def _edited_copy(tmp_path: Path) -> tuple[Path, Path]:
     edit(s8, "(theory-focused)\n", "(theory-focused)\n" + vqgan)          # moved (2/2): into the GAN chapter
     edit(s8, "- [blog post](https://towardsdatascience.com/deep-generative-models-25ab2821afd3) from "
              "Prakash Pandey on both VAEs and GANs\n", "")                # removed
-    edit(s8, "from Arxiv Insights \n", "from Arxiv Insights \n- [\"Tutorial on Variational Autoencoders\"]"
-             "(https://arxiv.org/abs/1606.05908) by Carl Doersch\n")      # added
+    # added before the video, not where the removed post was (that would be a replacement in place)
+    edit(s8, "- [video](https://www.youtube.com/watch?v=9zKuYvjFFS8)",
+         "- [\"Tutorial on Variational Autoencoders\"](https://arxiv.org/abs/1606.05908) by Carl Doersch\n"
+         "- [video](https://www.youtube.com/watch?v=9zKuYvjFFS8)")          # added
     edit(s8, "(https://blog.paperspace.com/complete-guide-to-gans/)",
          "(https://www.digitalocean.com/community/tutorials/complete-guide-to-gans)")  # replaced
     edit(s8, "<h2>Normalizing Flows</h2>", "<h2>Normalising Flows</h2>")  # renamed chapter

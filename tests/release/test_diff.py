@@ -117,3 +117,26 @@ def test_version_name_errors() -> None:
     assert [v.label for v in choose_range(REFS, None, "v2")] == ["2024-05-21_2d07718", "v2"]
     with pytest.raises(InputError, match="first imported version"):
         choose_range(REFS[:1], None, None)
+
+
+def test_a_resource_arriving_from_another_chapter_is_moved_not_a_replacement_in_place() -> None:
+    a, b = topic("a", "A", pos=1), topic("b", "B", pos=2)
+    old = version("1", [SEC, a, b], [cite(0, "a", "https://r/p"), cite(1, "a", "https://r/x"),
+                                     cite(2, "a", "https://r/q"), cite(3, "b", "https://r/y")])
+    new = version("2", [SEC, a, b], [cite(0, "a", "https://r/p"), cite(1, "a", "https://r/y"),
+                                     cite(2, "a", "https://r/q")])
+    assert sorted((c.type, c.url) for c in diff_versions(old, new)) == [
+        ("moved", "https://r/y"), ("removed", "https://r/x")]
+
+
+def test_a_slot_that_gains_more_links_than_it_loses_pairs_by_sentence() -> None:
+    a = topic("a", "A")
+    old = version("1", [SEC, a], [cite(0, "a", "https://r/p", "P", "P"),
+                                  cite(1, "a", "https://r/x", "X", "See X for the proofs of both theorems."),
+                                  cite(2, "a", "https://r/q", "Q", "Q")])
+    new = version("2", [SEC, a], [cite(0, "a", "https://r/p", "P", "P"),
+                                  cite(1, "a", "https://r/n", "N", "Also N."),
+                                  cite(2, "a", "https://r/y", "Y", "See Y for the proofs of both theorems."),
+                                  cite(3, "a", "https://r/q", "Q", "Q")])
+    assert sorted((c.type, c.url, c.old_url) for c in diff_versions(old, new)) == [
+        ("added", "https://r/n", None), ("replaced", "https://r/y", "https://r/x")]

@@ -32,7 +32,7 @@ def test_crlf_kept_and_missing_links_noted() -> None:
                                        UrlEdit("f.md", 3, OLD, "javascript:alert(1)")],
                       [Addition("f.md", 4, ("- [c](https://c.example)",))])
     assert plan.texts["f.md"] == f"# T\r\n\r\n- [a]({NEW})\r\n- [b](https://b.example)\r\n- [c](https://c.example)\r\n"
-    assert len(plan.notes) == 2 and "not found" in plan.notes[0] and "not an http(s) URL" in plan.notes[1]
+    assert len(plan.notes) == 2 and "not found" in plan.notes[0] and "not a valid http(s) URL" in plan.notes[1]
 
 
 def test_chapter_end_and_list_after_paragraph_and_at_end_of_file() -> None:

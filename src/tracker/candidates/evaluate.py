@@ -8,7 +8,8 @@ baseline (``baseline.SvmPerTopic``) is trained on the links of all *other*
 paragraphs and ranked on the same items. Ties are broken by document order,
 as the queue does, so a topic never wins by tying.
 
-Owns: the split, ranks and metrics (accuracy@1, accuracy@3, MRR). Does not read
+Owns: the split, ranks and metrics (accuracy@1, accuracy@3, MRR), and the
+off-topic threshold calibrated on every held-out link (``calibrate``). Does not read
 files (``services.evaluate`` does) and does not print.
 """
 
@@ -26,6 +27,7 @@ import sklearn
 from numpy.typing import NDArray
 
 from tracker.candidates.baseline import SvmPerTopic
+from tracker.candidates.calibrate import Calibration, threshold_from
 from tracker.candidates.corpus import DocumentCorpus, LinkDoc, Paragraph
 from tracker.candidates.profiles import build_profiles, scoring_targets
 from tracker.candidates.scoring import TopicScorer
@@ -57,11 +59,14 @@ class EvalReport:
     paragraphs: int
     ours: Metrics
     baseline: Metrics
+    calibration: Calibration = Calibration(0.0, 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {"n": self.n, "topics": self.topics, "paragraphs": self.paragraphs,
                 "accuracy_at_1": self.ours.accuracy_at_1, "accuracy_at_3": self.ours.accuracy_at_3,
                 "mrr": self.ours.mrr,
+                "off_topic_threshold": {"calibrated": self.calibration.threshold,
+                                        "samples": self.calibration.samples},
                 "baseline": {"method": "tfidf+linearsvc per topic (C=0.01, balanced)",
                              "accuracy_at_1": self.baseline.accuracy_at_1,
                              "accuracy_at_3": self.baseline.accuracy_at_3, "mrr": self.baseline.mrr}}
@@ -79,19 +84,24 @@ def rank_of(row: NDArray[np.float64], gold: int) -> int:
     return 1 + better + tied_before
 
 
+Fold = tuple[list[int], list[int], list[float]]
+
+
 def _fold(corpus: DocumentCorpus, slugs: list[str], para: Paragraph,
-          training: list[tuple[str, str]]) -> tuple[list[int], list[int]]:
+          training: list[tuple[str, str]]) -> Fold:
+    """Ranks of the gold chapter (ours, baseline) and our best score of each held-out link."""
     gold = slugs.index(para.topic_slug)
     texts = [link_item_text(link) for link in para.links]
     ours = TopicScorer(build_profiles(corpus.topics, corpus.links, skip=para)).scores(texts)
     base = SvmPerTopic(slugs, [t for t, _ in training], [s for _, s in training]).scores(texts)
-    return [rank_of(r, gold) for r in ours], [rank_of(r, gold) for r in base]
+    return [rank_of(r, gold) for r in ours], [rank_of(r, gold) for r in base], \
+        [float(x) for x in ours.max(axis=1)]
 
 
 _STATE: dict[str, Any] = {}
 
 
-def _run_fold(index: int) -> tuple[list[int], list[int]]:
+def _run_fold(index: int) -> Fold:
     corpus, slugs, paragraphs, examples = (_STATE[k] for k in ("corpus", "slugs", "paragraphs", "examples"))
     training = [(text, slug) for j, text, slug in examples if j != index]
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
@@ -125,13 +135,15 @@ def evaluate_corpus(corpus: DocumentCorpus, *, workers: int | None = None,
     _STATE.update(corpus=corpus, slugs=slugs, paragraphs=paragraphs, examples=examples)
     ours: list[int] = []
     base: list[int] = []
+    best: list[float] = []
     pool = _pool(min(4, os.cpu_count() or 1) if workers is None else workers)
     try:
         results = (pool.map(_run_fold, range(len(paragraphs)), chunksize=8) if pool is not None
                    else map(_run_fold, range(len(paragraphs))))
-        for done, (o, b) in enumerate(results, start=1):
+        for done, (o, b, s) in enumerate(results, start=1):
             ours += o
             base += b
+            best += s
             if progress is not None:
                 progress(done, len(paragraphs))
     finally:
@@ -139,4 +151,4 @@ def evaluate_corpus(corpus: DocumentCorpus, *, workers: int | None = None,
             pool.shutdown()
         _STATE.clear()
     return EvalReport(len(ours), len(slugs), len(paragraphs), Metrics.from_ranks(ours),
-                      Metrics.from_ranks(base))
+                      Metrics.from_ranks(base), threshold_from(best))

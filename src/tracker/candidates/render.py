@@ -1,7 +1,8 @@
 """Renderers of the weekly queue (pure generators of text lines).
 
 Owns: the Markdown form of ``tracker queue`` — sections, then chapters, best
-candidate first, each with source, kind, date, authors, score and reason — and
+candidate first, each with source, kind, date, authors, score, budget rank and
+reasons (the overflow, when listed, after the queue) — and
 the one-candidate card ``tracker review`` shows. Input is the list of queue rows
 the review service builds (plain dicts in the JSON contract's shape plus
 ``section``/``chapter`` titles); nothing here touches the database or terminal.
@@ -9,9 +10,11 @@ the review service builds (plain dicts in the JSON contract's shape plus
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+
+from tracker.escape import md_link, md_text, terminal_text
 
 __all__ = ["queue_markdown", "candidate_card"]
 
@@ -31,57 +34,80 @@ def _authors(names: Sequence[str]) -> str:
     return shown + (f" and {len(names) - MAX_AUTHORS} more" if len(names) > MAX_AUTHORS else "")
 
 
-def _escape(text: str) -> str:
-    return text.replace("[", "\\[").replace("]", "\\]").replace("\n", " ")
+def _meta(row: Mapping[str, Any], text: Callable[[str], str] = md_text) -> str:
+    """Source, kind, date and authors (feed text, passed through ``text`` one by one)."""
+    authors = [text(str(a)) for a in row.get("authors") or []]
+    return (f"{text(str(row.get('source') or 'unknown source'))} · {text(str(row.get('kind') or 'item'))} · "
+            f"{_date(row.get('published_at'))} · {_authors(authors)}")
 
 
-def _meta(row: Mapping[str, Any]) -> str:
-    return (f"{row.get('source') or 'unknown source'} · {row.get('kind') or 'item'} · "
-            f"{_date(row.get('published_at'))} · {_authors(list(row.get('authors') or []))}")
+def _reasons(row: Mapping[str, Any], text: Callable[[str], str] = md_text) -> Iterator[str]:
+    """The ranking's reasons, one per line (each passed through ``text``)."""
+    reasons = list(row.get("reasons") or [])
+    if reasons:
+        for reason in reasons:
+            yield f"  - {text(str(reason))}"
+    elif row.get("reason"):
+        yield f"  {text(str(row['reason']))}"
 
 
 def queue_markdown(rows: Sequence[Mapping[str, Any]], week: str, topic: str | None = None) -> Iterator[str]:
-    """The queue as Markdown lines, grouped by section and chapter in the given order."""
-    scope = f" — {topic}" if topic else ""
+    """The queue as Markdown lines, grouped by section and chapter in the given order; overflow
+    rows (``status`` ``overflow``) follow under their own heading, best first."""
+    scope = f" — {md_text(topic)}" if topic else ""
     yield f"# Candidate queue {week}{scope}"
     yield ""
-    if not rows:
+    queued = [r for r in rows if r.get("status") != "overflow"]
+    held = [r for r in rows if r.get("status") == "overflow"]
+    if not queued:
         yield "Nothing to review."
-        return
-    yield f"{len(rows)} candidate{'s' if len(rows) != 1 else ''} to review."
+    else:
+        yield f"{len(queued)} candidate{'s' if len(queued) != 1 else ''} to review."
+        yield from _grouped(queued, week)
+    if held:
+        yield ""
+        yield f"## Overflow: {len(held)} on-topic candidate{'s' if len(held) != 1 else ''} held back by the budget"
+        yield ""
+        for row in held:
+            link = md_link(str(row.get("title") or row.get("url") or ""), row.get("url"))
+            yield f"- **{link}** `#{int(row.get('id') or 0)}` {md_text(row.get('chapter')) or 'Unassigned'}, " \
+                  f"priority {float(row.get('priority') or 0.0):.2f}"
+
+
+def _grouped(rows: Sequence[Mapping[str, Any]], week: str) -> Iterator[str]:
     section = chapter = None
     for row in rows:
         if row.get("section") != section:
             section, chapter = row.get("section"), None
             yield ""
-            yield f"## {section or 'Other'}"
+            yield f"## {md_text(section) or 'Other'}"
         if row.get("chapter") != chapter:
             chapter = row.get("chapter")
             yield ""
-            yield f"### {chapter or 'Unassigned'}"
+            yield f"### {md_text(chapter) or 'Unassigned'}"
             yield ""
         score = row.get("score") or 0.0
-        later = f" (from {row['week']})" if row.get("week") and row.get("week") != week else ""
-        yield f"- **[{_escape(str(row.get('title') or row.get('url')))}]({row.get('url')})** " \
-              f"`#{row.get('id')}` score {score:.2f}{later}"
+        later = f" (from {md_text(row['week'])})" if row.get("week") and row.get("week") != week else ""
+        rank = f" rank {int(row['rank'])}" if row.get("rank") else ""
+        link = md_link(str(row.get("title") or row.get("url") or ""), row.get("url"))
+        yield f"- **{link}** `#{int(row.get('id') or 0)}` score {score:.2f}{rank}{later}"
         yield f"  {_meta(row)}"
-        if row.get("reason"):
-            yield f"  {row['reason']}"
-        others = [t["slug"] for t in row.get("topics", [])[1:]]
+        yield from _reasons(row)
+        others = [md_text(t["slug"]) for t in row.get("topics", [])[1:]]
         if others:
             yield f"  also: {', '.join(others)}"
 
 
 def candidate_card(row: Mapping[str, Any], position: int, total: int) -> Iterator[str]:
-    """What ``tracker review`` shows for one candidate."""
+    """What ``tracker review`` shows for one candidate (terminal text: no escape sequences)."""
+    t = terminal_text
     yield ""
-    yield f"[{position}/{total}] #{row.get('id')}  {row.get('title') or row.get('url')}"
-    yield f"  {_meta(row)}"
-    yield f"  {row.get('url')}"
-    where = " › ".join(x for x in (row.get("section"), row.get("chapter")) if x)
-    yield f"  topic: {where or 'none'} ({row.get('topic') or '-'}, score {row.get('score') or 0.0:.2f})"
-    if row.get("reason"):
-        yield f"  {row['reason']}"
-    others = [f"{t['slug']} {t['score']:.2f}" for t in row.get("topics", [])[1:]]
+    yield f"[{position}/{total}] #{row.get('id')}  {t(row.get('title') or row.get('url'))}"
+    yield f"  {_meta(row, t)}"
+    yield f"  {t(row.get('url'))}"
+    where = " › ".join(t(x) for x in (row.get("section"), row.get("chapter")) if x)
+    yield f"  topic: {where or 'none'} ({t(row.get('topic')) or '-'}, score {row.get('score') or 0.0:.2f})"
+    yield from _reasons(row, t)
+    others = [f"{t(x['slug'])} {x['score']:.2f}" for x in row.get("topics", [])[1:]]
     if others:
         yield f"  also: {', '.join(others)}"

@@ -42,6 +42,19 @@ REASON_TERMS = 4
 Matrix = NDArray[np.float64]
 
 
+# Words that match a chapter without saying what it is about: how people write about
+# anything ("explained", "covering", "right"), not what they write about. Never shown
+# as a reason (they still count in the score).
+FILLER = frozenset(
+    "right covering cover covers explained explains explain explaining introduction intro overview "
+    "guide guides part parts new way ways good great better best make makes making like just really "
+    "things thing look looking use used uses using work works working approach approaches paper papers "
+    "post posts blog video videos talk lecture notes note article read reading series simple simply "
+    "understanding understand learn learning deep dive know basics basic step steps detail details "
+    "different important example examples let lets want need start started thinking think "
+    "actually quite bit lot lots hands practical code".split())
+FILLER_DF = 0.5  # a term in more than this share of the chapter profiles is not distinctive
+
 TOKEN_PATTERN = r"(?u)\b(?=\w*[^\W\d_])\w\w+\b"  # two or more characters, at least one letter
 _PHRASE_BREAK = re.compile(r"[\n.!?;:]+(?:\s|$)")
 
@@ -60,6 +73,11 @@ def new_vectorizer() -> TfidfVectorizer:
         return [term for phrase in _PHRASE_BREAK.split(text) for term in analyze(phrase)]
 
     return TfidfVectorizer(sublinear_tf=True, analyzer=analyzer, dtype=np.float32)
+
+
+def _filler(term: str) -> bool:
+    """A term that explains nothing: a filler word, or a phrase made only of them."""
+    return all(word in FILLER for word in term.split())
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,10 @@ class TopicScorer:
         self._dense = self._matrix.T.toarray()  # terms × topics, for reasons
         self._terms = self._vectorizer.get_feature_names_out()
         self._idf: NDArray[np.float64] = np.asarray(self._vectorizer.idf_, dtype=np.float64)
+        # document frequency back from smoothed idf: idf = ln((1 + n) / (1 + df)) + 1
+        n = len(self.profiles)
+        df = (1.0 + n) / np.exp(self._idf - 1.0) - 1.0
+        self._common = df > FILLER_DF * n if n >= 4 else np.zeros(len(self._idf), dtype=bool)
         sections = [p.section_slug or p.slug for p in self.profiles]
         groups: dict[str, list[int]] = {}
         for i, s in enumerate(sections):
@@ -211,11 +233,25 @@ class TopicScorer:
         if len(indices) == 0:
             return "no words in common with any chapter"
         contrib = weights * self._dense[indices, topic]
-        order = [k for k in np.argsort(-contrib, kind="stable")[:3 * REASON_TERMS] if contrib[k] > 0]
-        terms = [str(self._terms[indices[k]]) for k in order]
+        order = [k for k in np.argsort(-contrib, kind="stable")[:6 * REASON_TERMS]
+                 if contrib[k] > 0 and not self._common[indices[k]]]
+        terms = [t for t in (str(self._terms[indices[k]]) for k in order) if not _filler(t)]
         phrases = {w for t in terms if " " in t for w in t.split()}
         # a phrase says more than its words: "byte pair" absorbs "byte" and "pair"
         words = [t for t in terms if " " in t or t not in phrases][:REASON_TERMS]
         if not words:
             return "no words in common with its best chapter"
         return "matched: " + ", ".join(words)
+
+    def explain(self, texts: Sequence[str], topics: Sequence[int]) -> list[tuple[str, ...]]:
+        """The distinctive words of each text that match its target (an index), best first."""
+        if self._empty or not texts:
+            return [() for _ in texts]
+        queries, _coverage = self._vectorize(texts)
+        out: list[tuple[str, ...]] = []
+        for row, topic in enumerate(topics):
+            start, stop = queries.indptr[row], queries.indptr[row + 1]
+            reason = self.reason(queries.indices[start:stop], queries.data[start:stop], topic)
+            out.append(tuple(reason.removeprefix("matched: ").split(", "))
+                       if reason.startswith("matched: ") else ())
+        return out

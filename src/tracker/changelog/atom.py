@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from tracker.changelog.model import Changelog, Release
 from tracker.changelog.render import Piece, describe, grouped, wording_summary
-from tracker.export.text import html_link, html_text, one_line, safe_url
+from tracker.escape import html_link, html_text, one_line, safe_url, xml_text
 
 __all__ = ["render_atom", "ATOM_NS"]
 
@@ -29,7 +29,7 @@ def _iso(value: datetime) -> str:
 
 
 def _uuid(*parts: str) -> str:
-    return uuid.uuid5(uuid.NAMESPACE_URL, "tracker:" + ":".join(parts)).urn
+    return uuid.uuid5(uuid.NAMESPACE_URL, xml_text("tracker:" + ":".join(parts))).urn
 
 
 def _html(pieces: Sequence[Piece]) -> str:
@@ -95,4 +95,8 @@ def render_atom(log: Changelog, site_url: str | None = None, feed_url: str | Non
             SubElement(entry, "link", {"rel": "alternate", "href": safe_url(site_url) or ""})
         SubElement(entry, "summary", {"type": "text"}).text = _summary(release)
         SubElement(entry, "content", {"type": "html"}).text = _content(release)
+    for element in feed.iter():  # characters XML cannot hold (U+FFFE in a heading…) removed
+        element.text = xml_text(element.text) if element.text is not None else None
+        for key, value in element.attrib.items():
+            element.set(key, xml_text(value))
     return '<?xml version="1.0" encoding="utf-8"?>\n' + tostring(feed, encoding="unicode") + "\n"

@@ -3,35 +3,29 @@
 Owns: the rules that turn two ``VersionView``s into ``Change``s, each reported
 once as the right kind:
 
-* a link whose resource (canonical URL) stays in the same topic is unchanged;
-* the same resource in another topic is ``moved``;
-* in the same topic, with the same anchor text in (nearly) the same sentence,
-  a different resource is ``replaced`` ("replaced X with Y");
-* what is left is ``added`` or ``removed``;
+* links are paired by ``pairing``: unchanged (same resource and fragment, same
+  topic), ``moved`` (another topic), ``replaced`` (same place, whatever its
+  text: "replaced X with Y"), else ``added`` or ``removed``;
 * topics are ``topic_added``/``topic_removed``/``topic_renamed`` (``match``
   recognises renames);
 * a topic whose text changed beyond the sentences of its changed links gets
-  one ``wording`` entry (renderers summarise them as "wording changes in N chapters").
+  one ``wording`` entry (renderers summarise them as "wording changes in N chapters");
+  ``wording`` judges that, and recognises an untitled front topic that only took
+  text over from the next topic (not reported as a new or removed topic).
 
 Does not own: reading versions from the database or rendering.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections import defaultdict
 
-from tracker.changelog.match import match_topics, similarity
+from tracker.changelog.match import match_topics
 from tracker.changelog.model import Change, Citation, TopicView, VersionView
+from tracker.changelog.pairing import SENTENCE_THRESHOLD, pair_links
+from tracker.changelog.wording import Touched, WordingCheck
 
 __all__ = ["diff_versions", "SENTENCE_THRESHOLD"]
-
-#: how alike the sentences around two links must be for a URL swap to be a replacement
-SENTENCE_THRESHOLD = 0.75
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 class _Places:
@@ -90,115 +84,53 @@ def _topic_changes(places: _Places) -> list[Change]:
 
 
 def _link_changes(old: VersionView, new: VersionView, places: _Places
-                  ) -> tuple[list[Change], dict[str, list[str]], dict[str, list[str]]]:
+                  ) -> tuple[list[Change], dict[str, list[Touched]], dict[str, list[Touched]]]:
     """Link changes, plus the sentences they touched per old and per new topic."""
     mapping = places.mapping
-    pool: dict[tuple[str, str], deque[Citation]] = defaultdict(deque)
-    for c in new.citations:
-        pool[(c.canonical_url, c.topic_slug)].append(c)
-    rest_old: list[Citation] = []
-    for c in old.citations:
-        queue = pool.get((c.canonical_url, mapping.get(c.topic_slug, "")))
-        if queue:
-            queue.popleft()
-        else:
-            rest_old.append(c)
-    left = {id(c) for queue in pool.values() for c in queue}
-    rest_new = [c for c in new.citations if id(c) in left]
-
+    pairs = pair_links(old.citations, new.citations, mapping,
+                       {t.slug: t.text for t in old.topics}, {t.slug: t.text for t in new.topics})
     out: list[Change] = []
-    touched_old: dict[str, list[str]] = defaultdict(list)
-    touched_new: dict[str, list[str]] = defaultdict(list)
+    touched_old: dict[str, list[Touched]] = defaultdict(list)
+    touched_new: dict[str, list[Touched]] = defaultdict(list)
 
     def touch(o: Citation | None, n: Citation | None) -> None:
         if o is not None:
-            touched_old[o.topic_slug].append(o.sentence)
+            touched_old[o.topic_slug].append((o.sentence, o.anchor_text))
         if n is not None:
-            touched_new[n.topic_slug].append(n.sentence)
+            touched_new[n.topic_slug].append((n.sentence, n.anchor_text))
 
-    def old_slug(o: Citation) -> str:
-        return mapping.get(o.topic_slug, o.topic_slug)
-
-    used: set[int] = set()  # positions of new citations already paired
-    paired: set[int] = set()  # positions of old citations already paired
-    by_url: dict[str, deque[Citation]] = defaultdict(deque)
-    by_place: dict[tuple[str, str], list[Citation]] = defaultdict(list)
-    for n in rest_new:
-        by_url[n.canonical_url].append(n)
-        by_place[(n.topic_slug, _norm(n.anchor_text))].append(n)
-    # moved: the same resource, now cited in another topic
-    for o in rest_old:
-        queue = by_url.get(o.canonical_url)
-        while queue and queue[0].position in used:
-            queue.popleft()
-        if not queue:
-            continue
-        n = queue.popleft()
-        used.add(n.position)
-        paired.add(o.position)
+    for o, n in pairs.moved:
         touch(o, n)
         o_topic = places.topic(o.topic_slug, "old")
         out.append(places.change("moved", n.topic_slug, "new", n.position, url=n.url,
                                  old_url=o.url if o.url != n.url else None, title=n.label,
-                                 old_topic=old_slug(o), kind=n.kind,
+                                 old_topic=mapping.get(o.topic_slug, o.topic_slug), kind=n.kind,
                                  old_topic_title=o_topic.title if o_topic else ""))
-    # replaced: same place (topic, anchor text, sentence), another resource
-    for o in rest_old:
-        target = mapping.get(o.topic_slug)
-        anchor = _norm(o.anchor_text)
-        if o.position in paired or target is None or not anchor:
-            continue
-        best: tuple[float, Citation] | None = None
-        for n in by_place.get((target, anchor), ()):
-            if n.position in used:
-                continue
-            score = 1.0 if _norm(n.sentence) == _norm(o.sentence) else similarity(o.sentence, n.sentence)
-            if score >= SENTENCE_THRESHOLD and (best is None or score > best[0]):
-                best = (score, n)
-        if best is None:
-            continue
-        n = best[1]
-        used.add(n.position)
-        paired.add(o.position)
+    for o, n in pairs.replaced:
         touch(o, n)
         out.append(places.change("replaced", n.topic_slug, "new", n.position, url=n.url, old_url=o.url,
                                  title=n.label, old_title=o.label, kind=n.kind))
-    rest_old = [o for o in rest_old if o.position not in paired]
-    rest_new = [n for n in rest_new if n.position not in used]
-    for o in rest_old:
+    for o in pairs.removed:
         touch(o, None)
-        slug = old_slug(o)
         side = "new" if o.topic_slug in mapping else "old"
-        out.append(places.change("removed", slug, side, o.position, url=o.url, title=o.label, kind=o.kind))
-    for n in rest_new:
+        out.append(places.change("removed", mapping.get(o.topic_slug, o.topic_slug), side, o.position,
+                                 url=o.url, title=o.label, kind=o.kind))
+    for n in pairs.added:
         touch(None, n)
         out.append(places.change("added", n.topic_slug, "new", n.position, url=n.url, title=n.label,
                                  kind=n.kind))
     return out, touched_old, touched_new
 
 
-def _without(text: str, sentences: Iterable[str]) -> str:
-    for sentence in sorted({s for s in sentences if len(s.strip()) >= 3}, key=len, reverse=True):
-        text = text.replace(sentence, " ")
-    return " ".join(text.split())
-
-
-def _wording(places: _Places, touched_old: dict[str, list[str]],
-             touched_new: dict[str, list[str]]) -> list[Change]:
-    out: list[Change] = []
-    for o_slug, n_slug in places.mapping.items():
-        o, n = places.old[o_slug], places.new[n_slug]
-        if (o.text_hash and o.text_hash == n.text_hash) or o.text == n.text:
-            continue
-        if _without(o.text, touched_old.get(o_slug, ())) == _without(n.text, touched_new.get(n_slug, ())):
-            continue  # the text changed only where links were added, removed or replaced
-        out.append(places.change("wording", n_slug, "new", 10**9, title=n.title, kind=n.kind))
-    return out
-
-
 def diff_versions(old: VersionView, new: VersionView) -> list[Change]:
     """Every change from ``old`` to ``new``, in the new version's document order."""
     places = _Places(old, new, match_topics(old, new))
     links, touched_old, touched_new = _link_changes(old, new, places)
-    changes = _topic_changes(places) + links + _wording(places, touched_old, touched_new)
-    return sorted(changes, key=lambda c: c.order)
+    wording = WordingCheck(places.old, places.new, places.mapping, touched_old, touched_new)
+    texts = [places.change("wording", n_slug, "new", 10**9, title=places.new[n_slug].title,
+                           kind=places.new[n_slug].kind)
+             for o_slug, n_slug in places.mapping.items() if wording.changed(o_slug, n_slug)]
+    topics = [c for c in _topic_changes(places)
+              if not (c.type == "topic_added" and wording.implicit("new", c.topic))
+              and not (c.type == "topic_removed" and wording.implicit("old", c.topic))]
+    return sorted(topics + links + texts, key=lambda c: c.order)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tracker.document.titles import generic_anchor, title_from_anchor
+
 __all__ = ["TopicView", "Citation", "VersionView", "Change", "Release", "Changelog",
            "CHANGE_TYPES", "PENDING_TYPES"]
 
@@ -55,11 +57,21 @@ class Citation:
     line: int = 0
     resource_id: int = 0
     url_version: str = ""
+    fragment: str = ""
 
     @property
     def label(self) -> str:
-        """What to call the resource: its title, else the anchor text, else the URL."""
+        """What to call this link: the author's anchor text when it names something (a
+        table of contents names each ``#fragment`` of one page), else the resource's title,
+        else the anchor text, else the URL."""
+        if self.anchor_text and not generic_anchor(self.anchor_text):
+            return title_from_anchor(self.anchor_text) or self.anchor_text.strip()
         return self.title or self.anchor_text or self.url
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """The resource and the part of it this link points to (canonical URL, fragment)."""
+        return self.canonical_url, self.fragment
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Owns: the wording of each change (``describe``, shared with the Atom feed),
 grouping (Added / Changed / Removed / Fixed, then section › chapter, in
 document order), the one-line wording summary, and the JSON shape of
-DESIGN.md's contract. Every title and URL goes through ``tracker.export.text``
+DESIGN.md's contract. Every title and URL goes through ``tracker.escape``
 so feed-supplied text cannot inject links or markup.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from tracker.changelog.model import Change, Changelog, Release
 from tracker.export.kinds import kind_label
-from tracker.export.text import md_link, md_text
+from tracker.escape import md_link, md_text
 
 __all__ = ["describe", "render_markdown", "changelog_json", "CATEGORIES", "wording_summary",
            "Piece", "group_key"]

@@ -1,6 +1,8 @@
-"""Naming a document version: by label, by date or by commit (pure).
+"""Naming and ordering document versions: by label, by date or by commit (pure).
 
-Owns: ``resolve_version`` (exact label; ``latest``/``previous``; a commit
+Owns: the order of versions (``date_in_name``, ``order_key``: a version's own date
+— its git commit date, else a date in its label or folder name, else its import
+time — never the order in which versions were imported); ``resolve_version`` (exact label; ``latest``/``previous``; a commit
 prefix of at least 4 hex digits, matched against the commit or a label part
 such as the ``2d07718`` of ``2024-05-21_2d07718``; a date ``YYYY-MM-DD`` → the
 last version of that day) and ``choose_range`` (defaults: the last two
@@ -13,19 +15,40 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from tracker.errors import InputError, NotFoundError
 
-__all__ = ["VersionRef", "resolve_version", "choose_range"]
+__all__ = ["VersionRef", "resolve_version", "choose_range", "date_in_name", "order_key", "DATED_BY"]
 
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+
+#: where a version's date comes from, most trusted first
+DATED_BY = ("commit", "name", "import")
+
+
+def date_in_name(name: str) -> datetime | None:
+    """The first valid ``YYYY-MM-DD`` in a label or folder name (``2024-09-11_12f50f2``,
+    ``handbook-2024-09-11``), as midnight UTC; None when there is none."""
+    for m in _DATE_IN_NAME.finditer(name):
+        try:
+            return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    return None
+
+
+def order_key(when: datetime, label: str, tiebreak: int) -> tuple[datetime, datetime, int]:
+    """Sort key of a version: its own date, then (for versions of one date, such as
+    folders committed together) a date in its label, then ``tiebreak`` (import order)."""
+    return when, date_in_name(label) or when, tiebreak
 
 
 @dataclass(frozen=True)
 class VersionRef:
-    """What names a version: sequence number, label, commit and dates."""
+    """What names a version: position in date order (``seq``), label, commit and dates."""
 
     seq: int
     label: str

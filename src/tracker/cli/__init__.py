@@ -19,6 +19,7 @@ from tracker.cli.common import Runtime
 from tracker.db.session import DATABASE_FAILURES, database_error
 from tracker.config import load_settings
 from tracker.errors import TrackerError
+from tracker.human import and_list
 
 __all__ = ["cli", "main"]
 
@@ -46,6 +47,17 @@ def load_commands(module: str) -> dict[str, click.Command]:
     return dict(holder.commands)
 
 
+def usage_message(exc: click.UsageError) -> str:
+    """A usage error as one sentence: ``--format: yaml is not one of table, json or csv``
+    (click's own words quote values like Python reprs and end in a full stop)."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, click.BadParameter) and param is not None and isinstance(param.type, click.Choice):
+        given = exc.message.split(" is not one of ", 1)[0].strip().strip("'\"")
+        name = param.opts[0] if getattr(param, "opts", None) else param.human_readable_name
+        return f"{name}: {given} is not one of {and_list([str(c) for c in param.type.choices], 'none', 'or')}"
+    return exc.format_message().rstrip(".")
+
+
 class _Group(click.Group):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -55,9 +67,12 @@ class _Group(click.Group):
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `tracker`: the help, and success
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else self.get_help(click.Context(self)))
+            sys.exit(0)
         except click.UsageError as exc:
             where = f"; see `{exc.ctx.command_path} --help`" if exc.ctx is not None else ""
-            click.echo(f"Error: {exc.format_message()}{where}", err=True)
+            click.echo(f"Error: {usage_message(exc)}{where}", err=True)
             sys.exit(1)
         except click.ClickException as exc:
             click.echo(f"Error: {exc.format_message()}", err=True)

@@ -1,11 +1,13 @@
 """Commands of the candidates area: ``propose``, ``queue``, ``review``,
-``candidates accept|reject|defer``, ``eval topics``.
+``candidates accept|reject|defer``, ``eval topics``, ``eval queue``.
 
 Thin: each command calls one service. ``review`` is the one dialogue: it shows
 one candidate at a time and calls ``review.decide`` per answer, so every
 decision is its own transaction and Ctrl-C (or end of input) at a prompt loses
 nothing already decided and writes nothing half-way.
-Does not own any use case: each command calls one service and renders.
+Does not own any use case: each command calls one service and renders. Services
+are imported inside the commands: the scoring ones load scikit-learn, and
+``candidates accept`` should not pay for it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import click
 from tracker.candidates.render import candidate_card, queue_markdown
 from tracker.cli.common import Runtime, info, pass_runtime, to_json
 from tracker.errors import TrackerError
-from tracker.services import review as review_service
+from tracker.human import plural
 
 document_option = click.option("--document", "document", metavar="NAME", default=None,
                                help="Which document (default: [document] name, or the only one).")
@@ -47,12 +49,14 @@ def propose_cmd(rt: Runtime, document: str | None, fmt: str) -> None:
     Example:
       tracker crawl && tracker propose --format json
     """
-    from tracker.services.propose import propose  # scikit-learn: only for commands that score
+    from tracker.services.propose import propose
 
     result = propose(rt.db, rt.settings, document=document)
-    info(f"{result.items} new item(s): {result.queued} queued for {result.week}, "
-         f"{result.off_topic} off-topic, {result.in_document} already in the document, "
-         f"{result.duplicates} duplicate(s); {result.rescored} re-scored")
+    info(f"{plural(result.items, 'new item')}: {result.queued} queued for {result.week}, "
+         f"{result.overflow} held back, {result.off_topic} off-topic (below {result.threshold:.4f}), "
+         f"{result.in_document} already in the document, {plural(result.duplicates, 'duplicate')}; "
+         f"{result.rescored} re-scored; the week's queue holds {result.week_queue}, "
+         f"{result.held_back} held back beyond the budget")
     if fmt == "json":
         click.echo(to_json(result.as_dict()))
 
@@ -60,19 +64,26 @@ def propose_cmd(rt: Runtime, document: str | None, fmt: str) -> None:
 @click.command("queue")
 @click.option("--week", metavar="YYYY-Www", help="ISO week (default: the current one, see TRACKER_NOW).")
 @click.option("--topic", metavar="SLUG", help="Only this chapter (a section includes its chapters).")
+@click.option("--all", "all_", is_flag=True, help="Also the overflow: on-topic candidates held back by the budget.")
 @document_option
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
               help="Output format.")
 @pass_runtime
-def queue_cmd(rt: Runtime, week: str | None, topic: str | None, document: str | None, fmt: str) -> None:
-    """Show the week's candidates by section and chapter, best first.
+def queue_cmd(rt: Runtime, week: str | None, topic: str | None, all_: bool, document: str | None,
+              fmt: str) -> None:
+    """Show the week's candidates by section and chapter, best first, within the weekly budget
+    (``[candidates] weekly_budget``, ``per_topic_budget``); ``--all`` adds the overflow.
 
     \b
     Examples:
       tracker queue
       tracker queue --week 2026-W48 --topic tokenization --format json
+      tracker queue --all --format json
     """
-    label, rows = review_service.queue(rt.db, rt.settings, week=week, topic=topic, document=document)
+    from tracker.services import review as review_service
+
+    label, rows = review_service.queue(rt.db, rt.settings, week=week, topic=topic, document=document,
+                                       all_=all_)
     if fmt == "json":
         click.echo(to_json(rows))
         return
@@ -80,36 +91,64 @@ def queue_cmd(rt: Runtime, week: str | None, topic: str | None, document: str | 
         click.echo(line)
 
 
+#: the review prompt's answers: one key or the whole word, nothing else (so "absolutely not"
+#: or a chapter name typed at the wrong prompt is asked again, never read as "a"ccept).
+#: ``u``/``undo`` goes here when ``review.undo`` exists, with a branch in ``_ask``.
 _KEYS = {"a": "accept", "r": "reject", "d": "defer", "m": "move", "o": "open", "s": "skip", "q": "quit"}
 _PROMPT = "[a]ccept [r]eject [d]efer [m]ove [o]pen [s]kip [q]uit"
 
 
+def review_answer(text: str) -> str | None:
+    """The action an answer names (``"a"`` or ``"accept"``, any case), else ``None``."""
+    word = text.strip().lower()
+    if word in _KEYS:
+        return _KEYS[word]
+    return word if word in _KEYS.values() else None
+
+
+def _move_to(rt: Runtime, row: dict[str, Any], by: str | None) -> bool:
+    """Ask for the chapter until a move succeeds (``True``) or the answer is empty (``False``)."""
+    from tracker.services import review as review_service
+
+    while True:
+        topic = click.prompt("move to topic (slug; empty to go back)", default="", show_default=False,
+                             err=True).strip()
+        if not topic:
+            return False
+        try:
+            done = review_service.decide(rt.db, rt.settings, int(row["id"]), "move", topic=topic, by=by)
+        except TrackerError as exc:
+            info(f"Error: {exc}")
+            continue
+        info(f"moved to {done.topic}; now accept, reject, defer or skip it")
+        return True
+
+
 def _ask(rt: Runtime, row: dict[str, Any], by: str | None) -> str:
     """Ask about one candidate until it is decided, skipped or the review is quit."""
+    from tracker.services import review as review_service
+
     while True:
-        answer = click.prompt(_PROMPT, default="s", show_default=False, err=True).strip().lower()
-        action = _KEYS.get(answer[:1], "")
+        answer = click.prompt(_PROMPT, default="s", show_default=False, err=True)
+        action = review_answer(answer)
+        if action is None:
+            info(f"please answer with one of the keys or words: {_PROMPT}")
+            continue
         if action in ("skip", "quit"):
             return action
         if action == "open":
             open_link(str(row["url"]))
             continue
-        if not action:
-            info(f"unknown answer {answer!r}; {_PROMPT}")
+        if action == "move":
+            _move_to(rt, row, by)
             continue
-        note, topic = "", None
+        note = ""
         if action == "reject":
             note = click.prompt("reason (optional)", default="", show_default=False, err=True)
-        if action == "move":
-            topic = click.prompt("move to topic (slug)", err=True).strip()
         try:
-            done = review_service.decide(rt.db, rt.settings, int(row["id"]), action, topic=topic,
-                                         note=note, by=by)
+            done = review_service.decide(rt.db, rt.settings, int(row["id"]), action, note=note, by=by)
         except TrackerError as exc:
             info(f"Error: {exc}")
-            continue
-        if action == "move":
-            info(f"moved to {done.topic}; now accept, reject, defer or skip it")
             continue
         info(f"{done.status}" + (f" for {done.week}" if action == "defer" else ""))
         return action
@@ -130,6 +169,8 @@ def review_cmd(rt: Runtime, week: str | None, topic: str | None, document: str |
     Example:
       tracker review --week 2026-W48 --by alice
     """
+    from tracker.services import review as review_service
+
     label, rows = review_service.queue(rt.db, rt.settings, week=week, topic=topic, document=document)
     if not rows:
         info(f"nothing to review for {label}")
@@ -144,9 +185,9 @@ def review_cmd(rt: Runtime, week: str | None, topic: str | None, document: str |
                 break
             decided += action != "skip"
     except click.Abort:  # Ctrl-C, or the input ended before the queue did
-        info(f"\nError: review interrupted: {decided} decision(s) saved, nothing half-written")
+        info(f"\nError: review interrupted: {plural(decided, 'decision')} saved, nothing half-written")
         sys.exit(1)
-    info(f"{decided} decision(s) saved; {len(rows) - decided} left in {label}'s queue")
+    info(f"{plural(decided, 'decision')} saved; {len(rows) - decided} left in {label}'s queue")
 
 
 @click.group("candidates")
@@ -168,6 +209,8 @@ def _decide_command(action: str, summary: str, with_topic: bool) -> click.Comman
     @pass_runtime
     def command(rt: Runtime, candidate_id: int, note: str, by: str | None, fmt: str,
                 topic: str | None = None) -> None:
+        from tracker.services import review as review_service
+
         done = review_service.decide(rt.db, rt.settings, candidate_id, action, topic=topic, note=note, by=by)
         info(f"candidate {done.candidate_id}: {done.status}"
              + (f" in {done.topic}" if action == "accept" else "")
@@ -214,6 +257,8 @@ def eval_topics_cmd(rt: Runtime, path: Path, fmt: str) -> None:
     Example:
       tracker eval topics ../shared/fixtures/genai-handbook/2026-02-02_a7c5287 --format json
     """
+    from tracker.services.evaluate import evaluate_topics
+
     started = time.monotonic()
     from tracker.services.evaluate import evaluate_topics  # scikit-learn: only when evaluating
 
@@ -230,6 +275,41 @@ def eval_topics_cmd(rt: Runtime, path: Path, fmt: str) -> None:
                f"{data['mrr']:>6.3f}")
     click.echo(f"{'tf-idf + linear svm per topic':<34} {base['accuracy_at_1']:>6.3f} "
                f"{base['accuracy_at_3']:>6.3f} {base['mrr']:>6.3f}")
+    calibrated = data["off_topic_threshold"]
+    click.echo(f"calibrated off-topic threshold: {calibrated['calibrated']:.4f} "
+               f"(from {calibrated['samples']} held-out links; [candidates] off_topic_threshold overrides it)")
+
+
+@eval_group.command("queue")
+@click.argument("repository", type=click.Path(path_type=Path))
+@click.argument("feeds", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@pass_runtime
+def eval_queue_cmd(rt: Runtime, repository: Path, feeds: Path, fmt: str) -> None:
+    """Replay the document's git history week by week against a folder of dated feeds
+    (YYYY-MM-DD_name.xml): import the document as it was, feed that week's items, propose,
+    and measure how many links the maintainers added later were in the budgeted queue,
+    and in which chapter. Uses a throw-away database (--db is not touched).
+
+    \b
+    Example:
+      tracker eval queue ../handbook-checkout recorded-feeds/ --format json
+    """
+    from tracker.services.evaluate import evaluate_queue
+
+    report = evaluate_queue(repository, feeds, rt.settings, progress=info)
+    data = report.as_dict()
+    if fmt == "json":
+        click.echo(to_json(data))
+        return
+    click.echo(f"{'week':<10} {'version':<10} {'items':>6} {'queued':>7} {'held back':>10}")
+    for week in data["weeks"]:
+        click.echo(f"{week['week']:<10} {week['version']:<10} {week['items']:>6} {week['queued']:>7} "
+                   f"{week['held_back']:>10}")
+    click.echo(f"links added later that the stream carried: {data['added_in_stream']}; in the queue: "
+               f"{data['in_queue']} (recall within budget {data['recall_within_budget']:.3f}); "
+               f"chapter accuracy {data['chapter_accuracy']:.3f}")
 
 
 def register(group: click.Group) -> None:

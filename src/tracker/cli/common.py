@@ -10,15 +10,14 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, TypeVar
 
 import click
 
+from tracker import escape, human
 from tracker.config import Settings
 from tracker.db.session import Database, open_database, sqlite_file_missing
 from tracker.errors import DatabaseError, InputError
@@ -70,54 +69,36 @@ def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     )
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def to_json(data: Any) -> str:
-    """Stable JSON: UTC datetimes as ``...Z``, keys in the order given, UTF-8 kept."""
-    return json.dumps(_plain(data), indent=2, ensure_ascii=False)
-
-
-def _cell(value: Any) -> str:
-    value = _plain(value)
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ",".join(_cell(v) for v in value)
-    return str(value)
+    """Stable JSON: UTC datetimes as ``...Z``, keys in the order given, UTF-8 kept
+    (``escape.to_json``, the one JSON writer)."""
+    return escape.to_json(data)
 
 
 def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """CSV with a header; cells that start with = + - @ are prefixed so spreadsheets show text."""
+    """CSV with a header; every cell one line, formulas neutralised (``escape.csv_cell``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        cells = []
-        for c in columns:
-            text = _cell(row.get(c))
-            if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-                text = "'" + text
-            cells.append(text)
-        writer.writerow(cells)
+        writer.writerow([escape.csv_cell(_cell(row.get(c))) for c in columns])
     return buffer.getvalue()
 
 
-def table_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], max_width: int = 60) -> str:
-    """A plain aligned text table for terminals."""
-    cells = [[_cell(r.get(c)).replace("\n", " ")[:max_width] for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join(lines)
+def _cell(value: Any) -> str:
+    value = escape.json_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ",".join(_cell(v) for v in value)
+    if isinstance(value, Mapping):
+        return human.counts(value, empty="")
+    return str(value)
+
+
+def table_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int | None = None) -> str:
+    """A table for terminals, fitted to the terminal width (``human.table``)."""
+    return human.table(rows, columns, width)
 
 
 def emit(fmt: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str],

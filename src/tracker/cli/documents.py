@@ -66,7 +66,9 @@ def db_check(rt: Runtime) -> None:
 @click.argument("path")
 @document_option
 @click.option("--history", is_flag=True, help="Import every git commit that touched the document, oldest first.")
-@click.option("--label", metavar="LABEL", help="Name of the new version (default: git commit or folder name).")
+@click.option("--label", metavar="LABEL",
+              help="Name of the new version (default: git commit or dated folder name); "
+                   "a label that names other content is an error.")
 @click.option("--strict", is_flag=True,
               help="Fail on malformed, javascript:, mailto: and bare URLs and duplicate headings.")
 @format_option("text", "json", default="text")
@@ -76,7 +78,13 @@ def import_cmd(rt: Runtime, path: str, document: str | None, history: bool, labe
                strict: bool, fmt: str) -> None:
     """Import a living document: the handbook layout (index.md + _includes/) or plain
     Markdown (a file or a folder), from disk, git history or the raw-Markdown base URL.
-    Same content again creates no new version.
+
+    Content identical to any imported version creates no new version. Versions are
+    ordered by their own date (git commit date, else a date in the label or folder
+    name such as 2024-09-11_12f50f2, else the import time), so an older version
+    imported later takes its place and the latest stays the latest. Inside a larger
+    git repository the version is the last commit that touched the folder (+local
+    with uncommitted changes there). Symbolic links that leave the folder are skipped.
 
     \b
     Examples:
@@ -91,10 +99,13 @@ def import_cmd(rt: Runtime, path: str, document: str | None, history: bool, labe
         for warning in r.warnings:
             info(f"warning: {warning}")
         if r.created:
-            info(f"imported {r.document} version {r.label}: {r.sections} sections, {r.chapters} chapters, "
+            dated = f" dated {r.date:%Y-%m-%d}" if r.date else ""
+            info(f"imported {r.document} version {r.label}{dated}: {r.sections} sections, {r.chapters} chapters, "
                  f"{r.links} links to {r.resources} resources ({r.new_resources} new)")
+            if r.newer:
+                info(f"note: {r.label} is older than {r.newer}, which stays the latest version")
         else:
-            info(f"{r.document}: unchanged since version {r.label}; no new version")
+            info(f"{r.document}: unchanged: the same content as version {r.label}; no new version")
     if fmt == "json":
         click.echo(to_json([r.as_dict() for r in results]))
 
@@ -136,14 +147,15 @@ def resources_cmd(rt: Runtime, document: str | None, topic: str | None, fmt: str
 @format_option("table", "json", "csv")
 @pass_runtime
 def versions_cmd(rt: Runtime, document: str | None, fmt: str) -> None:
-    """List imported versions of the document, oldest first.
+    """List imported versions of the document, oldest first by their own date
+    (dated_by: commit, name — a date in the label or folder name — or import).
 
     \b
     Example:
       tracker versions --format json
     """
     rows = catalog.list_versions(rt.db, rt.settings, document)
-    emit(fmt, rows, ["seq", "label", "date", "commit", "links", "content_hash", "imported_at"])
+    emit(fmt, rows, ["seq", "label", "date", "dated_by", "commit", "links", "content_hash", "imported_at"])
 
 
 def register(group: click.Group) -> None:

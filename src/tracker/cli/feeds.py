@@ -184,6 +184,15 @@ def items_command(rt: Runtime, source: str | None, kind: str | None, limit: int 
     emit(fmt, crawl_service.list_items(rt.db, source=source, kind=kind, limit=limit), ITEM_COLUMNS)
 
 
+def _discover() -> click.Command:
+    from tracker.cli.discover import discover_cmd  # issue 13: its own module, wired here
+
+    return discover_cmd
+
+
+sources_group.add_command(_discover())
+
+
 def register(group: click.Group) -> None:
     """Add the feeds commands to ``group``."""
     group.add_command(sources_group)

@@ -16,6 +16,7 @@ import click
 
 from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
 from tracker.errors import ConflictError, TrackerError
+from tracker.human import counts
 from tracker.schedule import DEFAULT_SCHEDULE, load_schedule
 from tracker.scheduler import TrackerScheduler
 from tracker.services.jobs import TASKS, recent_runs, run_job
@@ -47,7 +48,9 @@ def run_cmd(rt: Runtime, task: str, all_links: bool, out: Path | None, fmt: str)
     if fmt == "json":
         click.echo(to_json(outcome.__dict__))
     else:
-        info(f"{task}: {outcome.outcome} {outcome.counts or ''} {outcome.error}".rstrip())
+        done = counts(outcome.counts, empty="")
+        info(f"{task}: {outcome.outcome}" + (f" ({done})" if done else "")
+             + (f": {outcome.error}" if outcome.error else ""))
     if outcome.outcome == "failed":
         raise TrackerError(f"task {task} failed: {outcome.error}")
 

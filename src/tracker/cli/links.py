@@ -11,6 +11,7 @@ from tracker.cli.common import (Runtime, emit, exit_found, format_option, info, 
                                 pass_runtime, to_json)
 from tracker.config import parse_duration
 from tracker.errors import ConfigError, InputError
+from tracker.human import plural
 from tracker.links.report import report_json
 from tracker.links.report_render import render_html, render_markdown
 from tracker.services.linkcheck import check_links
@@ -42,10 +43,10 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
     """
     wanted = _fail_on(fail_on)
     report = check_links(rt.db, rt.settings, all_links=all_links, progress=info)
-    if report.inconclusive:
-        info("run inconclusive: most hosts failed at the network level; no state changed")
-    info(f"checked {report.checked} of {report.total} links with {report.requests} requests "
-         f"in {report.elapsed:.2f} s")
+    head = ("INCONCLUSIVE run (most hosts failed at the network level; no state changed): "
+            if report.inconclusive else "")
+    info(f"{head}checked {report.checked} of {plural(report.total, 'link')} with "
+         f"{plural(report.requests, 'request')} in {report.elapsed:.2f} s")
     if fmt == "json":
         click.echo(to_json(report.as_dict()))
     else:

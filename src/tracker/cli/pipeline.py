@@ -16,6 +16,7 @@ from rich.progress import TaskID
 
 from tracker.cli.common import (Runtime, creates_database, exit_found, format_option, info, parse_fail_on,
                                 pass_runtime, to_json)
+from tracker.human import counts, plural
 from tracker.services.demo import run_demo
 from tracker.services.weekly import ATTENTION, WeeklyResult, weekly
 
@@ -56,10 +57,20 @@ def _progress(enabled: bool) -> Iterator[_Display]:
         yield _Display(say, ticker("link check"), ticker("crawl"))
 
 
+def summary_line(result: WeeklyResult) -> str:
+    """One sentence for the week: what was checked, found and queued (inconclusive first)."""
+    total = sum(result.links.values())
+    head = (f"week {result.week}: the link check was INCONCLUSIVE (our connection looked down; no link "
+            "state changed); " if result.inconclusive else f"week {result.week}: ")
+    return (f"{head}import {result.imported}; checked {result.checked} of {plural(total, 'link')} "
+            f"({counts(result.links, empty='no links')}); {plural(result.new_items, 'new item')} from "
+            f"{plural(result.sources, 'source')}; {plural(result.queued, 'candidate')} queued "
+            f"({result.held_back} held back by the budget); "
+            f"{plural(result.pending_changes, 'pending change')}")
+
+
 def _summary(result: WeeklyResult) -> None:
-    info(f"week {result.week}: import {result.imported}; checked {result.checked} links "
-         f"{result.links}; {result.new_items} new items from {result.sources} sources; "
-         f"{result.queued} candidates queued; {result.pending_changes} pending changes")
+    info(summary_line(result))
     for name, path in result.files.items():
         info(f"  {name:24} {path}")
     if result.attention:

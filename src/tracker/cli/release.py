@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from tracker.human import plural
 from tracker.cli.common import Runtime, info, pass_runtime, to_json
 from tracker.services import release
 
@@ -48,7 +49,7 @@ def changelog_cmd(rt: Runtime, from_name: str | None, to_name: str | None, pendi
     text = release.render_changelog(log, fmt, site_url)
     if out is not None:
         release.write_text(out, text)
-        info(f"wrote {out}: {len(log.changes)} change(s)")
+        info(f"wrote {out}: {plural(len(log.changes), 'change')}")
     else:
         click.echo(text, nl=False)
 
@@ -84,7 +85,7 @@ def export_cmd(rt: Runtime, fmt: str, out: Path | None, apply_dir: Path | None, 
         text = release.render_export(rl, fmt)
         if out is not None:
             release.write_text(out, text)
-            info(f"wrote {out}: {len(rl.items())} resources")
+            info(f"wrote {out}: {rl.summary()}")
         else:
             click.echo(text, nl=False)
         return
@@ -96,8 +97,8 @@ def export_cmd(rt: Runtime, fmt: str, out: Path | None, apply_dir: Path | None, 
     if dry_run:
         click.echo(result.diff, nl=False)
     verb = "would change" if dry_run else "changed"
-    info(f"{verb} {len(result.files)} file(s): {result.replaced} link(s) replaced, "
-         f"{result.added} line(s) added" + (f" ({', '.join(result.files)})" if result.files else ""))
+    info(f"{verb} {plural(len(result.files), 'file')}: {plural(result.replaced, 'link')} replaced, "
+         f"{plural(result.added, 'line')} added" + (f" ({', '.join(result.files)})" if result.files else ""))
     if fmt == "json" and not dry_run:
         click.echo(to_json({k: v for k, v in result.__dict__.items() if k != "diff"}))
 

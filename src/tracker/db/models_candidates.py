@@ -1,10 +1,13 @@
 """Schema of the candidates area: candidates (feed items scored against topics) and decisions.
 
 ``candidates``: one row per feed item and document — its status (``queued``,
-``off_topic``, ``in_document``, ``duplicate``, ``deferred``, ``accepted``,
+``overflow`` (on topic, beyond the week's budget: kept, may be queued later), ``off_topic``, ``in_document``, ``duplicate``, ``deferred``, ``accepted``,
 ``rejected``), the ISO week it is queued for, its assigned topic, its top topics
 with scores (``scores``, JSON ``[{slug, score}]`` best first), the reason (matched
-words) and which document version's profiles scored it. ``candidate_decisions``:
+words), its ``priority`` and ``rank`` within its week's budget, the ranking
+``signals`` (fit, corroboration, source prior, freshness) and which document
+version's profiles scored it. ``topic_calibrations``: the off-topic threshold
+calibrated on one document version's own held-out links. ``candidate_decisions``:
 every decision ever taken, with who, when and why (the candidate row holds the
 latest one). An accepted candidate points at the ``Resource`` it became.
 Does not score or decide: ``candidates`` and ``services.review`` do.
@@ -15,16 +18,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.db.base import Base, UTCDateTime
 
-__all__ = ["Candidate", "CandidateDecision", "STATUSES", "PENDING", "DECIDED"]
+__all__ = ["Candidate", "CandidateDecision", "TopicCalibration", "STATUSES", "PENDING", "DECIDED", "UNDECIDED"]
 
-STATUSES = ("queued", "deferred", "off_topic", "in_document", "duplicate", "accepted", "rejected")
+STATUSES = ("queued", "overflow", "deferred", "off_topic", "in_document", "duplicate", "accepted", "rejected")
 PENDING = ("queued", "deferred")  # shown in a week's queue
 DECIDED = ("accepted", "rejected")  # final: never queued again
+UNDECIDED = ("queued", "overflow", "deferred", "off_topic")  # may still be decided or re-scored
 
 
 class Candidate(Base):
@@ -46,6 +50,9 @@ class Candidate(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     scores: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     reason: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    rank: Mapped[int | None] = mapped_column(Integer)
+    signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     scored_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("document_versions.id", ondelete="SET NULL"))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id", ondelete="SET NULL"))
@@ -70,3 +77,16 @@ class CandidateDecision(Base):
     decided_by: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class TopicCalibration(Base):
+    """The off-topic threshold calibrated on one document version (computed once, then read)."""
+
+    __tablename__ = "topic_calibrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id", ondelete="CASCADE"),
+                                            unique=True)
+    threshold: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

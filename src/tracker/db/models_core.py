@@ -34,10 +34,22 @@ class Document(Base):
 
 
 class DocumentVersion(Base):
-    """One imported state of a document: label, content hash, commit when known."""
+    """One state of a document, identified by its content (and, from git, by commit and path).
+
+    ``seq`` is the version's position in date order (1 = oldest), renumbered when an
+    older version is imported later; the latest version is the one with the highest
+    ``seq``. ``document_date`` is the version's own date and ``dated_by`` says where it
+    came from (``commit``, ``name`` — a date in the label or folder name — or ``import``).
+    ``document_date`` and ``dated_by`` are nullable only so the migration could add them
+    to SQLite without rebuilding the table; every version has both.
+    """
 
     __tablename__ = "document_versions"
-    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("document_id", "seq"),
+        Index("uq_document_versions_label", "document_id", "label", unique=True),
+        Index("uq_document_versions_commit_path", "document_id", "commit", "git_path", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
@@ -48,8 +60,17 @@ class DocumentVersion(Base):
     committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     source_path: Mapped[str] = mapped_column(Text, default="")
+    document_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dated_by: Mapped[str | None] = mapped_column(String(10))
+    # the document's folder (or file) inside its git repository, "" for the top; None when not from git
+    git_path: Mapped[str | None] = mapped_column(Text)
 
     document: Mapped[Document] = relationship(back_populates="versions")
+
+    @property
+    def date(self) -> datetime:
+        """The version's own date (see ``dated_by``)."""
+        return self.document_date or self.committed_at or self.imported_at
 
 
 class Topic(Base):

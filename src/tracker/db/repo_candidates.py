@@ -19,15 +19,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.db import repo_documents
-from tracker.db.models_candidates import PENDING, Candidate, CandidateDecision
+from tracker.db.models_candidates import DECIDED, PENDING, Candidate, CandidateDecision, TopicCalibration
 from tracker.db.models_core import Placement, Resource, Topic
-from tracker.db.models_feeds import FeedItem, FeedSource
+from tracker.db.models_feeds import FeedItem, FeedItemSource, FeedSource
 from tracker.types import AcceptedCandidate
 
 __all__ = [
     "profile_rows", "decided_examples", "unproposed_items", "candidates_by_url", "rescore_needed",
     "get_candidate", "item_of", "source_names", "add_decision", "moved_topics", "queue_rows",
-    "accepted_candidates", "cited_resource_ids", "QueueRow",
+    "accepted_candidates", "cited_resource_ids", "QueueRow", "citation_rows", "item_sources",
+    "decided_items", "week_pool", "week_queue", "overflow_rows", "get_calibration", "save_calibration",
 ]
 
 QueueRow = tuple[Candidate, FeedItem, Topic | None]
@@ -106,7 +107,7 @@ def rescore_needed(session: Session, document_id: int, version_id: int | None) -
              | Candidate.topic_id.is_(None) | Candidate.topic_id.not_in(active))
     rows = session.execute(select(Candidate, FeedItem).join(FeedItem, FeedItem.id == Candidate.item_id)
                            .where(Candidate.document_id == document_id,
-                                  Candidate.status.in_(PENDING + ("off_topic",)), stale)
+                                  Candidate.status.in_(PENDING + ("overflow", "off_topic")), stale)
                            .order_by(Candidate.id))
     return [(c, i) for c, i in rows]
 
@@ -192,3 +193,82 @@ def accepted_candidates(session: Session, document_id: int) -> list[AcceptedCand
         decided_at=c.decided_at or c.created_at, note=c.note,
         source=sources.get(i.first_source_id or -1, ""), authors=", ".join(i.authors or []),
         summary=_plain(i.summary, SUMMARY_CHARS)) for c, i, r, t in found]
+
+
+def citation_rows(session: Session, version_id: int | None
+                  ) -> list[tuple[str, str, str, str, str, str]]:
+    """``(url, canonical url, external id, kind, resource title, anchor)`` of every link the
+    version cites."""
+    if version_id is None:
+        return []
+    rows = session.execute(
+        select(Placement.url, Resource.canonical_url, Resource.external_id, Resource.kind, Resource.title,
+               Placement.anchor_text)
+        .join(Resource, Resource.id == Placement.resource_id)
+        .where(Placement.version_id == version_id).order_by(Placement.position))
+    return [(u, c, e or "", k, t or "", a or "") for u, c, e, k, t, a in rows]
+
+
+def item_sources(session: Session, item_ids: Sequence[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """Item id → ``(name, kind, target)`` of every source that saw it, oldest link first."""
+    found: dict[int, list[tuple[str, str, str]]] = {}
+    ids = sorted(set(item_ids))
+    for start in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(FeedItemSource.item_id, FeedSource.name, FeedSource.kind, FeedSource.target)
+            .join(FeedSource, FeedSource.id == FeedItemSource.source_id)
+            .where(FeedItemSource.item_id.in_(ids[start:start + CHUNK]))
+            .order_by(FeedItemSource.item_id, FeedItemSource.id))
+        for item_id, name, kind, target in rows:
+            found.setdefault(item_id, []).append((name, kind, target))
+    return found
+
+
+def decided_items(session: Session, document_id: int) -> list[tuple[int, bool]]:
+    """``(item id, accepted)`` of every decided candidate of the document."""
+    rows = session.execute(select(Candidate.item_id, Candidate.status)
+                           .where(Candidate.document_id == document_id, Candidate.status.in_(DECIDED)))
+    return [(item_id, status == "accepted") for item_id, status in rows]
+
+
+def week_pool(session: Session, document_id: int, week: str, start: datetime, end: datetime
+              ) -> list[tuple[Candidate, FeedItem]]:
+    """Everything competing for ``week``: queued and overflow candidates (any week), deferred
+    ones due by then, and candidates decided during it (they used their slots)."""
+    competing = Candidate.status.in_(("queued", "overflow"))
+    due = (Candidate.status == "deferred") & (Candidate.week <= week)
+    decided = (Candidate.status.in_(DECIDED) & (Candidate.decided_at >= start) & (Candidate.decided_at < end)
+               & (Candidate.week == week))
+    rows = session.execute(select(Candidate, FeedItem).join(FeedItem, FeedItem.id == Candidate.item_id)
+                           .where(Candidate.document_id == document_id, competing | due | decided)
+                           .order_by(Candidate.id))
+    return [(c, i) for c, i in rows]
+
+
+def overflow_rows(session: Session, document_id: int, topic_ids: set[int] | None = None) -> list[QueueRow]:
+    """Candidates held back beyond a week's budget, with item and topic."""
+    stmt = (select(Candidate, FeedItem, Topic).join(FeedItem, FeedItem.id == Candidate.item_id)
+            .outerjoin(Topic, Topic.id == Candidate.topic_id)
+            .where(Candidate.document_id == document_id, Candidate.status == "overflow"))
+    if topic_ids is not None:
+        stmt = stmt.where(Candidate.topic_id.in_(sorted(topic_ids)))
+    return [(c, i, t) for c, i, t in session.execute(stmt)]
+
+
+def get_calibration(session: Session, version_id: int) -> TopicCalibration | None:
+    return session.scalar(select(TopicCalibration).where(TopicCalibration.version_id == version_id))
+
+
+def save_calibration(session: Session, version_id: int, threshold: float, samples: int,
+                     at: datetime) -> None:
+    session.add(TopicCalibration(version_id=version_id, threshold=threshold, samples=samples, computed_at=at))
+    session.flush()
+
+
+def week_queue(session: Session, week: str) -> dict[str, str | None]:
+    """Item identity → chapter slug of every candidate queued for ``week`` (any document)."""
+    rows = session.execute(select(FeedItem.canonical_id, Topic.slug)
+                           .join(Candidate, Candidate.item_id == FeedItem.id)
+                           .outerjoin(Topic, Topic.id == Candidate.topic_id)
+                           .where(Candidate.status == "queued", Candidate.week == week))
+    return {key: slug for key, slug in rows}

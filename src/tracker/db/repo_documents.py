@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Table, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from tracker.db.models_core import (
     Document, DocumentVersion, InternalLink, Placement, Resource, ResourceVersion, Topic, TopicSnapshot,
@@ -42,32 +42,63 @@ def get_or_create_document(session: Session, name: str, location: str, layout: s
 
 
 def latest_version(session: Session, document_id: int) -> DocumentVersion | None:
+    """The newest version by its own date (``seq`` follows date order, see ``set_version_order``)."""
     return session.scalar(
         select(DocumentVersion).where(DocumentVersion.document_id == document_id)
         .order_by(DocumentVersion.seq.desc()).limit(1)
     )
 
 
-def version_by_commit(session: Session, document_id: int, commit: str) -> DocumentVersion | None:
-    return session.scalar(select(DocumentVersion).where(DocumentVersion.document_id == document_id,
-                                                        DocumentVersion.commit == commit).limit(1))
+def latest_version_ids() -> Select[Any]:
+    """The id of each document's latest version, as a query to use in ``IN (…)``: the one
+    definition of "latest" for queries spanning documents (like ``latest_version``)."""
+    newer = aliased(DocumentVersion)
+    return select(DocumentVersion.id).where(~exists().where(
+        newer.document_id == DocumentVersion.document_id, newer.seq > DocumentVersion.seq))
 
 
-def version_labels(session: Session, document_id: int) -> set[str]:
-    return set(session.scalars(select(DocumentVersion.label).where(DocumentVersion.document_id == document_id)))
+def version_by_commit(session: Session, document_id: int, commit: str,
+                      git_path: str | None) -> DocumentVersion | None:
+    """The version imported from ``commit`` at ``git_path`` (a version imported before the
+    path was recorded matches any path)."""
+    return session.scalar(select(DocumentVersion).where(
+        DocumentVersion.document_id == document_id, DocumentVersion.commit == commit,
+        or_(DocumentVersion.git_path == (git_path or ""), DocumentVersion.git_path.is_(None))).limit(1))
 
 
-def add_version(session: Session, document: Document, label: str, content_hash: str,
+def add_version(session: Session, document: Document, *, label: str, content_hash: str,
                 commit: str | None, committed_at: datetime | None, imported_at: datetime,
-                source_path: str) -> DocumentVersion:
+                source_path: str, document_date: datetime, dated_by: str,
+                git_path: str | None) -> DocumentVersion:
+    """Insert a version after all others; ``set_version_order`` then puts it in its place."""
     seq = (session.scalar(select(func.max(DocumentVersion.seq))
                           .where(DocumentVersion.document_id == document.id)) or 0) + 1
     version = DocumentVersion(document_id=document.id, seq=seq, label=label, content_hash=content_hash,
                               commit=commit, committed_at=committed_at, imported_at=imported_at,
-                              source_path=source_path)
+                              source_path=source_path, document_date=document_date, dated_by=dated_by,
+                              git_path=git_path)
     session.add(version)
     session.flush()
     return version
+
+
+def set_version_order(session: Session, document_id: int, ordered_ids: Sequence[int]) -> None:
+    """Renumber ``seq`` to 1..n in the order given (oldest first), in two steps so that
+    ``(document_id, seq)`` stays unique after every statement."""
+    table = DocumentVersion.__table__
+    assert isinstance(table, Table)
+    current = {vid: seq for vid, seq in session.execute(
+        select(DocumentVersion.id, DocumentVersion.seq).where(DocumentVersion.document_id == document_id))}
+    wanted = {vid: n for n, vid in enumerate(ordered_ids, start=1)}
+    moved = [vid for vid, seq in wanted.items() if current.get(vid) != seq]
+    if not moved:
+        return
+    connection = session.connection()
+    for chunk in _chunks(moved):
+        connection.execute(update(table).where(table.c.id.in_(chunk)).values(seq=-table.c.id))
+    connection.execute(update(table).where(table.c.id == bindparam("vid")).values(seq=bindparam("new_seq")),
+                       [{"vid": vid, "new_seq": wanted[vid]} for vid in moved])
+    session.expire_all()
 
 
 def upsert_topics(session: Session, document_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -96,6 +127,25 @@ def upsert_topics(session: Session, document_id: int, rows: list[dict[str, Any]]
         existing[row["slug"]].parent_id = ids[row["parent_slug"]] if row["parent_slug"] else None
     session.flush()
     return ids
+
+
+def ensure_topics(session: Session, document_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Topic ids for the slugs of an *older* version: existing topics keep their latest
+    state; slugs only that version has are created inactive. Returns slug → id."""
+    existing = {t.slug: t for t in session.scalars(select(Topic).where(Topic.document_id == document_id))}
+    created = []
+    for row in rows:
+        if row["slug"] not in existing:
+            topic = Topic(document_id=document_id, active=False,
+                          **{k: v for k, v in row.items() if k != "parent_slug"})
+            session.add(topic)
+            existing[row["slug"]] = topic
+            created.append((topic, row["parent_slug"]))
+    session.flush()
+    for topic, parent_slug in created:
+        topic.parent_id = existing[parent_slug].id if parent_slug in existing else None
+    session.flush()
+    return {slug: topic.id for slug, topic in existing.items()}
 
 
 def add_topic_snapshots(session: Session, rows: list[dict[str, Any]]) -> None:

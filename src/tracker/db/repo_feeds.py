@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tracker.db.models_core import DocumentVersion, Placement, Resource, ResourceVersion, Topic
+from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic
+from tracker.db.repo_documents import latest_version_ids
 from tracker.db.models_feeds import FeedItem, FeedItemSource, FeedSource
 
 __all__ = [
@@ -68,15 +69,8 @@ class CitedIndex:
 
 def load_cited(session: Session) -> CitedIndex:
     index = CitedIndex()
-    latest: dict[int, tuple[int, int]] = {}
-    for vid, doc, seq in session.execute(select(DocumentVersion.id, DocumentVersion.document_id,
-                                                DocumentVersion.seq)):
-        if doc not in latest or seq > latest[doc][1]:
-            latest[doc] = (vid, seq)
-    version_ids = [vid for vid, _seq in latest.values()]
-    if version_ids:
-        index.placed = set(session.scalars(
-            select(Placement.resource_id).where(Placement.version_id.in_(version_ids)).distinct()))
+    index.placed = set(session.scalars(
+        select(Placement.resource_id).where(Placement.version_id.in_(latest_version_ids())).distinct()))
     for rid, url, ext in session.execute(select(Resource.id, Resource.canonical_url, Resource.external_id)):
         index.by_key[url] = rid
         if ext:

@@ -16,7 +16,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from tracker.db.models_core import DocumentVersion, Placement, Resource, ResourceVersion, Topic
+from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic
+from tracker.db.repo_documents import latest_version_ids
 from tracker.db.models_links import ArchiveLookup, CheckRun, LinkObservation, LinkStatus
 from tracker.types import LinkStatus as LinkStatusView
 
@@ -87,14 +88,10 @@ def recent_observations(session: Session, resource_ids: Sequence[int],
 
 def topics_by_resource(session: Session, resource_ids: Iterable[int] | None = None) -> dict[int, list[TopicRef]]:
     """Topics of each resource's placements in the latest version of its document."""
-    latest = (select(DocumentVersion.document_id, func.max(DocumentVersion.seq).label("seq"))
-              .group_by(DocumentVersion.document_id).subquery())
     parent = aliased(Topic)
     query = (
         select(Placement.resource_id, Placement.position, Topic, parent)
-        .join(DocumentVersion, DocumentVersion.id == Placement.version_id)
-        .join(latest, (latest.c.document_id == DocumentVersion.document_id)
-              & (latest.c.seq == DocumentVersion.seq))
+        .where(Placement.version_id.in_(latest_version_ids()))
         .join(Topic, Topic.id == Placement.topic_id)
         .outerjoin(parent, parent.id == Topic.parent_id)
         .order_by(Placement.resource_id, Placement.position)

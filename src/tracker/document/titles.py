@@ -20,10 +20,17 @@ _GENERIC = re.compile(
 )
 
 
+def generic_anchor(text: str) -> bool:
+    """True when the anchor text names nothing ("video", "this blog post", a bare URL, "")."""
+    stripped = text.strip().strip("\"'“”‘’ ").strip()
+    return (len(stripped) < 3 or _GENERIC.match(stripped) is not None
+            or stripped.lower().startswith(("http://", "https://")))
+
+
 def title_from_anchor(text: str) -> str:
     """The anchor text when it looks like a title, else ``""``."""
     stripped = text.strip().strip("\"'“”‘’ ").strip()
-    if len(stripped) < 3 or _GENERIC.match(stripped) or stripped.lower().startswith(("http://", "https://")):
+    if generic_anchor(text):
         return ""
     if len(stripped.split()) == 1 and not text.strip().startswith(("\"", "“")) and not stripped[:1].isupper():
         return ""

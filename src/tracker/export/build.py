@@ -1,6 +1,7 @@
 """The updated resource list: every current link under its section and chapter (pure).
 
-Owns: applying what the tracker knows to the latest version's links — a dead
+Owns: applying what the tracker knows to the latest version's links (each keeps
+its link text exactly as the author wrote it; the best known title is kept apart) — a dead
 link with an archived copy points to the copy (marked as such, original kept),
 a permanent redirect points to its new URL — and adding accepted candidates at
 the end of their chapter. Links removed from the document are absent because
@@ -46,6 +47,7 @@ class ExportItem:
     anchor_text: str = ""
     file: str = ""
     line: int = 0
+    link_text: str = ""
 
     @property
     def kind_label(self) -> str:
@@ -77,6 +79,26 @@ class ResourceList:
     def items(self) -> list[ExportItem]:
         return [i for t in self.topics for i in t.all_items()]
 
+    def counts(self) -> dict[str, int]:
+        """Entries, links (cited), distinct resources (canonical URLs) and what was applied."""
+        items = self.items()
+        cited = [i for i in items if i.status == "cited"]
+        return {"resources": len(items), "links": len(cited),
+                "distinct_resources": len({i.canonical_url for i in items}),
+                "cited": len(cited), "cited_resources": len({i.canonical_url for i in cited}),
+                "accepted": sum(i.status == "accepted" for i in items),
+                "archived": sum(i.replacement == "archived" for i in items),
+                "redirected": sum(i.replacement == "redirect" for i in items)}
+
+    def summary(self) -> str:
+        """"292 links to 272 resources" (and the accepted candidates added)."""
+        c = self.counts()
+        text = (f"{c['links']} link{'' if c['links'] == 1 else 's'} to {c['cited_resources']} "
+                f"resource{'' if c['cited_resources'] == 1 else 's'}")
+        if c["accepted"]:
+            text += f", plus {c['accepted']} accepted resource{'' if c['accepted'] == 1 else 's'}"
+        return text
+
 
 def replacement_for(url: str, status: LinkStatus | None) -> tuple[str, str] | None:
     """("archived", archive URL) for a dead link with an archived copy, ("redirect", new URL)
@@ -96,26 +118,29 @@ def _norm(text: str) -> str:
 
 def _why(c: Citation) -> str:
     sentence = one_line(c.sentence)
-    if not sentence or _norm(sentence) in (_norm(c.anchor_text), _norm(c.title)):
+    if not sentence or _norm(sentence) in (_norm(c.anchor_text), _norm(c.title), _norm(c.label)):
         return ""
     return shorten(sentence, WHY_LIMIT)
 
 
 def _cited(c: Citation, status: LinkStatus | None) -> ExportItem:
     swap = replacement_for(c.url, status)
+    title = one_line(c.title or c.label)  # best known: fetched or fed, else from the anchor
     return ExportItem(
         topic=c.topic_slug, position=c.position, url=swap[1] if swap else c.url, original_url=c.url,
-        canonical_url=c.canonical_url, kind=c.kind, title=one_line(c.label), state=status.state if status else
+        canonical_url=c.canonical_url, kind=c.kind, title=title, state=status.state if status else
         "unchecked", status="cited", replacement=swap[0] if swap else None, source=source_of(c.url),
-        why=_why(c), anchor_text=c.anchor_text, file=c.file, line=c.line)
+        why=_why(c), anchor_text=c.anchor_text, file=c.file, line=c.line,
+        link_text=one_line(c.anchor_text) or title)
 
 
 def _accepted(a: AcceptedCandidate) -> ExportItem:
+    title = one_line(a.title) or a.url
     return ExportItem(
         topic=a.topic_slug, position=None, url=a.url, original_url=a.url, canonical_url=a.canonical_url,
-        kind=a.kind, title=one_line(a.title) or a.url, state="unchecked", status="accepted",
+        kind=a.kind, title=title, state="unchecked", status="accepted",
         source=one_line(a.authors or a.source) or source_of(a.url),
-        why=shorten(a.note or a.summary, WHY_LIMIT))
+        why=shorten(a.note or a.summary, WHY_LIMIT), link_text=title)
 
 
 def build_resource_list(document: str, version: str, topics: Sequence[TopicView],

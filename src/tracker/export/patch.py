@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tracker.changelog.model import TopicView
-from tracker.export.text import md_link, md_text, one_line, safe_url
+from tracker.human import plural
+from tracker.escape import md_link, md_text, one_line, patch_url, terminal_text
 from tracker.types import AcceptedCandidate
 
 __all__ = ["UrlEdit", "Addition", "PatchPlan", "plan_patch", "chapter_end", "candidate_line",
@@ -85,9 +86,9 @@ def _patterns(url: str) -> list[re.Pattern[str]]:
 
 
 def _target(url: str) -> str:
-    """A URL that cannot end a Markdown link or an HTML attribute early."""
-    return (url.strip().replace(" ", "%20").replace('"', "%22").replace("<", "%3C")
-            .replace(">", "%3E"))
+    """A URL that cannot end a Markdown link or an HTML attribute early (``plan_patch``
+    has already refused every URL ``escape.patch_url`` does not accept)."""
+    return patch_url(url) or ""
 
 
 def _replace_in(line: str, edit: UrlEdit) -> str | None:
@@ -126,9 +127,9 @@ def plan_patch(files: Mapping[str, str], edits: Sequence[UrlEdit],
         if edit.file not in files:
             plan.notes.append(f"{edit.file} is not part of the document; {edit.old_url} left as it is")
             continue
-        if safe_url(edit.new_url) is None:
-            plan.notes.append(f"{edit.file}:{edit.line}: {edit.new_url!r} is not an http(s) URL; "
-                              f"{edit.old_url} left as it is")
+        if patch_url(edit.new_url) is None:
+            plan.notes.append(f"{edit.file}:{edit.line}: the new address {terminal_text(edit.new_url)} is not a "
+                              f"valid http(s) URL; {edit.old_url} left as it is")
             continue
         lines = work.setdefault(edit.file, split_lines(files[edit.file]))
         if _apply_edit(lines, edit):
@@ -138,7 +139,7 @@ def plan_patch(files: Mapping[str, str], edits: Sequence[UrlEdit],
     inserts: dict[tuple[str, int], list[str]] = {}
     for add in additions:
         if add.file not in files:
-            plan.notes.append(f"{add.file} is not part of the document; {len(add.lines)} line(s) not added")
+            plan.notes.append(f"{add.file} is not part of the document; {plural(len(add.lines), 'line')} not added")
             continue
         work.setdefault(add.file, split_lines(files[add.file]))
         inserts.setdefault((add.file, add.after_line), []).extend(add.lines)
@@ -187,8 +188,9 @@ def chapter_end(files: Mapping[str, str], topics: Sequence[TopicView], slug: str
 
 
 def candidate_line(candidate: AcceptedCandidate) -> str | None:
-    """``- [Title](url) by Authors`` for the document (``None`` for a URL that is not http(s))."""
-    if safe_url(candidate.url) is None:
+    """``- [Title](url) by Authors`` for the document (``None`` for a URL that is not a valid
+    http(s) URL)."""
+    if patch_url(candidate.url) is None:
         return None
     line = "- " + md_link(one_line(candidate.title) or candidate.url, candidate.url)
     if one_line(candidate.authors):

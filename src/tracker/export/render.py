@@ -12,18 +12,16 @@ import io
 from typing import Any
 
 from tracker.export.build import ExportItem, ExportTopic, ResourceList
-from tracker.document.titles import title_from_anchor
-from tracker.export.text import csv_cell, md_link, md_text, shorten
+from tracker.export.text import csv_cell, md_link, md_text
 
 __all__ = ["render_markdown", "resource_list_json", "render_csv", "EXPORT_FORMAT", "CSV_COLUMNS",
            "item_line"]
 
 #: the ``format`` field of the JSON export; bump on an incompatible change
 EXPORT_FORMAT = "tracker-export/1"
-#: longest link text made from a sentence when the anchor text is generic ("video", "here")
-LINK_TEXT_LIMIT = 90
+#: ``link_text`` (the author's anchor text) was added last, so positional readers keep working
 CSV_COLUMNS = ("section", "chapter", "position", "kind", "title", "url", "original_url", "state",
-               "replacement", "status", "source", "why")
+               "replacement", "status", "source", "why", "link_text")
 
 
 def _iso(value: Any) -> str:
@@ -34,7 +32,8 @@ def item_json(item: ExportItem) -> dict[str, Any]:
     return {"url": item.url, "original_url": item.original_url, "canonical_url": item.canonical_url,
             "kind": item.kind, "kind_label": item.kind_label, "title": item.title, "state": item.state,
             "status": item.status, "replacement": item.replacement, "source": item.source,
-            "why": item.why, "anchor_text": item.anchor_text, "topic": item.topic,
+            "why": item.why, "anchor_text": item.anchor_text, "link_text": item.link_text,
+            "topic": item.topic,
             "position": item.position, "file": item.file or None, "line": item.line or None}
 
 
@@ -45,27 +44,20 @@ def _topic_json(t: ExportTopic) -> dict[str, Any]:
     return out
 
 
-def _counts(rl: ResourceList) -> dict[str, int]:
-    items = rl.items()
-    return {"resources": len(items), "cited": sum(i.status == "cited" for i in items),
-            "accepted": sum(i.status == "accepted" for i in items),
-            "archived": sum(i.replacement == "archived" for i in items),
-            "redirected": sum(i.replacement == "redirect" for i in items)}
-
-
 def resource_list_json(rl: ResourceList) -> dict[str, Any]:
     """The stable JSON object (see docs/export.md)."""
     return {"format": EXPORT_FORMAT, "document": rl.document, "version": rl.version,
-            "generated_at": _iso(rl.generated_at), "counts": _counts(rl),
+            "generated_at": _iso(rl.generated_at), "counts": rl.counts(),
             "sections": [_topic_json(t) for t in rl.topics]}
 
 
 def item_line(item: ExportItem) -> str:
-    """``- Blog post: [Title](url) — source: why`` (with archived/redirect/new marks)."""
-    title, why = item.title, item.why
-    if why and title == item.anchor_text and not title_from_anchor(title):
-        title, why = shorten(why, LINK_TEXT_LIMIT), ""  # "[video](…)" says less than its sentence
-    line = f"- {item.kind_label}: {md_link(title, item.url)}"
+    """``- Blog post: [link text](url) — source: why`` (with archived/redirect/new marks).
+
+    The link text is the author's, exactly (``[video](…)`` stays "video"; its sentence
+    follows as the why); never a fetched page title or a neighbouring sentence."""
+    why = item.why
+    line = f"- {item.kind_label}: {md_link(item.link_text, item.url)}"
     if item.replacement == "archived":
         line += f" (archived copy; the original link is dead: {md_text(item.original_url)})"
     elif item.replacement == "redirect":
@@ -85,11 +77,10 @@ def _block(heading: str, items: tuple[ExportItem, ...]) -> list[str]:
 
 def render_markdown(rl: ResourceList) -> str:
     """A reading list: per section and chapter, the resources in document order."""
-    counts = _counts(rl)
     chapters = sum(1 for t in rl.topics for c in (t, *t.chapters) if c.items)
     lines = [f"# {md_text(rl.document)}: resource list", "",
              f"Version {md_text(rl.version)}, exported {rl.generated_at.date().isoformat()}: "
-             f"{counts['resources']} resources under {chapters} headings. Dead links point to an archived "
+             f"{rl.summary()} under {chapters} headings. Dead links point to an archived "
              "copy, moved pages to their new address; *(new)* marks resources accepted since this version.",
              ""]
     for t in rl.topics:
@@ -114,6 +105,6 @@ def render_csv(rl: ResourceList) -> str:
                        "position": "" if i.position is None else str(i.position), "kind": i.kind_label,
                        "title": i.title, "url": i.url, "original_url": i.original_url, "state": i.state,
                        "replacement": i.replacement or "", "status": i.status, "source": i.source,
-                       "why": i.why}
+                       "why": i.why, "link_text": i.link_text}
                 writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
     return buffer.getvalue()

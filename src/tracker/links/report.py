@@ -185,6 +185,7 @@ def report_json(report: LinkReport) -> dict[str, Any]:
     run = report.last_run
     return {
         "generated_at": report.generated_at,
+        "inconclusive": run is not None and run.inconclusive,
         "since": report.since,
         "last_run": None if run is None else {
             "id": run.id, "started_at": run.started_at, "inconclusive": run.inconclusive,

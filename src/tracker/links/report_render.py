@@ -10,10 +10,11 @@ self-contained page with every value escaped. Does not own: the data
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator
 from datetime import datetime
 
+from tracker.escape import html_link, html_text, md_link, md_text, shorten
+from tracker.human import plural
 from tracker.links.report import LinkReport, LinkRow, groups, host_figures
 
 __all__ = ["render_markdown", "render_html"]
@@ -28,14 +29,13 @@ def _day(when: datetime | None) -> str:
 
 
 def _md(text: str) -> str:
-    """Escape what would break a table cell or a link text."""
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
-            .replace("<", "&lt;").replace("\n", " ").strip())
+    """Other people's text in a table cell or list item (``escape.md_text``)."""
+    return md_text(text)
 
 
-def _md_link(text: str, url: str) -> str:
-    safe = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("|", "%7C")
-    return f"[{_md(text)[:90]}]({safe})"
+def _md_link(text: str, url: str | None) -> str:
+    """A link whose target is http(s) only, else the text and the URL as plain text."""
+    return md_link(shorten(text, 90), url)
 
 
 def _fix(row: LinkRow) -> str:
@@ -55,21 +55,42 @@ def _md_row(row: LinkRow) -> str:
     return f"| {_ICON.get(row.state, row.state)} | {_md_link(label, row.url)} | {_md(reason)} | {_fix(row)} |"
 
 
+def _no_problems(report: LinkReport) -> str:
+    """What an empty problem list means: all clear only when every link was checked and the
+    last run was conclusive."""
+    total = sum(report.summary.values())
+    unchecked = report.summary.get("unchecked", 0)
+    inconclusive = report.last_run is not None and report.last_run.inconclusive
+    if total and unchecked == total:
+        return (f"No problems are known because none of the {plural(total, 'link')} has been checked yet"
+                + (" (the last run was inconclusive)." if inconclusive else "."))
+    if inconclusive:
+        return ("No problems are listed, but the last run was inconclusive: this is the state from "
+                "before it" + (f", and {plural(unchecked, 'link')} {'is' if unchecked == 1 else 'are'} "
+                               "not checked yet." if unchecked else "."))
+    if unchecked:
+        return (f"No dead, failing, blocked or redirected links among the {total - unchecked} checked; "
+                f"{plural(unchecked, 'link')} {'is' if unchecked == 1 else 'are'} not checked yet.")
+    return "No dead, failing, blocked or redirected links. 🎉"
+
+
 def render_markdown(report: LinkReport) -> Iterator[str]:
     """Lines of GitHub-flavoured Markdown."""
     yield f"# Link report, {_day(report.generated_at)}"
     yield ""
     run = report.last_run
     total = sum(report.summary.values())
+    if run is not None and run.inconclusive:
+        yield ("> [!WARNING]\n> The last run was **inconclusive**: most hosts failed at the network "
+               "level, so the checker's own connection was probably down. No state was changed, "
+               "so this report shows the state from before that run.")
+        yield ""
     if run is None:
-        yield f"{total} links; none checked yet (run `tracker check`)."
+        yield f"{plural(total, 'link')}; none checked yet (run `tracker check`)."
     else:
-        yield (f"{total} links. Last check run #{run.id} on {_day(run.started_at)}: {run.links} links, "
-               f"{run.requests} requests, {run.elapsed_ms / 1000:.1f} s.")
-        if run.inconclusive:
-            yield ""
-            yield ("> [!WARNING]\n> The last run was **inconclusive**: most hosts failed at the network "
-                   "level, so the checker's own connection was probably down. No state was changed.")
+        yield (f"{plural(total, 'link')}. Last check run #{run.id} on {_day(run.started_at)}: "
+               f"{plural(run.links, 'link')}, {plural(run.requests, 'request')}, {run.elapsed_ms / 1000:.1f} s"
+               + (" (inconclusive)." if run.inconclusive else "."))
     yield ""
     yield "| state | links |"
     yield "|---|---:|"
@@ -86,13 +107,13 @@ def render_markdown(report: LinkReport) -> Iterator[str]:
         yield f"## Recovered (since {_day(report.since)})"
         yield ""
         for r in report.recovered:
-            yield f"- {_md_link(r.title or r.url, r.url)} (was {r.previous_state})"
+            yield f"- {_md_link(r.title or r.url, r.url)} (was {_md(r.previous_state or 'unknown')})"
         yield ""
     problem_groups = list(groups(report.rows))
     yield "## Problems by section and chapter"
     yield ""
     if not problem_groups:
-        yield "No dead, failing, blocked or redirected links. 🎉"
+        yield _no_problems(report)
         yield ""
     section = None
     for g in problem_groups:
@@ -130,13 +151,11 @@ def render_markdown(report: LinkReport) -> Iterator[str]:
 
 
 def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    return html_text("" if value is None else str(value))
 
 
-def _a(text: str, url: str) -> str:
-    if not url.lower().startswith(("http://", "https://")):
-        return _e(text)
-    return f'<a href="{_e(url)}">{_e(text)}</a>'
+def _a(text: str, url: str | None) -> str:
+    return html_link(text, url)
 
 
 def render_html(report: LinkReport) -> Iterator[str]:
@@ -152,7 +171,8 @@ def render_html(report: LinkReport) -> Iterator[str]:
     run = report.last_run
     if run is not None and run.inconclusive:
         yield ('<p class="warn">The last run was <strong>inconclusive</strong>: most hosts failed at '
-               "the network level. No state was changed.</p>")
+               "the network level. No state was changed, so this report shows the state from before "
+               "that run.</p>")
     yield "<table><tr><th>state</th><th>links</th></tr>"
     for name in _SUMMARY_ORDER:
         yield f'<tr><td class="{name}">{_e(name)}</td><td>{report.summary.get(name, 0)}</td></tr>'
@@ -166,6 +186,8 @@ def render_html(report: LinkReport) -> Iterator[str]:
                 yield f"<li>{_a(r.title or r.url, r.url)}: {_e(r.reason)}</li>"
             yield "</ul>"
     yield "<h2>Problems by section and chapter</h2>"
+    if not list(groups(report.rows)):
+        yield f"<p>{_e(_no_problems(report))}</p>"
     section = None
     for g in groups(report.rows):
         if g.section != section:

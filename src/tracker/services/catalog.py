@@ -119,7 +119,7 @@ def list_resources(db: Database, settings: Settings, document: str | None = None
 def list_versions(db: Database, settings: Settings, document: str | None = None) -> list[dict[str, Any]]:
     with db.transaction() as session:
         doc = resolve_document(session, settings, document)
-        return [dict(label=v.label, seq=v.seq, commit=v.commit, date=v.committed_at,
-                     imported_at=v.imported_at, content_hash=v.content_hash[:12],
+        return [dict(label=v.label, seq=v.seq, commit=v.commit, date=v.date, dated_by=v.dated_by,
+                     path=v.git_path, imported_at=v.imported_at, content_hash=v.content_hash[:12],
                      links=repo.count_placements(session, v.id))
                 for v in repo.list_versions(session, doc.id)]

@@ -11,7 +11,6 @@ Does not own any behaviour of its own: every step is the real service.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -20,6 +19,7 @@ from typing import Any
 
 from tracker.config import Settings, load_settings
 from tracker.db.session import open_database
+from tracker.escape import to_json
 from tracker.demo.sample import write_sample
 from tracker.demo.site import BLOG, SERVICES, DemoInternet
 from tracker.services import release
@@ -112,7 +112,7 @@ def run_demo(out_dir: Path, *, progress: Progress | None = None,
             release.write_text(changelog, release.render_changelog(log, "md"))
             release.write_text(changelog.with_suffix(".json"), release.render_changelog(log, "json"))
             result.changelog = str(changelog)
-            (out_dir / "summary.json").write_text(json.dumps(result.as_dict(), indent=2, default=str) + "\n")
+            release.write_text(out_dir / "summary.json", to_json(result.as_dict()) + "\n")
             return result
         finally:
             db.dispose()

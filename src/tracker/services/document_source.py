@@ -1,40 +1,62 @@
-"""Reading a document's Markdown from disk or from git history (the I/O half of import).
+"""Reading a document's Markdown from disk, from git history or over HTTP (the I/O half of import).
 
 Owns: finding the Markdown files of a folder or file, decoding them strictly as
 UTF-8 (with a clear error naming the file otherwise), and reading the same files
-at any git commit (``git log`` / ``git cat-file``). Does not parse Markdown.
+at any git commit (``git log`` / ``git cat-file``); what identifies and dates a
+snapshot (for a folder inside a larger repository: the last commit that touched
+that folder's Markdown, ``+local`` when that folder has uncommitted changes).
+Keeps every read inside the document: a folder import never reads through a
+symbolic link that resolves outside the folder (it warns and skips it), and a URL
+import never fetches outside its base URL (an include with ``..`` is refused, as
+Jekyll refuses it). Does not parse Markdown.
 """
 
 from __future__ import annotations
 
-import re
+import os
+import posixpath
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urljoin
 
+from tracker.changelog.versions import date_in_name
 from tracker.document.scan import INCLUDE_TAG
 from tracker.errors import DocumentError
 from tracker.urls import InvalidURL, canonicalize
 
-__all__ = ["Snapshot", "read_path", "read_url", "git_history", "git_head", "git_pull"]
+__all__ = ["Snapshot", "GitState", "read_path", "read_url", "git_history", "git_head", "git_pull"]
 
 _SKIP_DIRS = {".git", "node_modules", "_site", ".venv", "vendor", ".jekyll-cache"}
 _MD_SUFFIXES = (".md", ".markdown")
 MAX_FILE_BYTES = 20 * 1024 * 1024
-_DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[_\-]|$)")
+MAX_FILES = 20_000  # links inside a folder may repeat it; this bounds what a walk can find
+_SYMLINK_MODE = "120000"
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The document's files at one point: ``{relative path: text}`` plus provenance."""
+    """The document's files at one point: ``{relative path: text}`` plus provenance.
+
+    ``commit``/``committed_at``: the git commit the files are (``commit`` is None and
+    ``committed_at`` the base commit's date when the files carry uncommitted changes);
+    ``git_path``: the folder or file inside the repository ("" for its top);
+    ``named_date``: a date in the folder's name (``2024-09-11_12f50f2``); ``warnings``:
+    what was skipped while reading (symbolic links leaving the folder)."""
 
     files: dict[str, str]
     root: Path | str  # a folder, or the base URL the raw files came from
     label: str
     commit: str | None = None
     committed_at: datetime | None = None
+    git_path: str | None = None
+    named_date: datetime | None = None
+    warnings: tuple[str, ...] = ()
+    # a dated folder inside a larger repository (like 2024-09-11_12f50f2/ in an archive):
+    # its name, not the commit that stored it, dates it
+    dated_folder: bool = False
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -60,25 +82,53 @@ def _read(path: Path, name: str) -> str:
         raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _date_from_name(name: str) -> datetime | None:
-    m = _DATED_NAME.match(name)
-    if not m:
-        return None
-    try:
-        return datetime.fromisoformat(m.group(1)).replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
+def _inside(path: Path, real_root: Path) -> bool:
+    return path.resolve().is_relative_to(real_root)
 
 
-def _markdown_files(root: Path) -> list[Path]:
-    found: list[Path] = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts[:-1]):
-            continue
-        if path.is_file() and path.suffix.lower() in _MD_SUFFIXES:
-            found.append(path)
-    return found
+def _markdown_files(root: Path) -> tuple[list[tuple[str, Path]], list[str]]:
+    """``(relative name, path)`` of every Markdown file under ``root``, and warnings for
+    the symbolic links skipped because they resolve outside ``root`` (or nowhere).
+    Links that stay inside are followed, except into a folder being walked (a loop)."""
+    real_root = root.resolve()
+    found: list[tuple[str, Path]] = []
+    warnings: list[str] = []
+
+    def walk(folder: Path, rel: PurePosixPath, ancestors: frozenset[Path]) -> None:
+        real = folder.resolve()
+        if real in ancestors:
+            return
+        ancestors = ancestors | {real}
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            name = (rel / entry.name).as_posix()
+            is_dir = entry.is_dir()
+            if is_dir and (entry.name in _SKIP_DIRS or entry.name.startswith(".")):
+                continue
+            if not is_dir and not entry.name.lower().endswith(_MD_SUFFIXES):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink():
+                target = Path(os.path.realpath(path))
+                if not target.is_relative_to(real_root):
+                    warnings.append(f"{name} is a symbolic link to {target}, outside the document folder "
+                                    f"{root}; skipped")
+                    continue
+                if not target.exists():
+                    warnings.append(f"{name} is a symbolic link to {target}, which does not exist; skipped")
+                    continue
+            if is_dir:
+                walk(path, rel / entry.name, ancestors)
+            elif entry.is_file():
+                found.append((name, path))
+                if len(found) > MAX_FILES:
+                    raise DocumentError(f"{root} holds more than {MAX_FILES} Markdown files (counting those "
+                                        "reached through symbolic links); point at the document's folder")
+
+    walk(root, PurePosixPath(), frozenset())
+    found.sort(key=lambda item: PurePosixPath(item[0]).parts)
+    return found, warnings
 
 
 def _git(root: Path, *args: str, input: bytes | None = None) -> bytes:
@@ -103,51 +153,79 @@ def _git_toplevel(path: Path) -> Path | None:
     return Path(done.stdout.decode().strip())
 
 
-def git_head(root: Path) -> tuple[str, datetime, bool] | None:
-    """``(commit, commit date, clean)`` when ``root`` is inside a git work tree."""
-    top = _git_toplevel(root)
+@dataclass(frozen=True)
+class GitState:
+    """Where a folder (or file) stands in its repository."""
+
+    commit: str  # the last commit that touched its Markdown
+    committed_at: datetime
+    clean: bool  # False: uncommitted changes to its Markdown
+    path: str  # inside the repository, "" for the top
+    top: Path
+
+
+def _specs(rel: str, is_file: bool) -> list[str]:
+    if is_file:
+        return [rel]
+    prefix = "" if rel in ("", ".") else rel.rstrip("/") + "/"
+    return [f"{prefix}*{suffix}" for suffix in _MD_SUFFIXES]  # git's * also matches "/": subfolders too
+
+
+def git_head(target: Path) -> GitState | None:
+    """The state of ``target`` (a folder or a Markdown file) when git tracks its Markdown:
+    the last commit that touched it — for a folder inside a larger repository, not the
+    repository's HEAD — and whether it has uncommitted changes (in it only)."""
+    folder = target if target.is_dir() else target.parent
+    top = _git_toplevel(folder)
     if top is None:
         return None
     try:
-        line = _git(root, "log", "-1", "--format=%H %cI").decode().strip()
+        rel = target.resolve().relative_to(top.resolve()).as_posix()
+    except ValueError:
+        return None
+    rel = "" if rel == "." else rel
+    specs = _specs(rel, target.is_file())
+    try:
+        line = _git(top, "log", "-1", "--format=%H %cI", "--", *specs).decode().strip()
     except DocumentError:
         return None  # a repository with no commits yet
-    if not line:
-        return None
+    if not line or not _git(top, "ls-files", "--", *specs).strip():
+        return None  # the repository does not track this document
     commit, date = line.split(" ", 1)
-    specs = [f"*{suffix}" for suffix in _MD_SUFFIXES]
-    if not _git(root, "ls-files", "--", *specs).strip():
-        return None  # the folder sits inside a repository that does not track the document
-    status = _git(root, "status", "--porcelain", "--ignored", "--", *specs).decode().strip()
-    return commit, datetime.fromisoformat(date).astimezone(timezone.utc), not status
+    status = _git(top, "status", "--porcelain", "--ignored", "--", *specs).decode().strip()
+    return GitState(commit, datetime.fromisoformat(date).astimezone(timezone.utc), not status, rel, top)
 
 
 def read_path(path: Path, label: str | None = None) -> Snapshot:
-    """The Markdown files at ``path`` (a file or a folder) as they are on disk now."""
+    """The Markdown files at ``path`` (a file or a folder) as they are on disk now.
+    A file named explicitly is read even when it is a symbolic link; inside a folder,
+    links that leave the folder are skipped with a warning."""
     if not path.exists():
         raise DocumentError(f"path {path} does not exist; pass a Markdown file or the document's folder")
+    warnings: list[str] = []
     if path.is_file():
         if path.suffix.lower() not in _MD_SUFFIXES:
             raise DocumentError(f"{path} is not a Markdown file (.md); pass a .md file or a folder")
         root, files = path.parent, {path.name: _read(path, path.name)}
     else:
         root = path
-        paths = _markdown_files(path)
+        paths, warnings = _markdown_files(path)
         if not paths:
-            raise DocumentError(f"no Markdown files (*.md) in {path}; point at the document's folder")
-        files = {p.relative_to(path).as_posix(): _read(p, p.relative_to(path).as_posix()) for p in paths}
-    head = git_head(root)
-    committed_at = _date_from_name(path.name)
-    commit = None
-    if head is not None:
-        commit, git_date, clean = head
-        committed_at = git_date
-        default_label = commit[:7] if clean else f"{commit[:7]}+local"
-        if not clean:
-            commit = None  # the files on disk are not that commit
-    else:  # a dated folder (2026-02-02_a7c5287) names itself; otherwise import uses the date
-        default_label = path.name if committed_at is not None else ""
-    return Snapshot(files, root.resolve(), label or default_label, commit, committed_at)
+            hint = f" ({warnings[0]})" if warnings else ""
+            raise DocumentError(f"no Markdown files (*.md) in {path}{hint}; point at the document's folder")
+        files = {name: _read(p, name) for name, p in paths}
+    shown = path.name or path.resolve().name
+    named = date_in_name(shown)
+    head = git_head(path)
+    if head is None:  # a dated folder (2026-02-02_a7c5287) names itself; otherwise import uses the date
+        return Snapshot(files, root.resolve(), label or (shown if named else ""), named_date=named,
+                        warnings=tuple(warnings))
+    dated_folder = bool(named and head.path and path.is_dir())
+    default_label = shown if dated_folder else head.commit[:7]  # a dated folder keeps its own name
+    if not head.clean:
+        default_label += "+local"
+    return Snapshot(files, root.resolve(), label or default_label, head.commit if head.clean else None,
+                    head.committed_at, head.path, named, tuple(warnings), dated_folder)
 
 
 def git_history(path: Path) -> list[Snapshot]:
@@ -158,16 +236,27 @@ def git_history(path: Path) -> list[Snapshot]:
     if top is None:
         raise DocumentError(f"{path} is not inside a git checkout; --history needs git")
     rel = path.resolve().relative_to(top.resolve()).as_posix()
+    rel = "" if rel == "." else rel
     folder = rel.rsplit("/", 1)[0] if path.is_file() and "/" in rel else ("" if path.is_file() else rel)
     prefix = "" if folder in ("", ".") else folder.rstrip("/") + "/"
-    specs = [rel] if path.is_file() else [f"{prefix}*{suffix}" for suffix in _MD_SUFFIXES]
+    specs = _specs(rel, path.is_file())
     log = _git(top, "log", "--reverse", "--format=%H %cI", "--", *specs).decode().split("\n")
+    # a dated folder inside a larger repository is dated by its name, as in read_path
+    named = date_in_name(PurePosixPath(rel).name) if rel and not path.is_file() else None
     snapshots: list[Snapshot] = []
     for line in filter(None, log):
         commit, date = line.split(" ", 1)
-        names = _git(top, "ls-tree", "-r", "--name-only", commit, "--", rel or ".").decode().split("\n")
-        wanted = [n for n in names if n.lower().endswith(_MD_SUFFIXES) and n.startswith(prefix)
-                  and not any(p in _SKIP_DIRS for p in n.split("/"))]
+        entries = _git(top, "ls-tree", "-r", "-z", commit, "--", rel or ".").decode().split("\0")
+        wanted, warnings = [], []
+        for entry in filter(None, entries):
+            meta, _, n = entry.partition("\t")
+            if not (n.lower().endswith(_MD_SUFFIXES) and n.startswith(prefix)
+                    and not any(p in _SKIP_DIRS for p in n.split("/"))):
+                continue
+            if meta.split(" ", 1)[0] == _SYMLINK_MODE:  # its text is a path, not the document
+                warnings.append(f"{n[len(prefix):]} is a symbolic link at {commit[:7]}; skipped")
+                continue
+            wanted.append(n)
         if path.is_file():
             wanted = [n for n in wanted if n == rel]
         if not wanted:
@@ -182,16 +271,32 @@ def git_history(path: Path) -> list[Snapshot]:
             pos = header_end + 2 + size
             files[name[len(prefix):]] = _decode(data, f"{name} at {commit[:7]}")
         snapshots.append(Snapshot(files, top.resolve() / folder, commit[:7], commit,
-                                  datetime.fromisoformat(date).astimezone(timezone.utc)))
+                                  datetime.fromisoformat(date).astimezone(timezone.utc), rel,
+                                  named, tuple(warnings), named is not None))
     if not snapshots:
         raise DocumentError(f"no commit in {top} touched Markdown files under {rel}")
     return snapshots
 
 
+def _include_name(base: str, including: str, name: str) -> str:
+    """``_includes/NAME`` for an include tag, refusing one that could leave ``base``
+    (Jekyll itself refuses ``..`` and ``//`` in include names)."""
+    plain = unquote(name)
+    if ("/.." in f"/{plain}" or "//" in plain or "\\" in plain or plain.startswith("/")
+            or ":" in plain.split("/")[0]):
+        raise DocumentError(f"{including} includes {name!r}, which is outside the document's base URL {base}; "
+                            "refusing to fetch it (include names may not contain .., // or a scheme)")
+    rel = f"_includes/{name}"
+    if not urljoin(base, posixpath.normpath(rel)).startswith(base):  # pragma: no cover - the checks above
+        raise DocumentError(f"{including} includes {name!r}, which is outside {base}; refusing to fetch it")
+    return rel
+
+
 def read_url(base_url: str, get: Callable[[str], str], entry: str = "index.md",
              max_files: int = 200) -> Snapshot:
     """The document at ``base_url`` (raw Markdown over HTTP): ``entry`` and every file its
-    ``{% include %}`` tags pull in from ``_includes/``, fetched with ``get``."""
+    ``{% include %}`` tags pull in from ``_includes/``, fetched with ``get``; never a file
+    outside ``base_url``."""
     try:
         canonicalize(base_url)
     except InvalidURL as exc:
@@ -212,7 +317,7 @@ def read_url(base_url: str, get: Callable[[str], str], entry: str = "index.md",
                                 "(for GitHub: https://raw.githubusercontent.com/OWNER/REPO/BRANCH/)")
         files[name] = text
         for match in INCLUDE_TAG.finditer(files[name]):
-            queue.append(f"_includes/{match.group(1)}")
+            queue.append(_include_name(base, name, match.group(1)))
     return Snapshot(files, base, "")  # labelled by the import date
 
 

@@ -2,8 +2,15 @@
 
 Reads the files (``document_source``), parses them (``tracker.document``), and
 stores one new ``DocumentVersion`` with topics, topic snapshots, resources and
-placements in a single transaction. Importing content identical to the latest
-version creates nothing. Links that are not resources (in-page anchors, relative
+placements in a single transaction. A version is its content: content identical to
+any stored version creates nothing, in whatever order versions are imported (the one
+exception is a git commit that returns to older content after a different version —
+a revert is a new state of the document); a git commit is also identified by
+(commit, path). Each version is dated by itself (commit date, else a date in its
+label or folder name, else the import time) and put in its place in date order, so
+importing an older version later leaves the latest version — and the topics, which
+hold the latest version's state — as they were. A ``--label`` that already names
+other content is an error. Links that are not resources (in-page anchors, relative
 links, mailto:, javascript:, malformed URLs, bare URLs in text) are stored as
 internal links; with ``strict=True`` the suspicious ones abort the import.
 Does not parse Markdown (``tracker.document``) or read files (``document_source``).
@@ -13,19 +20,22 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from tracker.db import Session
 
+from tracker.changelog.versions import date_in_name, order_key
 from tracker.config import Settings
 from tracker.db import repo_documents as repo
+from tracker.db.models_core import DocumentVersion
 from tracker.db.session import Database
 from tracker.document.model import ParsedDocument
 from tracker.document.structure import parse_document
 from tracker.document.titles import title_from_anchor
-from tracker.errors import DocumentError
+from tracker.errors import DocumentError, InputError
 from tracker.fetch.documents import TextFetcher
 from tracker.services.document_source import Snapshot, git_history, read_path, read_url
 from tracker.urls import canonicalize, classify_target
@@ -53,6 +63,9 @@ class ImportResult:
     new_resources: int = 0
     internal: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    date: datetime | None = None  # the version's own date
+    latest: bool = False  # the new version is the newest by date
+    newer: str | None = None  # when not: the label of the latest version
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -76,31 +89,87 @@ def _where(warning: str) -> tuple[str, int]:
     return file, int(line) if line.isdigit() else 0
 
 
+def _dating(snap: Snapshot, label: str, explicit: bool, now: datetime) -> tuple[datetime, str]:
+    """The version's own date and where it comes from (see ``DATED_BY``)."""
+    if snap.dated_folder and snap.named_date:
+        return snap.named_date, "name"
+    if snap.commit and snap.committed_at:
+        return snap.committed_at, "commit"
+    named = (date_in_name(label) if explicit else None) or snap.named_date
+    if named:
+        return named, "name"
+    if snap.committed_at:  # uncommitted changes on top of a commit: newer than that commit
+        return max(snap.committed_at, now), "import"
+    return now, "import"
+
+
+def _key(v: DocumentVersion) -> tuple[datetime, datetime, int]:
+    return order_key(v.date, v.label, v.id)
+
+
+def _is_revert(versions: list[DocumentVersion], content_hash: str, key: tuple[datetime, datetime, int]) -> bool:
+    """True when the new version, at ``key``, follows a version with other content that
+    itself follows one with this content (A, B, then A again)."""
+    before = [v for v in versions if _key(v) <= key]
+    if not before or before[-1].content_hash == content_hash:
+        return False
+    return any(v.content_hash == content_hash and _key(v) < _key(before[-1]) for v in before)
+
+
+def _unchanged(result: ImportResult, version: DocumentVersion, label: str | None) -> ImportResult:
+    result.label, result.date = version.label, version.date
+    if label is not None and label != version.label:
+        result.warnings.append(f"the content is version {version.label}; --label {label} not used")
+    return result
+
+
 def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocument,
-           settings: Settings) -> ImportResult:
+           settings: Settings, label_given: str | None) -> ImportResult:
     now = settings.now()
-    document = repo.get_or_create_document(session, doc_name, str(snap.root), parsed.layout, now)
-    result = ImportResult(doc_name, snap.label, False, parsed.layout, warnings=_warnings(parsed))
-    latest = repo.latest_version(session, document.id)
-    if latest is not None and latest.content_hash == parsed.content_hash:
-        result.label = latest.label
-        return result
-    known = repo.version_by_commit(session, document.id, snap.commit) if snap.commit else None
-    if known is not None:  # that commit was imported before (e.g. --history run again)
-        result.label = known.label
-        return result
-    base_label = snap.label or f"{now:%Y-%m-%d}"
-    label = base_label
-    labels = repo.version_labels(session, document.id)
-    n = 2
+    document = repo.get_document(session, doc_name)
+    if document is None:
+        document = repo.get_or_create_document(session, doc_name, str(snap.root), parsed.layout, now)
+    result = ImportResult(doc_name, snap.label, False, parsed.layout,
+                          warnings=list(snap.warnings) + _warnings(parsed))
+    stored = sorted(repo.list_versions(session, document.id), key=_key)
+    if snap.commit:
+        known = repo.version_by_commit(session, document.id, snap.commit, snap.git_path)
+        if known is not None:  # that commit was imported before (e.g. --history run again)
+            return _unchanged(result, known, label_given)
+    label = snap.label or f"{now:%Y-%m-%d}"
+    date, dated_by = _dating(snap, label, label_given is not None, now)
+    key = order_key(date, label, 1 << 62)
+    labels = {v.label: v for v in stored}
+    named = labels.get(label) if label_given is not None else None
+    if named is not None and named.content_hash != parsed.content_hash:
+        raise InputError(f"--label {label} already names another version (dated {named.date:%Y-%m-%d}, "
+                         f"content {named.content_hash[:12]}, not {parsed.content_hash[:12]}); "
+                         "choose another label")
+    same = [v for v in stored if v.content_hash == parsed.content_hash]
+    if same and not (snap.commit and _is_revert(stored, parsed.content_hash, key)):
+        return _unchanged(result, named or same[-1], label_given)
+    base_label, n = label, 2
     while label in labels:
         label, n = f"{base_label}.{n}", n + 1
-    version = repo.add_version(session, document, label, parsed.content_hash, snap.commit,
-                               snap.committed_at, now, str(snap.root))
+    version = repo.add_version(session, document, label=label, content_hash=parsed.content_hash,
+                               commit=snap.commit, committed_at=snap.committed_at, imported_at=now,
+                               source_path=str(snap.root), document_date=date, dated_by=dated_by,
+                               git_path=snap.git_path)
+    ordered = sorted([*stored, version], key=_key)
+    repo.set_version_order(session, document.id, [v.id for v in ordered])
+    latest = ordered[-1].id == version.id
+    result.date, result.latest = date, latest
+    if latest:  # the document's location and its topics follow the newest version only
+        document.location, document.layout = str(snap.root) or document.location, parsed.layout
+    else:
+        result.newer = ordered[-1].label
     topic_rows = [dict(slug=t.slug, title=t.title, kind=t.kind, parent_slug=t.parent_slug,
                        position=t.position, description=t.description, text=t.text, file=t.file)
                   for t in parsed.topics]
-    topic_ids = repo.upsert_topics(session, document.id, topic_rows)
+    if latest:
+        topic_ids = repo.upsert_topics(session, document.id, topic_rows)
+    else:
+        topic_ids = repo.ensure_topics(session, document.id, topic_rows)
     repo.add_topic_snapshots(session, [
         dict(version_id=version.id, topic_id=topic_ids[t.slug], title=t.title, kind=t.kind,
              parent_slug=t.parent_slug, position=t.position, description=t.description, text=t.text,
@@ -158,17 +227,17 @@ def import_snapshot(db: Database, snap: Snapshot, settings: Settings, document: 
 
 
 def _import(db: Database, snaps: list[Snapshot], settings: Settings, document: str | None,
-            strict: bool) -> list[ImportResult]:
+            strict: bool, label: str | None = None) -> list[ImportResult]:
     parsed = [parse_document(s.files) for s in snaps]
     if strict:
-        for p in parsed:
-            problems = _warnings(p)
+        for s, p in zip(snaps, parsed):
+            problems = list(s.warnings) + _warnings(p)
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                 raise DocumentError(f"{problems[0]}{more}; fix the document or import without --strict")
     with db.transaction() as session:
         name = document or _default_document(session, settings)
-        return [_store(session, name, s, p, settings) for s, p in zip(snaps, parsed)]
+        return [_store(session, name, s, p, settings, label) for s, p in zip(snaps, parsed)]
 
 
 def _default_document(session: Session, settings: Settings) -> str:
@@ -196,7 +265,7 @@ def import_document(db: Database, path: Path | str, settings: Settings, *, docum
             snap = read_url(path, fetcher.get)
         if label:
             snap = Snapshot(snap.files, snap.root, label)
-        return _import(db, [snap], settings, document, strict)
+        return _import(db, [snap], settings, document, strict, label)
     path = Path(path)
     if history:
         if label:
@@ -204,4 +273,4 @@ def import_document(db: Database, path: Path | str, settings: Settings, *, docum
         snaps = git_history(path)
     else:
         snaps = [read_path(path, label)]
-    return _import(db, snaps, settings, document, strict)
+    return _import(db, snaps, settings, document, strict, label)

@@ -27,7 +27,7 @@ from tracker.db import repo_jobs
 from tracker.db.session import Database
 from tracker.db import UNAVAILABLE
 
-from tracker.errors import ConfigError, DatabaseError
+from tracker.errors import ConfigError, DatabaseError, TrackerError
 
 __all__ = ["Task", "TASKS", "RunOutcome", "run_job", "recent_runs", "holder_id", "counts_of"]
 
@@ -131,8 +131,10 @@ def run_job(db: Database, settings: Settings, job: str, task: str | None = None,
     try:
         counts = registry[name](db, settings, dict(options or {}))
     except Exception as exc:  # a failing job is a result: recorded, and the caller goes on
-        message = f"{type(exc).__name__}: {exc}"
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        # tracker's own errors are sentences for the maintainer; anything else keeps its type
+        message = str(exc) if isinstance(exc, TrackerError) else f"{type(exc).__name__}: {exc}"
+        detail = message if isinstance(exc, TrackerError) else \
+            "".join(traceback.format_exception_only(type(exc), exc)).strip()
         with db.transaction() as session:
             repo_jobs.finish_run(session, run_id, "failed", settings.now(), {}, detail or message)
         return RunOutcome(job, "failed", slot, error=message, run_id=run_id)

@@ -46,6 +46,7 @@ from tracker.links.model import Exchange, Outcome
 from tracker.links.text import content_hash, decode_body, extract_title
 from tracker.services.linkcheck_store import Seen, archive_wanted, record_archive_answers, record_batch
 from tracker.services.network import network_canaries
+from tracker.urls import InvalidURL, request_url
 
 __all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW"]
 
@@ -67,8 +68,13 @@ Tick = Callable[[int, int], None]  # (links done, links due): for a progress bar
 
 
 def url_to_fetch(link: DueLink) -> str:
-    """THE choice of which URL string the checker requests for a link (one place)."""
-    return link.canonical_url
+    """THE choice of which URL string the checker requests (and looks up in the archive) for
+    a link: the one its document wrote, normalised only as RFC 3986 allows — never the
+    canonical identity, which may decode or drop what the server needs (``tracker.urls``)."""
+    try:
+        return request_url(link.url)
+    except InvalidURL:  # stored before the normaliser existed: the identity is all we have
+        return link.canonical_url
 
 
 @dataclass

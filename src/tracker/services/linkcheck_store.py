@@ -23,6 +23,7 @@ from tracker.db.session import Database
 from tracker.fetch.core import FetchResult
 from tracker.links import archive, policy
 from tracker.links.model import LinkState, Observation, Outcome, Verdict
+from tracker.urls import InvalidURL, request_url
 
 __all__ = ["Seen", "BatchOutcome", "record_batch", "record_archive_answers"]
 
@@ -136,8 +137,16 @@ def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen
 def archive_wanted(db: Database, now: datetime) -> list[tuple[LinkStatus, str]]:
     """Dead links still without an archive answer (or due for another try), checked now or not."""
     with db.transaction() as session:
-        return [(st, url) for st, url in repo_links.dead_links(session)
+        return [(st, _written(url)) for st, url in repo_links.dead_links(session)
                 if archive.archive_due(st.state, st.archive_outcome, st.archive_retry_at, now)]
+
+
+def _written(url: str) -> str:
+    """The archive is asked about the URL the document wrote (RFC 3986-normalised), as the checker fetched it."""
+    try:
+        return request_url(url)
+    except InvalidURL:
+        return url
 
 
 def record_archive_answers(db: Database, settings: Settings, now: datetime,

@@ -28,7 +28,7 @@ from tracker.changelog.model import Change, Citation, TopicView
 from tracker.db import repo_release
 from tracker.db.repo_candidates import accepted_candidates
 from tracker.export.build import replacement_for
-from tracker.export.text import one_line
+from tracker.escape import one_line
 from tracker.types import AcceptedCandidate, LinkStatus
 
 __all__ = ["ResourceVersionView", "PendingInputs", "pending_changes", "load_inputs",

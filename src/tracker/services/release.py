@@ -45,7 +45,7 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def _refs(session: Session, doc: Document) -> list[tuple[VersionRef, DocumentVersion]]:
-    return [(VersionRef(v.seq, v.label, v.commit, v.committed_at, v.imported_at), v)
+    return [(VersionRef(v.seq, v.label, v.commit, v.date, v.imported_at), v)
             for v in repo_documents.list_versions(session, doc.id)]
 
 
@@ -54,9 +54,9 @@ def _view(session: Session, version: DocumentVersion) -> VersionView:
                              s.description, s.file, s.line)
                    for s, slug in repo_release.topic_snapshots(session, version.id))
     citations = tuple(Citation(p.position, slug, p.url, r.canonical_url, p.anchor_text, p.sentence, r.title,
-                               r.kind, p.file, p.line, r.id, p.url_version)
+                               r.kind, p.file, p.line, r.id, p.url_version, p.fragment or "")
                       for p, r, slug in repo_release.placements(session, version.id))
-    return VersionView(version.label, version.committed_at or version.imported_at, topics, citations,
+    return VersionView(version.label, version.date, topics, citations,
                        version.commit)
 
 
@@ -238,7 +238,7 @@ def apply_pending(db: Database, settings: Settings, directory: Path, *, document
         line = candidate_line(a)
         spot = chapter_end(raw, view.topics, a.topic_slug)
         if line is None or spot is None:
-            why = "its URL is not http(s)" if line is None else f"topic {a.topic_slug!r} is not a chapter here"
+            why = "its URL is not a valid http(s) URL" if line is None else f"topic {a.topic_slug} is not a chapter here"
             result.notes.append(f"accepted candidate {a.url} not added: {why}; add it by hand")
             continue
         additions.append(Addition(spot[0], spot[1], (line,)))

@@ -1,8 +1,10 @@
 """Use cases: the weekly queue and decisions on candidates.
 
-``queue()`` lists the pending candidates of a week (and any left from earlier
-weeks; deferred ones wait for the week they were deferred to), grouped by
-section and chapter in document order, best first. ``decide()`` records one
+``queue()`` lists the pending candidates of a week (the budgeted queue
+``propose`` filled, and deferred ones due by then), grouped by section and
+chapter in document order, best first; with ``all_`` the overflow (on topic,
+held back beyond the budget) follows. Each row carries its ``rank`` and
+readable ``reasons`` (``reasons_of``). ``decide()`` records one
 decision — accept, reject, defer or move — in its own transaction, with who
 (``--by`` or ``$USER``), when (``Settings.now()``) and why (the note); an
 interrupted review therefore never leaves half a decision behind. Accepting
@@ -31,7 +33,7 @@ from tracker.errors import ConflictError, InputError, NotFoundError
 from tracker.services.catalog import resolve_document, resolve_topic, topic_subtree
 from tracker.urls import InvalidURL, canonicalize
 
-__all__ = ["ACTIONS", "Decision", "queue", "decide", "default_reviewer", "candidate_row"]
+__all__ = ["ACTIONS", "Decision", "queue", "decide", "default_reviewer", "candidate_row", "reasons_of"]
 
 ACTIONS = ("accept", "reject", "defer", "move")
 
@@ -64,8 +66,36 @@ def default_reviewer() -> str:
         return "unknown"
 
 
+def reasons_of(candidate: Candidate, topic: Topic | None, budget: int) -> list[str]:
+    """What a maintainer reads to trust the rank: fit and its words, sources, prior, age, budget."""
+    signals = dict(candidate.signals or {})
+    where = topic.title if topic is not None else "no chapter"
+    fit = float(signals.get("fit", candidate.score) or 0.0)
+    threshold = float(signals.get("threshold") or 0.0)
+    times = f", {fit / threshold:.1f}× the off-topic threshold" if threshold > 0 else ""
+    terms = list(signals.get("terms") or [])
+    out = [f"fits {where} ({fit:.3f}{times})" + (f": {', '.join(terms)}" if terms else "")]
+    if signals.get("placement"):
+        out.append(f"placed by {signals['placement']}")
+    sources = list(signals.get("sources") or [])
+    if len(sources) > 1:
+        out.append(f"corroborated by {len(sources)} independent sources: {', '.join(sources)}")
+    elif sources:
+        out.append(f"one source: {sources[0]}")
+    if "prior" in signals:
+        basis = "; ".join(signals.get("prior_basis") or []) or "no history yet"
+        out.append(f"source prior ×{float(signals['prior']):.2f} ({basis})")
+    if "freshness" in signals:
+        out.append(f"freshness ×{float(signals['freshness']):.2f}")
+    if candidate.rank is not None:
+        out.append(f"#{candidate.rank} of this week's budget of {budget} (priority {candidate.priority:.2f})")
+    elif candidate.status == "overflow":
+        out.append(f"held back: beyond this week's budget of {budget} (priority {candidate.priority:.2f})")
+    return out
+
+
 def candidate_row(session: Session, row: repo.QueueRow, topics: dict[int, Topic],
-                  sources: dict[int, str]) -> dict[str, Any]:
+                  sources: dict[int, str], budget: int = 0) -> dict[str, Any]:
     """One candidate in the JSON contract's shape, plus the queue's display fields."""
     candidate, item, topic = row
     section = topics.get(topic.parent_id) if topic is not None and topic.parent_id else None
@@ -73,30 +103,35 @@ def candidate_row(session: Session, row: repo.QueueRow, topics: dict[int, Topic]
         "id": candidate.id, "url": item.url, "canonical_id": item.canonical_id, "title": item.title,
         "source": sources.get(item.first_source_id or -1, ""), "kind": item.kind,
         "published_at": item.published_at, "topics": list(candidate.scores or []),
-        "status": candidate.status, "topic": topic.slug if topic else None, "score": candidate.score,
+        "status": candidate.status, "rank": candidate.rank, "priority": candidate.priority,
+        "signals": dict(candidate.signals or {}), "reasons": reasons_of(candidate, topic, budget),
+        "topic": topic.slug if topic else None, "score": candidate.score,
         "reason": candidate.reason, "week": candidate.week, "authors": list(item.authors or []),
-        "section": section.title if section else (topic.title if topic and topic.kind == "section" else None),
+        "section": section.title if section else (topic.title if topic and topic.kind in ("section", "front") else None),
         "chapter": topic.title if topic else None,
     }
 
 
 def queue(db: Database, settings: Settings, *, week: str | None = None, topic: str | None = None,
-          document: str | None = None) -> tuple[str, list[dict[str, Any]]]:
-    """``(week, rows)``: the week's pending candidates grouped by section and chapter, best first."""
+          document: str | None = None, all_: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """``(week, rows)``: the week's pending candidates grouped by section and chapter, best first;
+    with ``all_`` the overflow follows (best first)."""
+    from tracker.services.propose import load_profiles, rescore, reselect  # scoring: scikit-learn
+
     label = parse_week(week) if week else week_of(settings.now())
     with db.transaction() as session:
         doc = resolve_document(session, settings, document)
         all_topics = repo_documents.topics_of(session, doc.id, active_only=False)
         active = [t for t in all_topics if t.active]
         allowed = topic_subtree(active, resolve_topic(active, topic)) if topic else None
-        # scoring needs scikit-learn: imported only when a decision re-scores, so that
-        # `tracker queue` and `--help` start without it
-        from tracker.services.propose import load_profiles, rescore
-
-        rescore(session, settings, doc.id, load_profiles(session, doc.id))
+        profiles = load_profiles(session, doc.id, settings)
+        if rescore(session, settings, doc.id, profiles):
+            reselect(session, settings, doc.id, profiles)
         rows = repo.queue_rows(session, doc.id, label, allowed)
+        held = repo.overflow_rows(session, doc.id, allowed) if all_ else []
         by_id = {t.id: t for t in all_topics}
-        sources = repo.source_names(session, [i.first_source_id for _c, i, _t in rows])
+        sources = repo.source_names(session, [i.first_source_id for _c, i, _t in rows + held])
+        budget = settings.candidates.weekly_budget
 
         def order(row: repo.QueueRow) -> tuple[int, int, float, int]:
             candidate, _item, t = row
@@ -104,7 +139,8 @@ def queue(db: Database, settings: Settings, *, week: str | None = None, topic: s
             return (section.position if section else 1 << 30, t.position if t else 1 << 30,
                     -candidate.score, candidate.id)
 
-        return label, [candidate_row(session, r, by_id, sources) for r in sorted(rows, key=order)]
+        shown = sorted(rows, key=order) + sorted(held, key=lambda r: (-r[0].priority, r[0].id))
+        return label, [candidate_row(session, r, by_id, sources, budget) for r in shown]
 
 
 def _chapter(session: Session, document_id: int, slug: str) -> Topic:
@@ -146,7 +182,7 @@ def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, 
             raise ConflictError(f"candidate {candidate_id} was already {candidate.status} "
                                 f"by {candidate.decided_by} on {candidate.decided_at:%Y-%m-%d}; "
                                 "decisions are final")
-        if candidate.status not in PENDING + ("off_topic",):
+        if candidate.status not in PENDING + ("overflow", "off_topic"):
             raise ConflictError(f"candidate {candidate_id} is {candidate.status.replace('_', ' ')}, "
                                 "not in the queue; nothing to decide")
         if not repo.hold_undecided(session, candidate_id, candidate.status):
@@ -169,7 +205,7 @@ def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, 
         else:
             assert chosen is not None
             candidate.topic_id = chosen.id
-            if candidate.status == "off_topic":
+            if candidate.status in ("off_topic", "overflow"):
                 candidate.status = "queued"
                 candidate.week = max(candidate.week, week_of(now))
         if action != "move":

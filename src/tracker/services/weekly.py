@@ -12,7 +12,6 @@ Does not check, crawl or score anything itself: it sequences the services.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,11 @@ from tracker.candidates.render import queue_markdown
 from tracker.config import Settings
 from tracker.db.session import Database
 from tracker.links.report import report_json
+from tracker.escape import to_json
+from tracker.human import plural
+from tracker.links.report_render import render_html as link_report_html
 from tracker.links.report_render import render_markdown as link_report_markdown
+from tracker.index_page import index_html
 from tracker.services import release
 from tracker.services.crawl import crawl
 from tracker.services.document_source import git_pull
@@ -51,6 +54,7 @@ class WeeklyResult:
     source_errors: int = 0
     new_items: int = 0
     queued: int = 0
+    held_back: int = 0  # on-topic candidates beyond the weekly budget (``queue --all``)
     pending_changes: int = 0
     files: dict[str, str] = field(default_factory=dict)
     attention: dict[str, str] = field(default_factory=dict)  # category → what needs a maintainer
@@ -89,13 +93,13 @@ def weekly(db: Database, settings: Settings, *, out_dir: str | Path | None = Non
     imported = _import_step(db, settings, settings.document.pull if pull is None else pull)
     say(f"import: {imported}")
     checked = check_links(db, settings, progress=say, **(check_options or {}))
-    say(f"checked {checked.checked} of {checked.total} links ({checked.requests} requests)")
     reports = crawl(db, settings, **(crawl_options or {}))
     say(f"crawled {len(reports)} sources")
     from tracker.services.propose import propose  # scikit-learn: loaded when scoring starts, not at start-up
 
     proposed = propose(db, settings)
-    say(f"proposed: {proposed.queued} queued, {proposed.off_topic} off-topic")
+    say(f"proposed: {proposed.week_queue} queued, {proposed.held_back} held back by the budget, "
+        f"{proposed.off_topic} off-topic")
 
     week, rows = queue(db, settings, week=proposed.week)
     out = Path(out_dir) if out_dir else Path("reports") / week
@@ -104,10 +108,10 @@ def weekly(db: Database, settings: Settings, *, out_dir: str | Path | None = Non
     files: dict[str, str] = {}
     report = link_report(db, settings)
     _write(out, "link-report.md", "\n".join(link_report_markdown(report)), files)
-    _write(out, "link-report.json", json.dumps(report_json(report), indent=2, ensure_ascii=False, default=str), files)
+    _write(out, "link-report.html", "\n".join(link_report_html(report)), files)
+    _write(out, "link-report.json", to_json(report_json(report)), files)
     _write(out, "queue.md", "\n".join(queue_markdown(rows, week)), files)
-    _write(out, "queue.json", json.dumps({"week": week, "candidates": rows}, indent=2, ensure_ascii=False,
-                                         default=str), files)
+    _write(out, "queue.json", to_json({"week": week, "candidates": rows}), files)
     pending = release.changelog(db, settings, pending=True)
     _write(out, "changelog-pending.md", release.render_changelog(pending, "md"), files)
     _write(out, "changelog-pending.json", release.render_changelog(pending, "json"), files)
@@ -123,8 +127,11 @@ def weekly(db: Database, settings: Settings, *, out_dir: str | Path | None = Non
     result.source_errors = sum(1 for r in reports if r.outcome == "error")
     result.new_items = sum(r.new for r in reports)
     result.queued = len(rows)
+    result.held_back = proposed.held_back
     result.pending_changes = len(pending.changes)
     result.attention = _attention(result)
+    _write(out, "index.html", index_html(result.week, files, result.attention,
+                                         settings.now(), result.inconclusive), files)
     return result
 
 
@@ -134,18 +141,18 @@ ATTENTION = ("dead", "failing", "redirected", "candidates", "pending", "errors",
 
 def _attention(r: WeeklyResult) -> dict[str, str]:
     notes: dict[str, str] = {}
-    if r.newly_dead or r.links.get("dead"):
-        notes["dead"] = f"{r.links.get('dead', 0)} dead links ({r.newly_dead} newly dead)"
-    if r.links.get("failing"):
-        notes["failing"] = f"{r.links['failing']} failing links (not yet confirmed dead)"
-    if r.links.get("redirected"):
-        notes["redirected"] = f"{r.links['redirected']} links moved permanently"
-    if r.queued:
-        notes["candidates"] = f"{r.queued} candidates to review"
-    if r.pending_changes:
-        notes["pending"] = f"{r.pending_changes} pending changes for the next version"
-    if r.source_errors:
-        notes["errors"] = f"{r.source_errors} sources failed to crawl"
-    if r.inconclusive:
+    if r.inconclusive:  # first: every other figure about links is from before this run
         notes["inconclusive"] = "the link check was inconclusive (our own connection looked down)"
+    if r.newly_dead or r.links.get("dead"):
+        notes["dead"] = f"{plural(r.links.get('dead', 0), 'dead link')} ({r.newly_dead} newly dead)"
+    if r.links.get("failing"):
+        notes["failing"] = f"{plural(r.links['failing'], 'failing link')} (not yet confirmed dead)"
+    if r.links.get("redirected"):
+        notes["redirected"] = f"{plural(r.links['redirected'], 'link')} moved permanently"
+    if r.queued:
+        notes["candidates"] = f"{plural(r.queued, 'candidate')} to review ({r.held_back} more held back by the budget)"
+    if r.pending_changes:
+        notes["pending"] = f"{plural(r.pending_changes, 'pending change')} for the next version"
+    if r.source_errors:
+        notes["errors"] = f"{plural(r.source_errors, 'source')} failed to crawl"
     return notes

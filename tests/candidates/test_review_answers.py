@@ -1,0 +1,62 @@
+"""``tracker review`` takes exact answers only: one key or the whole word, anything else
+asks again (issue 12: "absolutely not" accepted; a chapter name typed at the main prompt
+after a mistyped move accepted the candidate in its old chapter)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import CLI
+from tracker.cli.candidates import review_answer
+from tracker.config import Settings
+from tracker.db.models_candidates import Candidate
+from tracker.db.session import Database
+from tracker.services.propose import propose
+
+
+@pytest.mark.parametrize("answer, action", [
+    ("a", "accept"), ("A", "accept"), (" accept ", "accept"), ("r", "reject"), ("reject", "reject"),
+    ("d", "defer"), ("m", "move"), ("move", "move"), ("o", "open"), ("s", "skip"), ("q", "quit"),
+    ("quit", "quit"), ("absolutely not", None), ("attention", None), ("acc", None), ("ab", None),
+    ("yes", None), ("rejected", None), ("", None), ("aa", None),
+])
+def test_only_exact_keys_and_words_are_answers(answer: str, action: str | None) -> None:
+    assert review_answer(answer) == action
+
+
+def _status(db: Database, cid: int) -> tuple[str, int | None]:
+    with db.transaction() as session:
+        c = session.scalars(select(Candidate).where(Candidate.id == cid)).one()
+        return c.status, c.topic_id
+
+
+def test_a_sentence_is_asked_again_not_read_as_its_first_letter(
+        db: Database, crawled: Settings, run: CLI) -> None:
+    propose(db, crawled)
+    first = json.loads(run("queue", "--format", "json").stdout)[0]
+    result = run("review", "--by", "bob", input="absolutely not\nq\n")
+    assert result.exit_code == 0, result.stderr
+    assert "please answer with one of the keys or words" in result.stderr
+    assert _status(db, first["id"])[0] == "queued"
+    assert "0 decisions saved" in result.stderr
+
+
+def test_after_a_mistyped_move_the_chapter_is_asked_again(
+        db: Database, crawled: Settings, run: CLI) -> None:
+    propose(db, crawled)
+    first = json.loads(run("queue", "--format", "json").stdout)[0]
+    before = _status(db, first["id"])
+    # "m", a typo, then the chapter name: it is the move's answer, not "a"ccept at the main prompt
+    result = run("review", "--by", "bob", input="m\ntokenizaton\ntokenization\nq\n")
+    assert result.exit_code == 0, result.stderr
+    assert "no topic with slug 'tokenizaton'" in result.stderr
+    status, topic_id = _status(db, first["id"])
+    assert status == "queued" and "moved to tokenization" in result.stderr
+    assert topic_id != before[1] or first["topic"] == "tokenization"
+    # and a chapter name typed at the main prompt is not an answer either
+    again = run("review", "--by", "bob", input="attention\nq\n")
+    assert "please answer with one of the keys or words" in again.stderr
+    assert _status(db, first["id"])[0] == "queued"
