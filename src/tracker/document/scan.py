@@ -4,6 +4,12 @@ Uses markdown-it-py for Markdown and the stdlib HTML parser for raw HTML blocks
 (the handbook's ``<h1>``/``<h2>`` headings and section summaries live in HTML).
 Jekyll/Liquid ``{% include %}`` tags are template syntax, not Markdown, and are
 recognised in text and HTML blocks. Pure: text in, events out.
+
+Work is linear in the input, however hostile: a block's sentences are found once
+and shared by its links, and HTML blocks are defused before the stdlib parser
+sees them (see ``_defuse``). An ``<a href>`` without ``</a>`` is a link running to
+the end of its block, as kramdown renders it, marked ``unclosed`` for a warning.
+Does not decide topics or warn: ``structure`` does that with these events.
 """
 
 from __future__ import annotations
