@@ -52,6 +52,7 @@ class Link:
     file: str
     line: int
     bare: bool = False  # a URL written as plain text: not a link once rendered
+    unclosed: bool = False  # ``<a href>`` without ``</a>``: runs to the end of its block
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ class SlugRegistry:
 
     def __init__(self) -> None:
         self._used: set[str] = set()
+        # the last number handed out per stem: every lower number is taken, so the next
+        # search starts there (thousands of equal titles stay linear, not quadratic)
+        self._last: dict[str, int] = {}
 
     def claim(self, title: str, parent_slug: str | None = None) -> str:
         base = slugify(title)
@@ -36,13 +39,16 @@ class SlugRegistry:
             if candidate not in self._used:
                 self._used.add(candidate)
                 return candidate
-        n = 2
-        while f"{candidates[-1]}-{n}" in self._used:
+        stem = candidates[-1]
+        n = self._last.get(stem, 2)
+        while f"{stem}-{n}" in self._used:
             n += 1
-        slug = f"{candidates[-1]}-{n}"
+        slug = f"{stem}-{n}"
         self._used.add(slug)
+        self._last[stem] = n
         return slug
 
     def release(self, slug: str) -> None:
         """Give a slug back (a topic was renamed before the parse finished)."""
         self._used.discard(slug)
+        self._last.clear()  # a freed number may now be the lowest free one

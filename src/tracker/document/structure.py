@@ -102,6 +102,11 @@ class _Builder:
     def add_link(self, event: Link, fallback: str) -> None:
         topic = self.ensure_current(fallback, event.file, event.line)
         target = "bare" if event.bare else classify_target(event.href)
+        if event.unclosed:
+            self.warnings.append(
+                f"{event.file}:{event.line}: <a href={event.href!r}> has no closing </a>; "
+                "imported as a link running to the end of its block, as kramdown renders it"
+            )
         self.links.append(ParsedLink(event.href.strip(), target, topic.slug, event.text,
                                      event.sentence, event.file, event.line))
 
