@@ -1,0 +1,191 @@
+"""Reproductions from issue 12: a scheduler that never doubles a slot, never marks a
+live run interrupted, and never dies of a database that is busy or briefly gone."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.jobs.outage import Outage
+from tests.jobs.tasks import FakeClock, utc
+from tracker.config import Settings, load_settings
+from tracker.db.models import Document
+from tracker.db.models_jobs import JobRun
+from tracker.db.session import Database, open_database
+from tracker.schedule import parse_schedule
+from tracker.scheduler import TrackerScheduler
+
+REPO = Path(__file__).resolve().parents[2]
+DAILY = '[jobs.check-links]\nrun = "check"\ntrigger = "cron"\nhour = 3\n'
+DEADLINE = 60.0  # seconds a test waits for another thread or process before failing
+
+
+class Blocking:
+    """A task that records its slot, holds a write transaction until ``release_write``,
+    then runs until ``finish`` (each event set by the test)."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release_write = threading.Event()
+        self.finish = threading.Event()
+        self.calls: list[Any] = []
+
+    def __call__(self, db: Database, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(settings.now())
+        with db.transaction() as session:
+            session.add(Document(name=f"written-{len(self.calls)}", location="", layout="markdown",
+                                 created_at=settings.now()))
+            session.flush()  # the write lock is held from here to the commit
+            self.started.set()
+            assert self.release_write.wait(DEADLINE)
+        assert self.finish.wait(DEADLINE)
+        return {"calls": len(self.calls)}
+
+
+@pytest.fixture
+def outage(db_url: str) -> Iterator[Outage]:
+    o = Outage(db_url)
+    yield o
+    o.close()
+
+
+def _settings(url: str, lease: float = 6) -> Settings:
+    return load_settings(env={}, overrides={"database_url": url, "scheduler": {"lease_seconds": lease}})
+
+
+def _sched(url: str, clock: FakeClock, holder: str, task: Any, lease: float = 6) -> TrackerScheduler:
+    specs = parse_schedule(DAILY, "t.toml", {"check"})
+    return TrackerScheduler(open_database(url), _settings(url, lease), specs, clock=clock, holder=holder,
+                            tasks={"check": task})
+
+
+def _runs(db: Database) -> list[tuple[str, str, Any, str]]:
+    with db.transaction() as s:
+        return [(r.job, r.outcome, r.slot, r.holder) for r in s.scalars(select(JobRun).order_by(JobRun.id))]
+
+
+def _in_thread(target: Any) -> threading.Thread:
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_lease_renewal_does_not_wait_behind_a_long_writer(db: Database, db_url: str) -> None:
+    clock = FakeClock(utc(2026, 11, 23, 2))
+    leader = _sched(db_url, clock, "leader", Blocking())
+    leader.start()
+    with db.engine.connect() as conn:  # a crawl holding a long write transaction
+        trans = conn.begin()
+        conn.execute(Document.__table__.insert().values(name="long", location="", layout="markdown",
+                                                        created_at=clock.now))
+        for _ in range(3):
+            clock.advance(seconds=2)
+            assert leader.acquire()  # renewed at once, not "database is locked" after the busy timeout
+        trans.rollback()
+    leader.shutdown()
+
+
+def test_a_standby_never_marks_a_live_run_interrupted_nor_runs_its_slot(db: Database, db_url: str) -> None:
+    clock, task = FakeClock(utc(2026, 11, 23, 2)), Blocking()
+    leader, standby = _sched(db_url, clock, "leader", task), _sched(db_url, clock, "standby", task)
+    leader.start()
+    clock.now = utc(2026, 11, 23, 3, 0, 1)
+    worker = _in_thread(leader.run_pending)
+    assert task.started.wait(DEADLINE)
+    task.release_write.set()
+    clock.advance(seconds=20)  # the leader's lease (6 s) ran out while its job runs
+    standby.start()  # takes the expired lease
+    for _ in range(10):
+        standby.run_pending()
+        assert [(o, h) for _, o, _, h in _runs(db)] == [("running", "leader")]
+        clock.advance(seconds=2)
+        leader.renew()  # the leader's heartbeat goes on (it lost the lease, its run lives)
+    task.finish.set()
+    worker.join(DEADLINE)
+    assert [(o, h) for _, o, _, h in _runs(db)] == [("ok", "leader")]
+    assert len(task.calls) == 1
+    standby.run_pending()
+    assert len(task.calls) == 1  # the slot ran once, and only once
+    leader.shutdown()
+    standby.shutdown()
+
+
+def test_a_database_outage_stops_neither_leader_nor_standby(outage: Outage) -> None:
+    clock, task = FakeClock(utc(2026, 11, 23, 2)), Blocking()
+    task.release_write.set()
+    task.finish.set()
+    leader, standby = _sched(outage.url, clock, "leader", task), _sched(outage.url, clock, "standby", task)
+    leader.start()
+    outage.cut()
+    for _ in range(3):
+        clock.advance(seconds=3)
+        leader.run_pending()  # no exception: logged, retried later
+        standby.run_pending()
+    outage.restore()
+    clock.now = utc(2026, 11, 23, 3, 0, 30)
+    for _ in range(3):
+        leader.run_pending()
+        standby.run_pending()
+        clock.advance(seconds=2)
+    assert len(task.calls) == 1
+    leader.shutdown()
+    standby.shutdown()
+
+
+def _scheduler_process(db_url: str, schedule: Path, now: str, lease: float) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env.update(TRACKER_NOW=now, TRACKER_SCHEDULER__LEASE_SECONDS=str(lease))
+    return subprocess.Popen([sys.executable, "-m", "tracker", "--db", db_url, "scheduler", "--wait",
+                             "--jobs-file", str(schedule)], stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=REPO)
+
+
+class _Lines:
+    """A subprocess's stderr, read by a thread; ``until`` waits (up to DEADLINE) for a line."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        assert proc.stderr is not None
+        stream = proc.stderr
+        _in_thread(lambda: [self.lines.put(line) for line in iter(stream.readline, "")] and None)
+
+    def until(self, text: str) -> None:
+        while not any(text in line for line in self.seen):
+            try:
+                self.seen.append(self.lines.get(timeout=DEADLINE))
+            except queue.Empty:
+                raise AssertionError(f"no line with {text!r} in {self.seen}") from None
+
+
+def test_a_waiting_scheduler_survives_the_leaders_long_write(db: Database, db_url: str, tmp_path: Path) -> None:
+    schedule = tmp_path / "schedule.toml"
+    schedule.write_text(DAILY)
+    clock = FakeClock(utc(2026, 11, 23, 2))
+    leader = _sched(db_url, clock, "leader", Blocking(), lease=3)
+    leader.start()
+    with db.engine.connect() as conn:  # the leader's job writes for a long time
+        trans = conn.begin()
+        conn.execute(Document.__table__.insert().values(name="long", location="", layout="markdown",
+                                                        created_at=clock.now))
+        proc = _scheduler_process(db_url, schedule, "2026-11-23T02:00:00Z", lease=3)
+        out = _Lines(proc)
+        out.until("waiting for the active scheduler: leader")  # it asked while the write was open
+        assert proc.poll() is None
+        trans.rollback()
+    leader.shutdown()  # the leader stops: the standby takes over
+    out.until("is now the active scheduler")
+    os.kill(proc.pid, signal.SIGTERM)
+    rest = proc.communicate(timeout=DEADLINE)[1]
+    assert proc.returncode == 0, out.seen + [rest]
