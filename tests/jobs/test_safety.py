@@ -189,3 +189,117 @@ def test_a_waiting_scheduler_survives_the_leaders_long_write(db: Database, db_ur
     os.kill(proc.pid, signal.SIGTERM)
     rest = proc.communicate(timeout=DEADLINE)[1]
     assert proc.returncode == 0, out.seen + [rest]
+
+
+EVERY_30S = '[jobs.sync]\nrun = "check"\ntrigger = "interval"\nseconds = 30\n'
+
+
+class Slots:
+    """A task that counts its calls per slot; the test decides when each call ends."""
+
+    def __init__(self, restored: threading.Event) -> None:
+        self.calls: list[Any] = []
+        self.started = threading.Semaphore(0)
+        self.hold_write = threading.Event()  # set: the next call holds a write until released
+        self.write_released = threading.Event()
+        self.finish = threading.Event()
+        self.finish.set()
+        self.restored = restored
+
+    def __call__(self, db: Database, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(settings.now())
+        if self.hold_write.is_set():
+            with db.transaction() as session:
+                session.add(Document(name=f"long-{len(self.calls)}", location="", layout="markdown",
+                                     created_at=settings.now()))
+                session.flush()
+                self.started.release()
+                assert self.write_released.wait(DEADLINE)
+        else:
+            self.started.release()
+        assert self.finish.wait(DEADLINE)
+        return {"calls": len(self.calls)}
+
+
+def test_two_schedulers_a_long_write_and_an_outage_run_each_slot_once(outage: Outage,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """The issue's "done when": two schedulers on one database, a job holding a long write,
+    then the database gone for longer than the lease while a job runs. Every slot runs
+    exactly once, no live run is marked interrupted, both schedulers go on."""
+    caplog.set_level("INFO")
+    clock, restored = FakeClock(utc(2026, 11, 23, 2, 0, 10)), threading.Event()
+    task = Slots(restored)
+    specs = parse_schedule(EVERY_30S, "t.toml", {"check"})
+
+    def make(holder: str) -> TrackerScheduler:
+        return TrackerScheduler(open_database(outage.url), _settings(outage.url), specs, clock=clock,
+                                holder=holder, tasks={"check": task}, coord_timeout=0.5,
+                                sleep=lambda seconds: restored.wait(DEADLINE) and None)
+
+    first, second = make("first"), make("second")
+    first.start()
+    with pytest.raises(Exception, match="another scheduler is active"):
+        second.start()
+    db = open_database(outage.url)
+    marked: list[Any] = []
+
+    def check_no_live_run_marked() -> None:
+        runs = _runs(db)
+        marked.extend(r for r in runs if r[1] == "interrupted")
+        assert not marked, runs
+
+    # 1. a long write: the leader's job holds the database's write lock for 20 s (fake)
+    clock.now = utc(2026, 11, 23, 2, 0, 30)
+    task.hold_write.set()
+    worker = _in_thread(first.run_pending)
+    assert task.started.acquire(timeout=DEADLINE)
+    for _ in range(10):
+        clock.advance(seconds=2)
+        first.renew()  # the heartbeat thread's work: lease and run beats, not blocked by the write
+        assert second.run_pending() is not None
+        assert first.is_leader and not second.is_leader
+        check_no_live_run_marked()
+    task.hold_write.clear()
+    task.write_released.set()
+    worker.join(DEADLINE)
+
+    # 2. the database goes away for 12 s (twice the lease) while the next slot's job runs
+    clock.now = utc(2026, 11, 23, 2, 1, 0, )
+    task.finish.clear()
+    worker = _in_thread(first.run_pending)
+    assert task.started.acquire(timeout=DEADLINE)
+    outage.cut()
+    for _ in range(4):
+        clock.advance(seconds=3)
+        first.renew()  # fails: logged
+        assert second.run_pending() is not None  # fails: logged, backs off, never raises
+    assert not first.is_leader  # it could not renew before expiry: it starts nothing
+    outage.restore()
+    restored.set()
+    for _ in range(8):  # whoever leads now watches the live run of slot 02:01:00 and leaves it alone
+        clock.advance(seconds=2)
+        first.renew()
+        second.run_pending()
+        check_no_live_run_marked()
+    task.finish.set()
+    worker.join(DEADLINE)
+    assert first.is_leader or second.is_leader
+
+    # 3. both go on: every later slot runs once, on whichever leads
+    for _ in range(12):
+        clock.advance(seconds=10)
+        for sched in (first, second):
+            assert sched.run_pending() is not None
+            sched.renew()
+    runs = _runs(db)
+    check_no_live_run_marked()
+    slots = [slot for _, _, slot, _ in runs]
+    assert len(slots) == len(set(slots)) == len(task.calls)  # each slot once
+    assert slots == sorted(slots) and slots[:2] == [utc(2026, 11, 23, 2, 0, 30), utc(2026, 11, 23, 2, 1)]
+    assert {o for _, o, _, _ in runs} == {"ok"}
+    assert slots[-1] == utc(2026, 11, 23, 2, 3, 0)  # caught up: nothing skipped after the outage
+    assert "database unavailable" in caplog.text
+    assert "S3cretPW" not in caplog.text
+    first.shutdown()
+    second.shutdown()
+    db.dispose()
