@@ -303,3 +303,38 @@ def test_two_schedulers_a_long_write_and_an_outage_run_each_slot_once(outage: Ou
     first.shutdown()
     second.shutdown()
     db.dispose()
+
+
+def test_a_run_is_declared_dead_only_after_its_beat_stood_still(db: Database) -> None:
+    """The owner's clock is frozen (TRACKER_NOW), the observer's moves: beats still count,
+    and only two leases of silence (observed) mark the run interrupted."""
+    from tracker.db import repo_jobs
+    from tracker.db.coord import Coordination
+    from tracker.services.heartbeat import Observer, Pulse
+
+    frozen, watcher = utc(2026, 11, 23, 3), FakeClock(utc(2026, 11, 23, 3))
+    with db.transaction() as s:
+        run = repo_jobs.claim_run(s, "check", None, "manual", "owner", frozen)
+        assert run is not None
+        key = (run.id, run.attempts)
+    coord = Coordination(db)
+    owner = Pulse(coord, "owner", lambda: frozen)
+    assert owner.add(key)
+    observer = Observer(db, coord, "watcher", timedelta(seconds=120))
+    mine = Pulse(coord, "watcher", watcher)
+    for _ in range(5):
+        assert observer.observe(watcher(), mine, may_mark=True) == []
+        watcher.advance(seconds=100)
+        owner.beat()
+    assert observer.observe(watcher(), mine, may_mark=True) == []
+    watcher.advance(seconds=119)
+    assert observer.observe(watcher(), mine, may_mark=True) == []  # 119 s of silence: not yet
+    observer.forget()  # e.g. the database was unreachable: watching starts again
+    watcher.advance(seconds=119)
+    assert observer.observe(watcher(), mine, may_mark=True) == []
+    watcher.advance(seconds=121)
+    assert observer.observe(watcher(), mine, may_mark=True) == [key]
+    assert [o for _, o, _, _ in _runs(db)] == ["interrupted"]
+    owner.beat()
+    assert owner.fenced == {key}  # the owner learns it was fenced and can never beat again
+    coord.dispose()

@@ -41,11 +41,22 @@ class Pulse:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.fenced: set[RunKey] = set()
+        self._last: datetime | None = None
+
+    def _value(self) -> datetime:
+        """The next beat value: the clock, but always later than the previous beat, so a
+        beat is visible as a change even under a frozen clock (``TRACKER_NOW``)."""
+        with self._lock:
+            now = self.clock()
+            if self._last is not None and now <= self._last:
+                now = self._last + timedelta(microseconds=1)
+            self._last = now
+            return now
 
     def add(self, key: RunKey) -> bool:
         """First beat of an attempt (raises when the store is unavailable); False: fenced."""
         with self.coord.transaction() as session:
-            if not repo_jobs.start_heartbeat(session, key, self.holder, self.clock()):
+            if not repo_jobs.start_heartbeat(session, key, self.holder, self._value()):
                 return False
         with self._lock:
             self._keys.add(key)
@@ -71,7 +82,7 @@ class Pulse:
         if not keys:
             return
         with self.coord.transaction() as session:
-            fenced = repo_jobs.beat(session, keys, self.holder, self.clock())
+            fenced = repo_jobs.beat(session, keys, self.holder, self._value())
         for key in fenced:
             if key not in self.fenced:
                 self.fenced.add(key)
