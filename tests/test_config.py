@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -116,3 +117,74 @@ def test_zero_where_zero_would_stop_all_work(key: str) -> None:
     with pytest.raises(ConfigError, match="must be greater than 0"):
         load_settings(env={key: "0"})
     assert load_settings(env={"TRACKER_CHECK__HOST_INTERVAL": "0"}).check.host_interval == 0.0
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"TRACKER_CHECK__HOST_INTERVAL": "inf"}, "check.host_interval: must be a finite number, got 'inf'"),
+    ({"TRACKER_CHECK__HOST_INTERVAL": "nan"}, "check.host_interval: must be a finite number"),
+    ({"TRACKER_CHECK__TIMEOUT": "nan"}, "check.timeout: must be a finite number"),
+    ({"TRACKER_CHECK__TIMEOUT": "-inf"}, "check.timeout: must be a finite number"),
+    ({"TRACKER_CHECK__MAX_CONCURRENCY": "true"}, "check.max_concurrency: expected a whole number"),
+    ({"TRACKER_CHECK__MAX_CONCURRENCY": "2.5"}, "check.max_concurrency: expected a whole number"),
+    ({"TRACKER_SCHEDULER__LEASE_SECONDS": "infinity"}, "scheduler.lease_seconds: must be a finite number"),
+    ({"TRACKER_CHECK__HOSTS__EXAMPLE.ORG__TIMEOUT": "NaN"}, "must be a finite number"),
+])
+def test_non_finite_and_boolean_numbers_from_the_environment(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(env=env)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("max_concurrency = true", "check.max_concurrency: expected a number, got true"),
+    ("timeout = true", "check.timeout: expected a number, got true"),
+    ("timeout = inf", "check.timeout: must be a finite number, got inf"),
+    ("host_interval = nan", "check.host_interval: must be a finite number, got nan"),
+    ("max_concurrency = 2.5", "check.max_concurrency: expected a whole number, got 2.5"),
+    ('max_concurrency = "8"', None),
+    ("max_concurrency = 8.0", None),
+])
+def test_non_finite_and_boolean_numbers_in_a_config_file(tmp_path: Path, line: str, message: str | None) -> None:
+    cfg = tmp_path / "t.toml"
+    cfg.write_text(f"[check]\n{line}\n")
+    if message is None:
+        assert load_settings(cfg, env={}).check.max_concurrency == 8
+        return
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(cfg, env={})
+
+
+def test_non_finite_settings_are_one_error_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["topics"], env={"TRACKER_CHECK__HOST_INTERVAL": "inf"})
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["Error: check.host_interval: must be a finite number, got 'inf'"]
+    assert not (tmp_path / "tracker.db").exists()
+
+
+def test_a_database_password_is_never_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--db", "postgresql://u:S3cretPW@127.0.0.1:1/x", "topics"])
+    assert result.exit_code == 1
+    assert "S3cretPW" not in result.stderr + result.stdout
+    assert "postgresql://u:***@127.0.0.1:1/x" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("postgresql://u:S3cretPW@127.0.0.1:1/x", "postgresql://u:***@127.0.0.1:1/x"),
+    ("see postgresql+psycopg://user:p%40ss@h/db, then", "see postgresql+psycopg://user:***@h/db, then"),
+    ("sqlite:///tracker.db stays", "sqlite:///tracker.db stays"),
+    ("postgresql://nopw@h/db", "postgresql://nopw@h/db"),
+    ("host=h password=S3cretPW dbname=x", "host=h password=*** dbname=x"),
+])
+def test_redact(text: str, expected: str) -> None:
+    from tracker.config import redact
+
+    assert redact(text) == expected

@@ -11,6 +11,7 @@ are used. Environment keys mirror the TOML keys with
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -40,6 +41,7 @@ __all__ = [
     "parse_duration",
     "parse_datetime",
     "read_toml",
+    "redact",
     "DEFAULT_DATABASE_URL",
     "USER_AGENT",
 ]
@@ -54,6 +56,20 @@ _POSITIVE = {"max_concurrency", "host_concurrency", "timeout", "max_body_bytes",
              "lease_seconds", "concurrency", "max_results", "top_topics", "park_after_errors",
              "weekly_budget", "per_topic_budget"}
 _UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+# scheme://user:PASSWORD@host: everything between the user's colon and the last "@" of the
+# authority; libpq's "password=…" keyword form too
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)[^\s/]*@")
+_KEYWORD_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with every password of a URL or connection string replaced by ``***``
+    (``postgresql://u:***@host/db``): applied to every message and log that may quote a
+    database URL, so cron never mails a password."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***@", text)
+    return _KEYWORD_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
 
 
 def parse_duration(value: object) -> timedelta:
@@ -266,10 +282,7 @@ def _convert(value: Any, target: Any, where: str) -> Any:
             return False
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if target in (int, float):
-        try:
-            number = target(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+        number = _number(value, target, where)
         if number < 0:
             raise ConfigError(f"{where}: must not be negative, got {value!r}")
         if number == 0 and where.rsplit(".", 1)[-1] in _POSITIVE:
@@ -292,6 +305,36 @@ def _convert(value: Any, target: Any, where: str) -> Any:
             for host, sub in value.items()
         }
     raise ConfigError(f"{where}: unsupported value {value!r}")  # pragma: no cover
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it: TOML's ``true``/``inf``, a quoted string from the environment."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return repr(value)
+
+
+def _number(value: Any, target: type, where: str) -> int | float:
+    """A finite number of type ``target``; booleans, ``inf``, ``nan`` and (for whole-number
+    keys) fractions are errors, never silently 1, "forever", "off" or truncated."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{where}: expected a number, got {_shown(value)}")
+    try:
+        number = float(value)
+    except ValueError:
+        kind = "a whole number" if target is int else "a number"
+        raise ConfigError(f"{where}: expected {kind}, got {_shown(value)}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{where}: must be a finite number, got {_shown(value)}")
+    if target is float:
+        return number
+    if isinstance(value, int):
+        return value
+    if not number.is_integer() or (isinstance(value, str) and not re.fullmatch(r"\s*[+-]?\d+(\.0*)?\s*", value)):
+        raise ConfigError(f"{where}: expected a whole number, got {_shown(value)}")
+    return int(number)
 
 
 def _build(cls: Any, data: Any, where: str) -> Any:

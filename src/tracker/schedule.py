@@ -10,6 +10,7 @@ and the line of the offending table.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -87,7 +88,8 @@ def parse_schedule(text: str, source: str, tasks: set[str]) -> list[JobSpec]:
             raise ConfigError(f"{where}: unknown {kind} field(s) {', '.join(sorted(unknown))}; "
                               f"use {', '.join(sorted(allowed))}")
         if kind == "interval":
-            if not fields or not all(isinstance(v, (int, float)) and v >= 0 for v in fields.values()) \
+            if not fields or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                     and math.isfinite(v) and v >= 0 for v in fields.values()) \
                     or not any(fields.values()):
                 raise ConfigError(f"{where}: an interval needs a positive weeks/days/hours/minutes/seconds")
             if "start_date" in table:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from tests.jobs.tasks import FakeClock, Recorder, utc
 from tracker.config import Settings
 from tracker.db import repo_jobs
-from tracker.db.models_jobs import APSchedulerJob, JobRun
+from tracker.db.coord import Coordination
+from tracker.db.models_jobs import JobRun, ScheduledJob
 from tracker.db.session import Database
 from tracker.errors import ConfigError, ConflictError
 from tracker.schedule import DEFAULT_SCHEDULE, load_schedule, parse_schedule
@@ -200,7 +201,13 @@ def test_interrupted_runs_are_recovered_and_their_slot_runs_again(db: Database, 
     sched = _scheduler(db, settings, clock, rec, "a")
     sched.start()
     clock.now = utc(2026, 11, 23, 3, 30)
-    sched.run_pending()
+    sched.run_pending()  # it never beat: watched from now on, not yet declared dead
+    assert [(o, h) for _, o, h in [(r[0], r[1], None) for r in _runs(db)]] == [("running", None)]
+    clock.advance(minutes=1)
+    sched.run_pending()  # still within two leases (120 s) of watching
+    assert [o for _, o, _ in _runs(db)] == ["running"]
+    clock.advance(minutes=1, seconds=1)
+    sched.run_pending()  # its beat stood still for two leases: interrupted, and the slot runs again
     with db.transaction() as s:
         run = s.scalar(select(JobRun).where(JobRun.job == "check-links"))
         assert run is not None and (run.outcome, run.attempts, run.holder) == ("ok", 2, "a")
@@ -212,6 +219,8 @@ def test_interrupted_runs_are_recovered_and_their_slot_runs_again(db: Database, 
     ("[jobs.x]\nrun = \"check\"\ntrigger = \"cron\"\nbogus = 1\n", "unknown cron field(s) bogus"),
     ("\n\n[jobs.y]\nrun = \"dance\"\ntrigger = \"cron\"\n", "test.toml:3 [jobs.y]: unknown task 'dance'"),
     ("[jobs.x]\nrun = \"check\"\ntrigger = \"interval\"\n", "needs a positive"),
+    ("[jobs.x]\nrun = \"check\"\ntrigger = \"interval\"\nhours = true\n", "needs a positive"),
+    ("[jobs.x]\nrun = \"check\"\ntrigger = \"interval\"\nhours = inf\n", "needs a positive"),
     ("[jobs.x]\nrun = \"check\"\ntrigger = \"hourly\"\n", "trigger must be"),
     ("[jobs.x\nrun = 1\n", "test.toml: not valid TOML: "),
     ("title = 'nothing'\n", "no [jobs.NAME] tables"),
@@ -232,7 +241,7 @@ def test_corrupt_schedule_at_startup_schedules_nothing(run, db_url: str, tmp_pat
 
     db = open_database(db_url)
     with db.transaction() as s:
-        assert s.scalars(select(APSchedulerJob)).all() == []
+        assert s.scalars(select(ScheduledJob)).all() == []
     db.dispose()
 
 
@@ -261,6 +270,8 @@ def test_sigkill_mid_job_then_restart_completes_without_half_writes(db: Database
         sched.start()
     clock.advance(minutes=2)  # the 60 s lease ran out
     sched.start()
+    sched.run_pending()  # the dead run's heartbeat is watched for two leases before it is declared dead
+    clock.advance(minutes=2, seconds=1)
     sched.run_pending()
     with db.transaction() as s:
         runs = [(r.job, r.outcome, r.attempts) for r in s.scalars(select(JobRun).order_by(JobRun.id))]
@@ -283,14 +294,16 @@ def test_sigterm_stops_the_scheduler_cleanly_and_frees_the_lease(db: Database, d
                              str(schedule)], stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stderr is not None
     lines = []
-    while not lines or "running 1 jobs" not in lines[-1]:  # APScheduler logs its own lines first
+    while not lines or "running 1 jobs" not in lines[-1]:  # log lines may come first
         lines.append(proc.stderr.readline())
         assert lines[-1] and len(lines) < 20, lines
-    with db.transaction() as s:
+    coord = Coordination(db)  # the lease lives in the coordination store (a sidecar file on SQLite)
+    with coord.transaction() as s:
         assert repo_jobs.lease_holder(s) is not None
     os.kill(proc.pid, signal.SIGTERM)
     rest = proc.communicate(timeout=60)[1]
     assert proc.returncode == 0, rest
     assert "stopping after the current job" in rest
-    with db.transaction() as s:
+    with coord.transaction() as s:
         assert repo_jobs.lease_holder(s) is None  # a new scheduler may start at once
+    coord.dispose()

@@ -17,7 +17,7 @@ import click
 
 from tracker.cli.common import Runtime
 from tracker.db.session import DATABASE_FAILURES, database_error
-from tracker.config import load_settings
+from tracker.config import load_settings, redact
 from tracker.errors import TrackerError
 from tracker.human import and_list
 
@@ -92,11 +92,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except TrackerError as exc:
-            click.echo(f"Error: {exc}", err=True)
+        except TrackerError as exc:  # redacted: a message may quote a database URL
+            click.echo(f"Error: {redact(str(exc))}", err=True)
             sys.exit(1)
         except DATABASE_FAILURES as exc:  # a failure no service named: still one line, exit 1
-            click.echo(f"Error: {database_error(exc)}", err=True)
+            click.echo(f"Error: {redact(str(database_error(exc)))}", err=True)
             sys.exit(1)
         except OSError as exc:
             where = f" ({exc.filename})" if exc.filename else ""

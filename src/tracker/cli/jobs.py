@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import time
 from pathlib import Path
 from types import FrameType
 
 import click
 
 from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
+from tracker.config import redact
 from tracker.errors import ConflictError, TrackerError
 from tracker.human import counts
 from tracker.schedule import DEFAULT_SCHEDULE, load_schedule
@@ -72,7 +72,7 @@ def jobs_cmd(rt: Runtime, jobs_file: Path | None, limit: int, fmt: str) -> None:
     now = rt.settings.now()
     schedule = [dict(job=s.name, task=s.task, trigger=str(s.trigger()), enabled=s.enabled,
                      next_fire=s.trigger().get_next_fire_time(None, now)) for s in specs]
-    runs = recent_runs(rt.db, limit)
+    runs = recent_runs(rt.db, limit, settings=rt.settings)
     if fmt == "json":
         click.echo(to_json({"schedule": schedule, "runs": runs}))
         return
@@ -81,21 +81,38 @@ def jobs_cmd(rt: Runtime, jobs_file: Path | None, limit: int, fmt: str) -> None:
     emit("table", runs, ["job", "trigger", "started_at", "finished_at", "outcome", "error"])
 
 
+class _Redacting(logging.Filter):
+    """Removes passwords from every log line (a driver's message may quote the URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _Redacting) for f in handler.filters):
+            handler.addFilter(_Redacting())
+
+
 @click.command("scheduler")
 @click.option("--jobs-file", type=click.Path(dir_okay=False, path_type=Path), help="Schedule file.")
-@click.option("--wait", is_flag=True, help="If another scheduler is active, wait for it instead of exiting.")
+@click.option("--wait", is_flag=True, help="If another scheduler is active, stand by and take over when it stops.")
 @click.option("--once", is_flag=True, help="Run whatever is due now, then exit (with TRACKER_NOW: a replay).")
 @pass_runtime
 @creates_database
 def scheduler_cmd(rt: Runtime, jobs_file: Path | None, wait: bool, once: bool) -> None:
-    """Run the schedule in jobs/schedule.toml until stopped. One scheduler per database;
-    SIGTERM finishes the current job then stops, a second SIGTERM or Ctrl-C rolls it back.
+    """Run the schedule in jobs/schedule.toml until stopped. One scheduler per database
+    is active; with --wait a second one stands by. A locked or unreachable database
+    is retried, never fatal. SIGTERM finishes the current job then stops, a second
+    SIGTERM or Ctrl-C rolls it back.
 
     \b
     Example:
       tracker scheduler --wait
     """
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    _log_to_stderr()
     specs = load_schedule(_schedule_path(rt, jobs_file), set(TASKS))
     clock = rt.settings.now if rt.settings.now_override else None
     scheduler = TrackerScheduler(rt.db, rt.settings, specs, clock=clock)
@@ -113,25 +130,20 @@ def scheduler_cmd(rt: Runtime, jobs_file: Path | None, wait: bool, once: bool) -
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        while not scheduler.stopping:
-            try:
-                scheduler.start()
-                break
-            except ConflictError:
-                if not wait:
-                    raise
-                info(f"waiting for the active scheduler: {scheduler.active_holder()}")
-                time.sleep(max(1.0, scheduler.lease_ttl.total_seconds() / 3))
+        try:
+            scheduler.start()
+        except ConflictError:
+            if not wait:
+                raise
+            info(f"waiting for the active scheduler: {scheduler.active_holder()}")
         if scheduler.stopping:
             return
-        info(f"scheduler {scheduler.holder} running {len(scheduler.specs)} jobs: "
-             + ", ".join(f"{k} next {v}" for k, v in scheduler.next_fire_times().items()))
-        if once:
-            scheduler.run_pending()
-            for outcome in scheduler.outcomes:
-                info(f"{outcome.job}: {outcome.outcome} {outcome.error}".rstrip())
-            return
-        scheduler.serve()
+        if scheduler.is_leader:
+            info(f"scheduler {scheduler.holder} running {len(scheduler.specs)} jobs: "
+                 + ", ".join(f"{k} next {v}" for k, v in scheduler.next_fire_times().items()))
+        scheduler.serve(once=once)
+        for outcome in scheduler.outcomes if once else []:
+            info(f"{outcome.job}: {outcome.outcome} {outcome.error}".rstrip())
     except KeyboardInterrupt:
         info("interrupted")
     finally:

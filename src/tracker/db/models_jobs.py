@@ -1,17 +1,24 @@
-"""Schema for scheduled work: job runs, the scheduler lease, APScheduler's job store table.
+"""Schema for scheduled work: job runs, the schedule's state, leases and heartbeats.
 
 ``job_runs`` records every run (manual or scheduled): one row per (job, slot),
 where the slot is the trigger time a scheduled run belongs to, so two schedulers
-can never both run one trigger. ``scheduler_lease`` lets one scheduler be active
-per database. ``apscheduler_jobs`` is APScheduler 3's SQLAlchemyJobStore table,
-declared here (same columns) so Alembic owns it and ``db check`` sees it.
+can never both run one trigger. ``scheduled_jobs`` holds each job's trigger and
+next fire time (so a restart catches up a missed slot once).
+
+The *coordination* tables, ``scheduler_lease`` (one active scheduler per database)
+and ``run_heartbeats`` (a live run's pulse, and its fence once declared dead), are
+written in short transactions that must never queue behind a job's long write: on
+PostgreSQL they live in the database itself (row locks do not conflict), on SQLite
+in a sidecar file next to it (``tracker.db-coord``, see ``db.coord``), because SQLite
+has one writer per file.
+Does not define queries (``repo_jobs``) or decide anything.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, LargeBinary, String, Text, Unicode, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.db.base import Base, UTCDateTime
@@ -47,11 +54,28 @@ class SchedulerLease(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class APSchedulerJob(Base):
-    """APScheduler 3's job store table (``SQLAlchemyJobStore(tablename="apscheduler_jobs")``)."""
+class ScheduledJob(Base):
+    """One job of the schedule: its trigger (as text, to notice a change) and next fire time."""
 
-    __tablename__ = "apscheduler_jobs"
+    __tablename__ = "scheduled_jobs"
 
-    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
-    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
-    job_state: Mapped[bytes] = mapped_column(LargeBinary)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    trigger: Mapped[str] = mapped_column(Text, default="")
+    next_fire_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RunHeartbeat(Base):
+    """The pulse of one attempt of a run: ``live`` while its process beats, ``dead`` once
+    another process fenced it (the owner can then never beat again)."""
+
+    __tablename__ = "run_heartbeats"
+
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(200))
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(10), default="live")
+
+
+#: the tables the coordination store holds (the sidecar file on SQLite)
+COORDINATION_TABLES: tuple[Table, ...] = (SchedulerLease.__table__, RunHeartbeat.__table__)  # type: ignore[assignment]

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.config import redact
 from tracker.db.models import Base
 from tracker.errors import DatabaseError, SchemaDriftError
 
@@ -36,7 +37,7 @@ DATABASE_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError,)
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
 # The newest migration. Checked against Alembic by a test; lets every command confirm
 # the schema with one query instead of importing Alembic (~0.3 s) on each start.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0010"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -52,7 +53,7 @@ def _make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseError(
-            f"cannot parse database URL {url!r}; use e.g. sqlite:///tracker.db or "
+            f"cannot parse database URL {redact(url)!r}; use e.g. sqlite:///tracker.db or "
             "postgresql+psycopg://user@host/dbname"
         ) from None
     if parsed.drivername == "postgresql":
@@ -63,7 +64,7 @@ def _make_engine(url: str) -> Engine:
             folder = Path(database).expanduser().resolve().parent
             if not folder.is_dir():
                 raise DatabaseError(
-                    f"cannot open database {url}: folder {folder} does not exist; "
+                    f"cannot open database {redact(url)}: folder {folder} does not exist; "
                     "create it or pass another --db"
                 )
         engine = create_engine(parsed, connect_args={"timeout": 30})
@@ -72,12 +73,13 @@ def _make_engine(url: str) -> Engine:
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
-        raise DatabaseError(f"cannot open database {url}: {exc}") from None
+        raise DatabaseError(f"cannot open database {redact(url)}: {redact(str(exc))}") from None
 
 
 def _describe(exc: BaseException) -> str:
+    """The first line of a driver's message, passwords redacted."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return text[0] if text else exc.__class__.__name__
+    return redact(text[0]) if text else exc.__class__.__name__
 
 
 def sqlite_file_missing(url: str) -> Path | None:
@@ -108,6 +110,7 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.safe_url = redact(url)  # the URL for messages and logs
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -144,9 +147,9 @@ class Database:
                     return None
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except OperationalError as exc:
-            raise DatabaseError(f"cannot open database {self.url}: {_describe(exc)}") from None
+            raise DatabaseError(f"cannot open database {self.safe_url}: {_describe(exc)}") from None
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"cannot open database {self.url}: {_describe(exc)}") from None
+            raise DatabaseError(f"cannot open database {self.safe_url}: {_describe(exc)}") from None
 
     def head_revision(self) -> str | None:
         from alembic.script import ScriptDirectory
@@ -167,9 +170,9 @@ class Database:
         try:
             command.upgrade(self._alembic_config(), "head")
         except OperationalError as exc:
-            raise DatabaseError(f"cannot upgrade database {self.url}: {_describe(exc)}") from None
+            raise DatabaseError(f"cannot upgrade database {self.safe_url}: {_describe(exc)}") from None
         except CommandError as exc:
-            raise DatabaseError(f"cannot upgrade database {self.url}: {exc}") from None
+            raise DatabaseError(f"cannot upgrade database {self.safe_url}: {exc}") from None
 
     def _refuse_unknown_revision(self, current: str) -> None:
         from alembic.script import ScriptDirectory
@@ -179,7 +182,7 @@ class Database:
             ScriptDirectory.from_config(self._alembic_config()).get_revision(current)
         except CommandError:
             raise DatabaseError(
-                f"database {self.url} is at schema revision {current!r}, which this tracker does not "
+                f"database {self.safe_url} is at schema revision {current!r}, which this tracker does not "
                 "know: it was written by a newer tracker; upgrade tracker instead") from None
 
     def _refuse_foreign_tables(self) -> None:
@@ -187,7 +190,7 @@ class Database:
             tables = set(inspect(conn).get_table_names())
         if tables - {"alembic_version"}:
             raise DatabaseError(
-                f"database {self.url} has tables but no tracker schema version; "
+                f"database {self.safe_url} has tables but no tracker schema version; "
                 "point --db at a tracker database or a new file"
             )
 

@@ -2,16 +2,20 @@
 
 ``run_job`` is the one function both ``tracker run TASK`` and the scheduler call
 (as Miniflux shares one refresh function): it claims the run (a scheduled run is
-claimed per trigger slot, so two schedulers never run one trigger twice), calls
-the task, and records the outcome, counts and error. A task that raises is
-recorded as ``failed`` and does not stop the caller; an interrupt (Ctrl-C,
-SIGTERM) is recorded as ``interrupted`` and re-raised.
+claimed per trigger slot, so two schedulers never run one trigger twice), beats
+its heartbeat while the task runs (``services.heartbeat``), and records the
+outcome, counts and error (redacted). A task that raises is recorded as
+``failed`` and does not stop the caller; an interrupt (Ctrl-C, SIGTERM) is
+recorded as ``interrupted`` and re-raised. A locked or unreachable database is
+retried with backoff and a log line at every step.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import logging
 import os
 import socket
 import time
@@ -19,17 +23,22 @@ import traceback
 from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from tracker.config import Settings
-from tracker.db import repo_jobs
+from tracker.config import Settings, redact
+from tracker.db import UNAVAILABLE, repo_jobs
+from tracker.db.coord import Coordination
+from tracker.db.repo_jobs import RunKey
 from tracker.db.session import Database
-from tracker.db import UNAVAILABLE
+from tracker.services.heartbeat import Pulse, stale_runs
 
 from tracker.errors import ConfigError, DatabaseError, TrackerError
 
-__all__ = ["Task", "TASKS", "RunOutcome", "run_job", "recent_runs", "holder_id", "counts_of"]
+__all__ = ["Task", "TASKS", "RunOutcome", "run_job", "recent_runs", "holder_id", "counts_of",
+           "heartbeat_interval", "stale_after"]
+
+log = logging.getLogger("tracker.jobs")
 
 Task = Callable[[Database, Settings, dict[str, Any]], dict[str, Any]]
 
@@ -115,61 +124,125 @@ class RunOutcome:
     run_id: int | None = None
 
 
+CLAIM_RETRIES = (0.5, 2.0, 5.0)
+# finishing waits longer: the work is done and only its record is missing (the pulse goes on)
+FINISH_RETRIES = (0.5, 2.0, 5.0, 10.0, 20.0, 30.0, 30.0, 60.0, 60.0, 120.0, 120.0, 300.0)
+
+
+def heartbeat_interval(settings: Settings) -> float:
+    """Seconds between two beats (and lease renewals): a third of the lease."""
+    return settings.scheduler.lease_seconds / 3
+
+
+def stale_after(settings: Settings) -> timedelta:
+    """How long a run's heartbeat may stand still before it is considered dead: two leases."""
+    return timedelta(seconds=2 * settings.scheduler.lease_seconds)
+
+
 def run_job(db: Database, settings: Settings, job: str, task: str | None = None, *,
             slot: datetime | None = None, trigger: str = "manual", holder: str | None = None,
             options: dict[str, Any] | None = None, tasks: dict[str, Task] | None = None,
-            sleep: Callable[[float], None] | None = None) -> RunOutcome:
-    """Run ``task`` (default: the task named like the job) once and record it."""
+            sleep: Callable[[float], None] | None = None, pulse: Pulse | None = None) -> RunOutcome:
+    """Run ``task`` (default: the task named like the job) once and record it.
+
+    The run beats a heartbeat while its task runs: ``pulse`` (the scheduler's, which its
+    own thread beats) or one made here with a thread of its own (``tracker run``)."""
     registry = TASKS if tasks is None else tasks
     name = task or job
     if name not in registry:
         raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(sorted(registry))}")
     who = holder or holder_id()
-    run_id = _claim(db, settings, job, slot, trigger, who, sleep or time.sleep)
-    if run_id is None:
+    wait = sleep or (lambda seconds: time.sleep(seconds))
+    claimed = _retrying(f"job {job}", CLAIM_RETRIES, wait,
+                        lambda: _claim(db, settings, job, slot, trigger, who))
+    if claimed is None:
         return RunOutcome(job, "skipped", slot, error="this trigger already ran")
+    own = pulse is None
+    beats = pulse or Pulse(Coordination(db), who, settings.now)
     try:
-        counts = registry[name](db, settings, dict(options or {}))
-    except Exception as exc:  # a failing job is a result: recorded, and the caller goes on
-        # tracker's own errors are sentences for the maintainer; anything else keeps its type
-        message = str(exc) if isinstance(exc, TrackerError) else f"{type(exc).__name__}: {exc}"
-        detail = message if isinstance(exc, TrackerError) else \
-            "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        with db.transaction() as session:
-            repo_jobs.finish_run(session, run_id, "failed", settings.now(), {}, detail or message)
-        return RunOutcome(job, "failed", slot, error=message, run_id=run_id)
-    except BaseException:
-        with db.transaction() as session:
-            repo_jobs.finish_run(session, run_id, "interrupted", settings.now(), {}, "interrupted")
-        raise
-    with db.transaction() as session:
-        repo_jobs.finish_run(session, run_id, "ok", settings.now(), counts)
-    return RunOutcome(job, "ok", slot, counts, run_id=run_id)
-
-
-CLAIM_RETRIES = (0.5, 2.0, 5.0)
-
-
-def _claim(db: Database, settings: Settings, job: str, slot: datetime | None, trigger: str, who: str,
-           sleep: Callable[[float], None]) -> int | None:
-    """Claim the run, retrying while the database is locked or unreachable."""
-    for attempt, delay in enumerate((*CLAIM_RETRIES, None)):
         try:
-            with db.transaction() as session:
-                run = repo_jobs.claim_run(session, job, slot, trigger, who, settings.now())
-                return run.id if run is not None else None
+            started = _retrying(f"the heartbeat of job {job}", CLAIM_RETRIES, wait, lambda: beats.add(claimed))
+        except DatabaseError:
+            _record(db, claimed, who, "interrupted", settings.now(), {}, "could not start its heartbeat", wait,
+                    CLAIM_RETRIES)
+            raise
+        if not started:
+            return RunOutcome(job, "skipped", slot, error="declared dead before it started", run_id=claimed[0])
+        if own:
+            beats.start(heartbeat_interval(settings))
+        try:
+            counts = registry[name](db, settings, dict(options or {}))
+        except Exception as exc:  # a failing job is a result: recorded, and the caller goes on
+            # tracker's own errors are sentences for the maintainer; anything else keeps its type
+            message = redact(str(exc) if isinstance(exc, TrackerError) else f"{type(exc).__name__}: {exc}")
+            detail = message if isinstance(exc, TrackerError) else \
+                "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            _record(db, claimed, who, "failed", settings.now(), {}, detail or message, wait, FINISH_RETRIES)
+            return RunOutcome(job, "failed", slot, error=message, run_id=claimed[0])
+        except BaseException:
+            with contextlib.suppress(Exception):
+                _record(db, claimed, who, "interrupted", settings.now(), {}, "interrupted", wait, ())
+            raise
+        _record(db, claimed, who, "ok", settings.now(), counts, "", wait, FINISH_RETRIES)
+        return RunOutcome(job, "ok", slot, counts, run_id=claimed[0])
+    finally:
+        if own:
+            beats.stop()
+        beats.remove(claimed)
+        if own:
+            beats.coord.dispose()
+
+
+T = TypeVar("T")
+
+
+def _retrying(what: str, delays: tuple[float, ...], sleep: Callable[[float], None], call: Callable[[], T]) -> T:
+    """``call()``, retried after each delay while the database is locked or unreachable."""
+    for attempt, delay in enumerate((*delays, None)):
+        try:
+            return call()
         except UNAVAILABLE as exc:
             if delay is None:
-                raise DatabaseError(f"database unavailable for job {job} after {attempt + 1} attempts: "
-                                    f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}") from None
+                raise DatabaseError(f"database unavailable for {what} after {attempt + 1} attempts: "
+                                    f"{redact(str(getattr(exc, 'orig', exc)).strip().splitlines()[0])}") from None
+            log.warning("database unavailable for %s, retrying in %.1f s: %s", what, delay,
+                        redact(str(getattr(exc, "orig", exc)).strip().splitlines()[0]))
             sleep(delay)
-    return None  # pragma: no cover - the loop always returns or raises
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def recent_runs(db: Database, limit: int = 20, job: str | None = None) -> list[dict[str, Any]]:
-    """The latest runs, newest first (for ``tracker jobs``)."""
+def _claim(db: Database, settings: Settings, job: str, slot: datetime | None, trigger: str,
+           who: str) -> RunKey | None:
     with db.transaction() as session:
-        return [dict(job=r.job, trigger=r.trigger, slot=r.slot, started_at=r.started_at,
+        run = repo_jobs.claim_run(session, job, slot, trigger, who, settings.now())
+        return (run.id, run.attempts) if run is not None else None
+
+
+def _record(db: Database, key: RunKey, who: str, outcome: str, now: datetime, counts: dict[str, Any],
+            error: str, sleep: Callable[[float], None], delays: tuple[float, ...]) -> None:
+    def finish() -> bool:
+        with db.transaction() as session:
+            return repo_jobs.finish_run(session, key[0], outcome, now, counts, error, attempt=key[1], holder=who)
+
+    if not _retrying(f"recording run {key[0]}", delays, sleep, finish):
+        log.error("run %s was declared dead and taken over while it ran; its outcome (%s) is not recorded",
+                  key[0], outcome)
+
+
+def recent_runs(db: Database, limit: int = 20, job: str | None = None,
+                settings: Settings | None = None) -> list[dict[str, Any]]:
+    """The latest runs, newest first (for ``tracker jobs``); errors redacted. With
+    ``settings``, a ``running`` run whose heartbeat is stale shows as ``interrupted``."""
+    with db.transaction() as session:
+        rows = [dict(id=r.id, job=r.job, trigger=r.trigger, slot=r.slot, started_at=r.started_at,
                      finished_at=r.finished_at, outcome=r.outcome, counts=json.loads(r.counts or "{}"),
-                     error=r.error, attempts=r.attempts)
+                     error=redact(r.error), attempts=r.attempts)
                 for r in repo_jobs.recent_runs(session, limit, job)]
+    if settings is not None and any(r["outcome"] == "running" for r in rows):
+        stale = stale_runs(db, settings.now(), stale_after(settings))
+        for row in rows:
+            if row["outcome"] == "running" and row["id"] in stale:
+                row.update(outcome="interrupted", error=stale[row["id"]])
+    for row in rows:
+        del row["id"]
+    return rows
