@@ -10,6 +10,7 @@ Does not own: deciding (``services.review``), the link report
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,22 +20,38 @@ from tracker.candidates.text import clean_text
 from tracker.candidates.weeks import week_of, week_start
 from tracker.config import Settings
 from tracker.db import repo_dashboard as repo
+from tracker.db import repo_documents
 from tracker.db.session import Database
 from tracker.links.model import Observation, Outcome
 from tracker.links.policy import state_of
+from tracker.services.catalog import resolve_document
 
-__all__ = ["candidate_texts", "link_history", "RunStates", "source_figures", "SourceFigures",
+__all__ = ["candidate_texts", "chapter_choices", "link_history", "RunStates", "source_figures", "SourceFigures",
            "TEXT_CHARS", "HISTORY_RUNS"]
 
 TEXT_CHARS = 1200
 HISTORY_RUNS = 30
 
 
+@functools.lru_cache(maxsize=8192)
+def _plain(raw: str, limit: int) -> str:
+    """Cleaning is the costly part of a queue page; summaries rarely change, so it is cached
+    by the text itself (a changed summary is a new key)."""
+    return clean_text(raw[:limit * 8], limit)
+
+
 def candidate_texts(db: Database, candidate_ids: Sequence[int], limit: int = TEXT_CHARS) -> dict[int, str]:
     """Candidate id → the summary it was scored on, as plain text (at most ``limit`` characters)."""
     with db.transaction() as session:
         raw = repo.summaries(session, candidate_ids)
-    return {cid: clean_text(text, limit) for cid, text in raw.items()}
+    return {cid: _plain(text, limit) for cid, text in raw.items()}
+
+
+def chapter_choices(db: Database, settings: Settings, document: str | None = None) -> list[tuple[str, str]]:
+    """``(slug, title)`` of the topics a candidate can be moved to, in document order."""
+    with db.transaction() as session:
+        doc = resolve_document(session, settings, document)
+        return [(t.slug, t.title) for t in repo_documents.topics_of(session, doc.id) if t.kind != "front"]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from werkzeug.wrappers import Response
 
 from tracker.candidates.weeks import next_week, parse_week, week_of, week_start
 from tracker.errors import TrackerError
-from tracker.services import catalog, dashboard, review
+from tracker.export.text import safe_url
+from tracker.services import dashboard, review
 from tracker.web.app import back, reviewer
 
 __all__ = ["bp", "group_rows"]
@@ -64,10 +65,16 @@ def page() -> str:
     options: dict[str, Any] = {"all_": True} if overflow else {}
     label, rows = review.queue(db, settings, week=wanted, **options)
     texts = dashboard.candidate_texts(db, [int(r["id"]) for r in rows])
-    for row in rows:
+    for row in rows:  # what the template shows, prepared once (1,000 cards must render fast)
         row["text"] = texts.get(int(row["id"]), "")
-        row["others"] = [t for t in row.get("topics", []) if t.get("slug") != row.get("topic")][:3]
-    chapters = [t for t in catalog.list_topics(db, settings) if t["kind"] != "front"]
+        row["href"] = safe_url(row.get("url"))
+        row["day"] = row["published_at"].strftime("%Y-%m-%d") if row.get("published_at") else ""
+        authors = list(row.get("authors") or [])
+        row["by"] = ", ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
+        row["fit"] = f"{row.get('score') or 0:.3f}"
+        row["others"] = ", ".join(f"{t.get('slug')} {t.get('score') or 0:.3f}" for t in row.get("topics", [])
+                                  if t.get("slug") != row.get("topic"))
+    chapters = dashboard.chapter_choices(db, settings)
     current = week_of(settings.now())
     previous = week_of(week_start(label) - timedelta(days=7))
     return render_template(
