@@ -94,7 +94,9 @@ def queue(db: Database, settings: Settings, *, week: str | None = None, topic: s
         all_topics = repo_documents.topics_of(session, doc.id, active_only=False)
         active = [t for t in all_topics if t.active]
         allowed = topic_subtree(active, resolve_topic(active, topic)) if topic else None
-        rescore(session, settings, doc.id, load_profiles(session, doc.id))
+        latest = repo_documents.latest_version(session, doc.id)
+        if repo.rescore_needed(session, doc.id, latest.id if latest else None):  # build profiles only then
+            rescore(session, settings, doc.id, load_profiles(session, doc.id))
         rows = repo.queue_rows(session, doc.id, label, allowed)
         by_id = {t.id: t for t in all_topics}
         sources = repo.source_names(session, [i.first_source_id for _c, i, _t in rows])

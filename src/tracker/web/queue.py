@@ -11,6 +11,7 @@ Does not own: which candidates are due, their order or any rule of deciding.
 from __future__ import annotations
 
 import inspect
+from types import SimpleNamespace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -39,15 +40,15 @@ def _with_overflow() -> bool:
     return "all_" in inspect.signature(review.queue).parameters
 
 
-def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def group_rows(rows: list[SimpleNamespace]) -> list[SimpleNamespace]:
     """Consecutive rows of one (section, chapter), in the service's order."""
-    groups: list[dict[str, Any]] = []
+    groups: list[SimpleNamespace] = []
     for row in rows:
-        key = (row.get("section"), row.get("chapter"))
-        if not groups or groups[-1]["key"] != key:
-            groups.append({"key": key, "section": row.get("section") or "", "chapter": row.get("chapter")
-                           or "No chapter yet", "rows": []})
-        groups[-1]["rows"].append(row)
+        key = (row.section, row.chapter)
+        if not groups or groups[-1].key != key:
+            groups.append(SimpleNamespace(key=key, section=row.section or "",
+                                          chapter=row.chapter or "No chapter yet", rows=[]))
+        groups[-1].rows.append(row)
     return groups
 
 
@@ -74,11 +75,12 @@ def page() -> str:
         row["fit"] = f"{row.get('score') or 0:.3f}"
         row["others"] = ", ".join(f"{t.get('slug')} {t.get('score') or 0:.3f}" for t in row.get("topics", [])
                                   if t.get("slug") != row.get("topic"))
+    cards = [SimpleNamespace(**row) for row in rows]  # attribute access: Jinja's fast path
     chapters = dashboard.chapter_choices(db, settings)
     current = week_of(settings.now())
     previous = week_of(week_start(label) - timedelta(days=7))
     return render_template(
-        "queue.html", week=label, current_week=current, rows=rows, groups=group_rows(rows),
+        "queue.html", week=label, current_week=current, rows=cards, groups=group_rows(cards),
         left=sum(1 for r in rows if r.get("status") in ("queued", "deferred")), overflow=overflow,
         can_overflow=_with_overflow(), chapters=chapters, recent=review.recent_decisions(db, settings),
         here=_page_url(label, overflow), prev_url=_page_url(previous, overflow),
