@@ -16,8 +16,11 @@ from typing import Any
 
 import pytest
 
+from tests.candidates.conftest import candidate_settings, item, store
 from tracker.config import Settings, load_settings
 from tracker.db.session import Database, open_database
+from tracker.services.import_ import import_document
+from tracker.services.propose import propose
 
 NOW = "2026-11-09T12:00:00Z"  # the demo's second Monday, noon: its week 2026-W46
 WEEK = "2026-W46"
@@ -26,6 +29,39 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 HOSTILE_TITLE = "<script>alert('title')</script> Byte pair tokenizers <img src=x onerror=alert(2)>"
 HOSTILE_URL = "javascript:alert(1)"
+
+
+GUIDE = """# Guide
+
+## Tokenization
+
+Byte pair encoding (BPE) merges frequent byte pairs into subword tokens; see the
+[BPE paper](https://arxiv.org/abs/1508.07909).
+
+## Diffusion Models
+
+Diffusion models learn to denoise images step by step with score matching, see
+[this post](https://lilianweng.github.io/posts/2021-07-11-diffusion-models/).
+"""
+
+
+def _write(folder: Path, extra: str = "") -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "guide.md").write_text(GUIDE + extra, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def queued(db: Database, db_url: str, tmp_path: Path) -> Settings:
+    settings = candidate_settings(db_url)
+    import_document(db, _write(tmp_path / "doc"), settings)
+    store(db, settings, [
+        item("https://example.org/bpe-dropout", "BPE-dropout: subword tokenization", "byte pair merges " * 5),
+        item("https://example.org/denoise", "Faster denoising diffusion", "score matching diffusion denoise images"),
+    ])
+    propose(db, settings)
+    return settings
+
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -9,48 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.candidates.conftest import candidate_settings, item, store
 from tests.conftest import CLI
 from tracker.config import Settings
 from tracker.db.models_candidates import Candidate, CandidateDecision
 from tracker.db.models_core import Resource
 from tracker.db.session import Database
 from tracker.errors import ConflictError
+from tests.web.conftest import _write
 from tracker.services.import_ import import_document
-from tracker.services.propose import propose
 from tracker.services.review import decide, queue, recent_decisions, undo
-
-GUIDE = """# Guide
-
-## Tokenization
-
-Byte pair encoding (BPE) merges frequent byte pairs into subword tokens; see the
-[BPE paper](https://arxiv.org/abs/1508.07909).
-
-## Diffusion Models
-
-Diffusion models learn to denoise images step by step with score matching, see
-[this post](https://lilianweng.github.io/posts/2021-07-11-diffusion-models/).
-"""
-
-
-def _write(folder: Path, extra: str = "") -> Path:
-    folder.mkdir(exist_ok=True)
-    (folder / "guide.md").write_text(GUIDE + extra, encoding="utf-8")
-    return folder
-
-
-@pytest.fixture
-def queued(db: Database, db_url: str, tmp_path: Path) -> Settings:
-    settings = candidate_settings(db_url)
-    import_document(db, _write(tmp_path / "doc"), settings)
-    store(db, settings, [
-        item("https://example.org/bpe-dropout", "BPE-dropout: subword tokenization", "byte pair merges " * 5),
-        item("https://example.org/denoise", "Faster denoising diffusion", "score matching diffusion denoise images"),
-    ])
-    propose(db, settings)
-    return settings
-
 
 def _ids(db: Database, settings: Settings) -> dict[str, int]:
     _week, rows = queue(db, settings)
