@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -152,15 +151,6 @@ def start_serve(database_url: str, *args: str, **env: str) -> Served:
     raise AssertionError(f"tracker serve did not start (exit {process.returncode})")
 
 
-@pytest.fixture
-def served(demo: tuple[Database, Settings]) -> Iterator[Served]:
-    db, settings = demo
-    add_hostile_candidate(db, settings)
-    server = start_serve(settings.database_url, "--by", "alice")
-    yield server
-    server.stop()
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -198,6 +188,3 @@ def page(browser: Any) -> Iterator[Any]:
     yield page
     context.close()
 
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, flash, render_template, request
 from werkzeug.wrappers import Response
 
-from tracker.candidates.weeks import next_week, parse_week, week_of, week_start
+from tracker.candidates.weeks import next_week, week_of, week_start
 from tracker.errors import TrackerError
 from tracker.export.text import safe_url
 from tracker.services import dashboard, review
@@ -99,8 +99,6 @@ def decide(cid: int) -> Response:
     topic = (request.form.get("topic") or "").strip() or None
     note = (request.form.get("note") or "").strip()[:2000]
     title = request.form.get("title", "")[:120] or f"candidate {cid}"
-    if request.form.get("week"):
-        parse_week(request.form["week"])  # a malformed week is an error page, not a silent default
     try:
         done = review.decide(ctx["db"], ctx["settings"], cid, action, topic=topic if action in
                              ("accept", "move") else None, note=note, by=reviewer(ctx["by"]))
