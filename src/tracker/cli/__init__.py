@@ -37,6 +37,7 @@ COMMAND_MODULES = {
     "changelog": "release", "export": "release",
     "run": "jobs", "jobs": "jobs", "scheduler": "jobs",
     "weekly": "pipeline", "demo": "pipeline",
+    "serve": "web",
 }
 
 

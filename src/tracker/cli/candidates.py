@@ -1,5 +1,5 @@
 """Commands of the candidates area: ``propose``, ``queue``, ``review``,
-``candidates accept|reject|defer``, ``eval topics``, ``eval queue``.
+``candidates accept|reject|defer|undo``, ``eval topics``, ``eval queue``.
 
 Thin: each command calls one service. ``review`` is the one dialogue: it shows
 one candidate at a time and calls ``review.decide`` per answer, so every
@@ -232,6 +232,28 @@ candidates_group.add_command(_decide_command(
     "reject", "Reject candidate ID for good (it never returns).", False))
 candidates_group.add_command(_decide_command(
     "defer", "Defer candidate ID to next week's queue.", False))
+
+
+@candidates_group.command("undo")
+@click.argument("candidate_id", metavar="ID", type=int)
+@by_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@pass_runtime
+def undo_cmd(rt: Runtime, candidate_id: int, by: str | None, fmt: str) -> None:
+    """Undo candidate ID's latest decision (accept, reject, defer or move), until a
+    document version includes what it accepted.
+
+    \b
+    Example:
+      tracker candidates undo 12
+    """
+    from tracker.services import review as review_service
+
+    done = review_service.undo(rt.db, rt.settings, candidate_id, by=by)
+    info(f"candidate {done.candidate_id}: {done.note}; now {done.status}")
+    if fmt == "json":
+        click.echo(to_json(done.as_dict()))
 
 
 @click.group("eval")

@@ -9,7 +9,8 @@ words), its ``priority`` and ``rank`` within its week's budget, the ranking
 version's profiles scored it. ``topic_calibrations``: the off-topic threshold
 calibrated on one document version's own held-out links. ``candidate_decisions``:
 every decision ever taken, with who, when and why (the candidate row holds the
-latest one). An accepted candidate points at the ``Resource`` it became.
+latest one), what the candidate looked like before it (``before``, so it can be
+undone) and when it was undone. An accepted candidate points at the ``Resource`` it became.
 Does not score or decide: ``candidates`` and ``services.review`` do.
 """
 
@@ -64,7 +65,7 @@ class Candidate(Base):
 
 
 class CandidateDecision(Base):
-    """One decision on a candidate: accept, reject, defer or move — who, when, why."""
+    """One decision on a candidate: accept, reject, defer, move or undo — who, when, why."""
 
     __tablename__ = "candidate_decisions"
 
@@ -77,6 +78,8 @@ class CandidateDecision(Base):
     decided_by: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class TopicCalibration(Base):

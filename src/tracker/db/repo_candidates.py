@@ -149,13 +149,14 @@ def add_decision(session: Session, candidate: Candidate, action: str, by: str, a
 
 
 def moved_topics(session: Session, candidate_ids: Sequence[int]) -> dict[int, int]:
-    """Candidate id → the topic its latest ``move`` decision chose."""
+    """Candidate id → the topic its latest ``move`` decision (not undone) chose."""
     moved: dict[int, int] = {}
     ids = sorted(set(candidate_ids))
     for start in range(0, len(ids), CHUNK):
         rows = session.execute(select(CandidateDecision.candidate_id, CandidateDecision.topic_id)
                                .where(CandidateDecision.candidate_id.in_(ids[start:start + CHUNK]),
-                                      CandidateDecision.action == "move")
+                                      CandidateDecision.action == "move",
+                                      CandidateDecision.undone_at.is_(None))
                                .order_by(CandidateDecision.id))
         for cid, tid in rows:
             if tid is not None:

@@ -9,7 +9,9 @@ decision — accept, reject, defer or move — in its own transaction, with who
 (``--by`` or ``$USER``), when (``Settings.now()``) and why (the note); an
 interrupted review therefore never leaves half a decision behind. Accepting
 creates (or reuses) the ``Resource`` with origin ``candidate``, placed in the
-chosen topic and pending until a document version cites it.
+chosen topic and pending until a document version cites it. ``undo()`` puts a
+candidate back as it was before its latest decision (each decision stores what
+it replaced), until a document version cites what an accept added.
 Owns: the rules of deciding; not the terminal dialogue (``cli.candidates``).
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tracker.db import Session
@@ -25,7 +28,7 @@ from tracker.db import Session
 from tracker.candidates.weeks import next_week, parse_week, week_of
 from tracker.config import Settings
 from tracker.db import repo_candidates as repo
-from tracker.db import repo_documents
+from tracker.db import repo_documents, repo_review
 from tracker.db.models_candidates import DECIDED, PENDING, Candidate
 from tracker.db.models_core import Topic
 from tracker.db.session import Database
@@ -33,7 +36,8 @@ from tracker.errors import ConflictError, InputError, NotFoundError
 from tracker.services.catalog import resolve_document, resolve_topic, topic_subtree
 from tracker.urls import InvalidURL, canonicalize
 
-__all__ = ["ACTIONS", "Decision", "queue", "decide", "default_reviewer", "candidate_row", "reasons_of"]
+__all__ = ["ACTIONS", "Decision", "queue", "decide", "undo", "recent_decisions", "default_reviewer",
+           "candidate_row", "reasons_of"]
 
 ACTIONS = ("accept", "reject", "defer", "move")
 
@@ -124,9 +128,11 @@ def queue(db: Database, settings: Settings, *, week: str | None = None, topic: s
         all_topics = repo_documents.topics_of(session, doc.id, active_only=False)
         active = [t for t in all_topics if t.active]
         allowed = topic_subtree(active, resolve_topic(active, topic)) if topic else None
-        profiles = load_profiles(session, doc.id, settings)
-        if rescore(session, settings, doc.id, profiles):
-            reselect(session, settings, doc.id, profiles)
+        latest = repo_documents.latest_version(session, doc.id)
+        if repo.rescore_needed(session, doc.id, latest.id if latest else None):  # build profiles only then
+            profiles = load_profiles(session, doc.id, settings)
+            if rescore(session, settings, doc.id, profiles):
+                reselect(session, settings, doc.id, profiles)
         rows = repo.queue_rows(session, doc.id, label, allowed)
         held = repo.overflow_rows(session, doc.id, allowed) if all_ else []
         by_id = {t.id: t for t in all_topics}
@@ -193,6 +199,7 @@ def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, 
         if action == "accept" and (chosen is None or not chosen.active):
             raise InputError(f"candidate {candidate_id} has no current topic; accept it with --topic SLUG")
         week = ""
+        before = _snapshot(candidate)
         if action == "accept":
             assert chosen is not None
             candidate.resource_id = _accept(session, candidate, chosen, settings)
@@ -210,7 +217,71 @@ def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, 
                 candidate.week = max(candidate.week, week_of(now))
         if action != "move":
             candidate.decided_at, candidate.decided_by, candidate.note = now, reviewer, note
-        repo.add_decision(session, candidate, action, reviewer, now, note, chosen, week)
+        repo.add_decision(session, candidate, action, reviewer, now, note, chosen, week).before = before
         session.flush()
         return Decision(candidate.id, action, candidate.status, chosen.slug if chosen else None,
                         candidate.week, reviewer, note, candidate.resource_id)
+
+
+def _snapshot(candidate: Candidate) -> dict[str, Any]:
+    """What a decision may change on the candidate row, to put back on undo."""
+    return {"status": candidate.status, "week": candidate.week, "topic_id": candidate.topic_id,
+            "resource_id": candidate.resource_id, "decided_by": candidate.decided_by,
+            "note": candidate.note,
+            "decided_at": candidate.decided_at.isoformat() if candidate.decided_at else None}
+
+
+def undo(db: Database, settings: Settings, candidate_id: int, *, by: str | None = None,
+         expect: str | None = None) -> Decision:
+    """Reverse candidate ``candidate_id``'s latest decision, in its own transaction.
+
+    An accept can be undone until a document version cites the resource it added;
+    the resource goes too when nothing else uses it. ``expect``: the status the caller
+    saw (a web page), so an undo never reverses a decision someone else took since."""
+    reviewer = (by or default_reviewer()).strip()[:200] or "unknown"
+    now = settings.now()
+    with db.transaction() as session:
+        candidate = repo.get_candidate(session, candidate_id)
+        if candidate is None:
+            raise NotFoundError(f"no candidate with id {candidate_id}; list them with `tracker queue`")
+        if expect is not None and candidate.status != expect:
+            raise ConflictError(f"candidate {candidate_id} is now {candidate.status} "
+                                f"(by {candidate.decided_by or 'someone'}); nothing was undone")
+        last = repo_review.latest_undoable(session, candidate_id)
+        if last is None or last.before is None:
+            raise ConflictError(f"candidate {candidate_id} has no decision to undo"
+                                + (" (it was decided before undo existed)" if last is not None else ""))
+        if not repo.hold_undecided(session, candidate_id, candidate.status):
+            raise ConflictError(f"candidate {candidate_id} was changed by someone else a moment ago; "
+                                "nothing was undone (see `tracker queue`)")
+        if last.action == "accept" and candidate.resource_id is not None:
+            latest = repo_documents.latest_version(session, candidate.document_id)
+            if candidate.resource_id in repo.cited_resource_ids(session, latest.id if latest else None):
+                raise ConflictError(f"candidate {candidate_id} is in the document since version "
+                                    f"{latest.label if latest else '?'}; remove the link there instead")
+        before = last.before
+        added = candidate.resource_id if last.action == "accept" else None
+        candidate.status, candidate.week = str(before["status"]), str(before["week"])
+        candidate.topic_id, candidate.resource_id = before["topic_id"], before["resource_id"]
+        candidate.decided_by, candidate.note = str(before["decided_by"] or ""), str(before["note"] or "")
+        candidate.decided_at = datetime.fromisoformat(before["decided_at"]) if before["decided_at"] else None
+        if added is not None and added != candidate.resource_id and \
+                repo_review.resource_unused(session, added, candidate_id):
+            repo_review.delete_resource(session, added)
+        last.undone_at = now
+        topic = session.get(Topic, candidate.topic_id) if candidate.topic_id else None
+        repo.add_decision(session, candidate, "undo", reviewer, now, f"undid {last.action} by {last.decided_by}",
+                          topic, candidate.week)
+        session.flush()
+        return Decision(candidate.id, "undo", candidate.status, topic.slug if topic else None, candidate.week,
+                        reviewer, f"undid {last.action}", candidate.resource_id)
+
+
+def recent_decisions(db: Database, settings: Settings, *, document: str | None = None,
+                     limit: int = 10) -> list[dict[str, Any]]:
+    """The newest decisions that can still be undone, newest first, one per candidate."""
+    with db.transaction() as session:
+        doc = resolve_document(session, settings, document)
+        return [{"candidate_id": c.id, "action": d.action, "status": c.status, "title": i.title,
+                 "url": i.url, "by": d.decided_by, "at": d.decided_at, "topic": d.topic_slug, "week": d.week}
+                for d, c, i in repo_review.recent_decisions(session, doc.id, limit)]

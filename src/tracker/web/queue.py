@@ -1,0 +1,120 @@
+"""The queue page (the default page): the week's candidates by chapter, and the decisions.
+
+Owns: reading the request (week, overflow, reviewer), grouping the service's rows
+by section and chapter for the template, and the POST handlers that call
+``review.decide`` / ``review.undo`` and redirect back with a message. A decision
+someone else took first comes back from the service's compare-and-set as a
+``ConflictError`` naming who decided; it is shown, and nothing is overwritten.
+Does not own: which candidates are due, their order or any rule of deciding.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, flash, render_template, request
+from werkzeug.wrappers import Response
+
+from tracker.candidates.weeks import next_week, week_of, week_start
+from tracker.errors import TrackerError
+from tracker.export.text import safe_url
+from tracker.services import dashboard, review
+from tracker.web.app import back, reviewer
+
+__all__ = ["bp", "group_rows"]
+
+bp = Blueprint("queue", __name__)
+_DONE = {"accept": "accepted", "reject": "rejected", "defer": "deferred", "move": "moved"}
+
+
+def _ctx() -> dict[str, Any]:
+    return current_app.extensions["tracker"]  # type: ignore[no-any-return]
+
+
+def group_rows(rows: list[SimpleNamespace]) -> list[SimpleNamespace]:
+    """Consecutive rows of one (section, chapter), in the service's order."""
+    groups: list[SimpleNamespace] = []
+    for row in rows:
+        key = (row.section, row.chapter)
+        if not groups or groups[-1].key != key:
+            groups.append(SimpleNamespace(key=key, section=row.section or "",
+                                          chapter=row.chapter or "No chapter yet", rows=[]))
+        groups[-1].rows.append(row)
+    return groups
+
+
+def _page_url(week: str, overflow: bool) -> str:
+    query = {"week": week, **({"all": "1"} if overflow else {})}
+    return "/?" + urlencode(query)
+
+
+@bp.get("/")
+def page() -> str:
+    ctx = _ctx()
+    db, settings = ctx["db"], ctx["settings"]
+    wanted = request.args.get("week") or None
+    overflow = request.args.get("all") == "1"
+    options: dict[str, Any] = {"all_": True} if overflow else {}
+    label, rows = review.queue(db, settings, week=wanted, **options)
+    texts = dashboard.candidate_texts(db, [int(r["id"]) for r in rows])
+    for row in rows:  # what the template shows, prepared once (1,000 cards must render fast)
+        row["text"] = texts.get(int(row["id"]), "")
+        row["href"] = safe_url(row.get("url"))
+        row["day"] = row["published_at"].strftime("%Y-%m-%d") if row.get("published_at") else ""
+        authors = list(row.get("authors") or [])
+        row["by"] = ", ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
+        row["fit"] = f"{row.get('score') or 0:.3f}"
+        row["others"] = ", ".join(f"{t.get('slug')} {t.get('score') or 0:.3f}" for t in row.get("topics", [])
+                                  if t.get("slug") != row.get("topic"))
+    cards = [SimpleNamespace(**row) for row in rows]  # attribute access: Jinja's fast path
+    chapters = dashboard.chapter_choices(db, settings)
+    current = week_of(settings.now())
+    previous = week_of(week_start(label) - timedelta(days=7))
+    return render_template(
+        "queue.html", week=label, current_week=current, rows=cards, groups=group_rows(cards),
+        left=sum(1 for r in rows if r.get("status") in ("queued", "deferred")), overflow=overflow,
+        can_overflow=True, chapters=chapters, recent=review.recent_decisions(db, settings),
+        here=_page_url(label, overflow), prev_url=_page_url(previous, overflow),
+        next_url=_page_url(next_week(label), overflow), this_url=_page_url(current, overflow),
+        overflow_url=_page_url(label, not overflow), page="queue")
+
+
+def _title(row: dict[str, Any] | None, cid: int) -> str:
+    return f"“{row['title'][:80]}”" if row else f"candidate {cid}"
+
+
+@bp.post("/candidates/<int:cid>/decide")
+def decide(cid: int) -> Response:
+    ctx = _ctx()
+    action = request.form.get("action", "")
+    topic = (request.form.get("topic") or "").strip() or None
+    note = (request.form.get("note") or "").strip()[:2000]
+    title = request.form.get("title", "")[:120] or f"candidate {cid}"
+    try:
+        done = review.decide(ctx["db"], ctx["settings"], cid, action, topic=topic if action in
+                             ("accept", "move") else None, note=note, by=reviewer(ctx["by"]))
+    except TrackerError as exc:
+        flash(f"{title}: {exc}", "error")
+        return back()
+    where = f" to {done.topic}" if action == "move" else (f" in {done.topic}" if action == "accept" else "")
+    until = f" until {done.week}" if action == "defer" else ""
+    flash(f"{_DONE.get(action, action)} {title}{where}{until} (by {done.by}); press u or Undo to take it back",
+          "ok")
+    return back()
+
+
+@bp.post("/candidates/<int:cid>/undo")
+def undo(cid: int) -> Response:
+    ctx = _ctx()
+    title = request.form.get("title", "")[:120] or f"candidate {cid}"
+    try:
+        done = review.undo(ctx["db"], ctx["settings"], cid, by=reviewer(ctx["by"]),
+                           expect=request.form.get("expect") or None)
+    except TrackerError as exc:
+        flash(f"{title}: {exc}", "error")
+        return back()
+    flash(f"{done.note} of {title}; it is {done.status} again", "ok")
+    return back()

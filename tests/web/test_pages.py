@@ -1,0 +1,43 @@
+"""Every page over a database the test fixtures fill (SQLite, and PostgreSQL when
+``TRACKER_TEST_POSTGRES_URL`` is set), and a decision made through the page."""
+
+from __future__ import annotations
+
+import re
+
+from tracker.config import Settings
+from tracker.db.session import Database
+from tracker.services.review import queue
+from tracker.web import create_app
+
+HOST = {"Host": "127.0.0.1"}
+
+
+def test_pages_render_and_a_decision_goes_through_the_service(db: Database, queued: Settings) -> None:
+    client = create_app(db, queued, by="dana").test_client()
+    for path in ("/", "/links", "/document", "/sources", "/export/resources.json", "/export/changelog.md?pending=1"):
+        assert client.get(path, headers=HOST).status_code == 200, path
+    page = client.get("/", headers=HOST).get_data(as_text=True)
+    assert "BPE-dropout: subword tokenization" in page and '<option value="tokenization">' in page
+    week, rows = queue(db, queued)
+    assert f"<strong id=\"left\">{len(rows)}</strong>" in page and week in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    cid = rows[0]["id"]
+    done = client.post(f"/candidates/{cid}/decide", data={"action": "defer", "csrf": csrf, "back": "/"},
+                       headers=HOST, follow_redirects=True)
+    assert "deferred" in done.get_data(as_text=True) and "by dana" in done.get_data(as_text=True)
+    assert cid not in [r["id"] for r in queue(db, queued)[1]]
+    empty_move = client.post(f"/candidates/{rows[1]['id']}/decide", headers=HOST, follow_redirects=True,
+                             data={"action": "move", "topic": "", "csrf": csrf, "back": "/"})
+    assert "needs a topic" in empty_move.get_data(as_text=True)
+
+
+def test_unknown_week_and_candidate_are_readable_errors(db: Database, queued: Settings) -> None:
+    client = create_app(db, queued).test_client()
+    bad = client.get("/?week=2026-W99", headers=HOST)
+    assert bad.status_code == 400 and "2026-W99" in bad.get_data(as_text=True)
+    page = client.get("/", headers=HOST).get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    gone = client.post("/candidates/999999/decide", data={"action": "accept", "csrf": csrf, "back": "/"},
+                       headers=HOST, follow_redirects=True)
+    assert "no candidate with id 999999" in gone.get_data(as_text=True)
