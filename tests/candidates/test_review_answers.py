@@ -60,3 +60,24 @@ def test_after_a_mistyped_move_the_chapter_is_asked_again(
     again = run("review", "--by", "bob", input="attention\nq\n")
     assert "please answer with one of the keys or words" in again.stderr
     assert _status(db, first["id"])[0] == "queued"
+
+
+def test_u_in_review_takes_back_the_last_decision_and_asks_again(
+        db: Database, crawled: Settings, run: CLI) -> None:
+    """Issue 12: decisions were final; `u` reverses the last one made in this review."""
+    propose(db, crawled)
+    rows = json.loads(run("queue", "--format", "json").stdout)
+    first, second = rows[0], rows[1]
+    # accept the first, then undo it (back on the first card), then reject it, then quit
+    result = run("review", "--by", "bob", input="a\nu\nr\nnot this one\nq\n")
+    assert result.exit_code == 0, result.stderr
+    assert f"candidate {first['id']}:" in result.stderr and "now queued" in result.stderr
+    assert _status(db, first["id"])[0] == "rejected"
+    assert _status(db, second["id"])[0] == "queued"
+    assert "1 decision saved" in result.stderr
+    nothing = run("review", "--by", "bob", input="u\nq\n")
+    assert "nothing to undo yet" in nothing.stderr
+
+
+def test_u_is_an_answer() -> None:
+    assert review_answer("u") == "undo" and review_answer("undo") == "undo"

@@ -94,8 +94,9 @@ def queue_cmd(rt: Runtime, week: str | None, topic: str | None, all_: bool, docu
 #: the review prompt's answers: one key or the whole word, nothing else (so "absolutely not"
 #: or a chapter name typed at the wrong prompt is asked again, never read as "a"ccept).
 #: ``u``/``undo`` goes here when ``review.undo`` exists, with a branch in ``_ask``.
-_KEYS = {"a": "accept", "r": "reject", "d": "defer", "m": "move", "o": "open", "s": "skip", "q": "quit"}
-_PROMPT = "[a]ccept [r]eject [d]efer [m]ove [o]pen [s]kip [q]uit"
+_KEYS = {"a": "accept", "r": "reject", "d": "defer", "m": "move", "o": "open", "s": "skip", "u": "undo",
+         "q": "quit"}
+_PROMPT = "[a]ccept [r]eject [d]efer [m]ove [o]pen [s]kip [u]ndo the last decision [q]uit"
 
 
 def review_answer(text: str) -> str | None:
@@ -134,7 +135,7 @@ def _ask(rt: Runtime, row: dict[str, Any], by: str | None) -> str:
         if action is None:
             info(f"please answer with one of the keys or words: {_PROMPT}")
             continue
-        if action in ("skip", "quit"):
+        if action in ("skip", "quit", "undo"):
             return action
         if action == "open":
             open_link(str(row["url"]))
@@ -176,14 +177,35 @@ def review_cmd(rt: Runtime, week: str | None, topic: str | None, document: str |
         info(f"nothing to review for {label}")
         return
     decided = 0
+    done: list[int] = []  # positions decided in this review, newest last (what `u` takes back)
+    position = 0
     try:
-        for position, row in enumerate(rows, start=1):
-            for line in candidate_card(row, position, len(rows)):
+        while position < len(rows):
+            row = rows[position]
+            for line in candidate_card(row, position + 1, len(rows)):
                 click.echo(line, err=True)
             action = _ask(rt, row, by)
             if action == "quit":
                 break
-            decided += action != "skip"
+            if action == "undo":
+                if not done:
+                    info("nothing to undo yet in this review")
+                    continue
+                back = done[-1]
+                try:
+                    undone = review_service.undo(rt.db, rt.settings, int(rows[back]["id"]), by=by)
+                except TrackerError as exc:
+                    info(f"Error: {exc}")
+                    continue
+                done.pop()
+                decided -= 1
+                info(f"candidate {undone.candidate_id}: {undone.note}; now {undone.status}")
+                position = back
+                continue
+            if action != "skip":
+                decided += 1
+                done.append(position)
+            position += 1
     except click.Abort:  # Ctrl-C, or the input ended before the queue did
         info(f"\nError: review interrupted: {plural(decided, 'decision')} saved, nothing half-written")
         sys.exit(1)
