@@ -9,7 +9,7 @@ It binds one port on each 127.0.0.x ``HOST``, prints ``ready HOST PORT`` per
 host, and serves until stdin closes (or SIGTERM), then writes its log:
 one line per request ``host arrival end status retry_after agent path`` (wall-clock
 seconds: ``arrival`` is the kernel's receive stamp of the request, ``end`` the time
-the answer was written).
+the answer started to be written).
 
 Paths:
   ``/p/…``            200, an HTML page of about PAGE_BYTES after LATENCY s
@@ -105,6 +105,8 @@ class _Conn:
 
     def _send(self, arrival: float, method: str, path: str, tool: str, status: int, body: bytes,
               extra: str) -> None:
+        end = time.time()  # before writing: once the answer is on its way the request is over,
+        # and the client may read it before this process runs again after the write
         if not self.closed:
             reason = {200: "OK", 404: "Not Found", 429: "Too Many Requests"}.get(status, "X")
             ctype = "application/rss+xml" if "/feed/" in path else "text/html; charset=utf-8"
@@ -112,7 +114,7 @@ class _Conn:
                     + (f"Retry-After: {extra}\r\n" if extra else "") + "\r\n").encode()
             self.out += head if method == "HEAD" else head + body
             self._flush()
-        self.server.log.append((self.host, arrival, time.time(), status, extra, tool, path))
+        self.server.log.append((self.host, arrival, end, status, extra, tool, path))
         self.busy = False
         self._next()
 

@@ -46,7 +46,7 @@ wall = time.monotonic() - t
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
 sys.stderr.write(p.stderr.decode(errors="replace")[-2000:])
 print(json.dumps({"rc": p.returncode, "wall": wall, "cpu": u.ru_utime + u.ru_stime, "rss_mb": u.ru_maxrss / 1024,
-                  "stdout": p.stdout.decode(errors="replace")[-200000:]}))
+                  "stdout": p.stdout.decode(errors="replace")}))
 """
 
 

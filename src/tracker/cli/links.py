@@ -14,7 +14,6 @@ from tracker.errors import ConfigError, InputError
 from tracker.human import plural
 from tracker.links.report import report_json
 from tracker.links.report_render import render_html, render_markdown
-from tracker.services.linkcheck import check_links
 from tracker.services.report import link_report
 
 _FAIL_ON = ("dead", "failing", "blocked", "redirected", "unchecked")
@@ -42,6 +41,9 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
       tracker check --all --format json
     """
     wanted = _fail_on(fail_on)
+    # the HTTP stack (httpx, the core) loads when a check runs, not for `tracker --help`
+    from tracker.services.linkcheck import check_links
+
     report = check_links(rt.db, rt.settings, all_links=all_links, progress=info)
     head = ("INCONCLUSIVE run (most hosts failed at the network level; no state changed): "
             if report.inconclusive else "")

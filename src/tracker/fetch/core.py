@@ -40,11 +40,13 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from tracker import headers as header_rules
 from tracker.fetch import body_decoder
 from tracker.fetch.addresses import HostAddresses, Resolver, system_resolver
+from tracker.fetch.backend import AsyncioBackend
 from tracker.fetch.errors import TRANSIENT_ERRORS, ErrorClass, classify_exception, describe
 from tracker.fetch.gate import Clock, Deferred, HostGates, HostRule, LocalGates, Sleep, shared_gates
 
@@ -223,9 +225,13 @@ class HttpCore:
         if pool is not None:
             self._pools.move_to_end(key)
             return pool
-        pool = httpx.AsyncHTTPTransport(
-            verify=self._ssl_context() if key[0] == "https" else _plain_context(), retries=0,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=16, keepalive_expiry=5.0))
+        context = self._ssl_context() if key[0] == "https" else _plain_context()
+        pool = httpx.AsyncHTTPTransport(verify=context, retries=0)
+        # the same pool httpx would build, on the lean asyncio backend (fetch.backend); httpx
+        # offers no parameter for a network backend, hence the one private attribute
+        pool._pool = httpcore.AsyncConnectionPool(
+            ssl_context=context, max_connections=None, max_keepalive_connections=16, keepalive_expiry=5.0,
+            http1=True, http2=False, retries=0, network_backend=AsyncioBackend())
         self._pools[key] = pool
         if len(self._pools) > _MAX_POOLS:  # close the least recently used idle pool
             for old in list(self._pools):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import html as htmllib
 import re
+from functools import lru_cache
 
 __all__ = ["decode_body", "extract_title", "visible_text", "normalise", "content_hash",
            "similarity", "word_count"]
@@ -67,6 +68,7 @@ def extract_title(html: str) -> str:
     return title[:300]
 
 
+@lru_cache(maxsize=8)  # the judge and the content hash ask for the same page's text in turn
 def visible_text(html: str) -> str:
     """The text a reader sees: no head, scripts, styles or comments; whitespace collapsed."""
     text = _COMMENT.sub(" ", html)

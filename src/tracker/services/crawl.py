@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tracker.db import IntegrityError
@@ -34,14 +34,15 @@ from tracker.db import repo_feeds as repo
 from tracker.db.models_feeds import FeedItem, FeedSource
 from tracker.db.session import Database
 from tracker.errors import InputError, NotFoundError
-from tracker.fetch.feeds import FeedClient, FeedFetch
-from tracker.fetch.network import NETWORK_ERRORS, canaries_answer, looks_down
 from tracker.services.network import network_canaries
 from tracker.sources import ParsedFeed, parse_body, request_url
 from tracker.sources.arxiv import parse_api
 from tracker.sources.dedupe import merge
 from tracker.sources.model import ARXIV, Item
 from tracker.sources.schedule import Health, is_due, on_deferred, on_error, on_success, poll_delay
+
+if TYPE_CHECKING:  # the HTTP stack loads when a crawl runs, not for `tracker --help` or `items`
+    from tracker.fetch.feeds import FeedClient, FeedFetch
 
 __all__ = ["CrawlReport", "crawl", "store_items", "StoreResult", "item_from_row", "list_items", "item_row"]
 
@@ -259,6 +260,8 @@ def crawl(db: Database, settings: Settings, *, source: str | None = None,
         canaries = network_canaries(session, settings)
     if not plans:
         return []
+    from tracker.fetch.errors import NETWORK_ERRORS
+
     fetched, offline = asyncio.run(_fetch_all(plans, settings, client, now, canaries, tick))
     reports = []
     with db.transaction() as session:
@@ -291,6 +294,9 @@ async def _fetch_all(plans: list[_Plan], settings: Settings, client: FeedClient 
     """Fetch every plan concurrently (the gates keep each host, and arXiv, polite); then
     decide whether the run was offline (most hosts failed at the network level and no
     canary answers)."""
+    from tracker.fetch.feeds import FeedClient
+    from tracker.fetch.network import canaries_answer, looks_down
+
     http = client or FeedClient(settings)
     try:
         for plan in plans:
