@@ -3,10 +3,13 @@ top-level migrations/ and jobs/ folders installed as ``tracker._migrations`` and
 ``tracker._jobs``, so a wheel carries what the commands read (an editable install maps
 them to the folders themselves). Everything else is in pyproject.toml."""
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
-    packages=[*find_packages("src"), "tracker._migrations", "tracker._jobs"],
+    # namespace-aware, as pyproject's packages.find is: a folder of modules without an
+    # __init__.py (e.g. tracker/export) is a package too
+    packages=[*find_namespace_packages("src", include=["tracker", "tracker.*"], exclude=["*.__pycache__"]),
+              "tracker._migrations", "tracker._jobs"],
     package_dir={"": "src", "tracker._migrations": "migrations", "tracker._jobs": "jobs"},
     package_data={"tracker": ["py.typed"], "tracker._migrations": ["script.py.mako", "versions/*.py"],
                   "tracker._jobs": ["*.toml"]},
