@@ -29,6 +29,11 @@ HANDBOOK_VERSIONS = ["2024-05-21_2d07718", "2024-09-11_12f50f2", "2026-02-02_a7c
 NEWEST_HANDBOOK = HANDBOOK / HANDBOOK_VERSIONS[-1]
 FEEDS = FIXTURES / "feeds"
 
+# The date every test runs at unless it says otherwise (Monday of 2026-W48): the CLI
+# helper passes it as TRACKER_NOW and the ``settings`` fixture as ``now``, so no test
+# depends on the day it runs (.ci/run runs the suite again under libfaketime in 2032).
+TEST_NOW = "2026-11-23T09:00:00Z"
+
 _PG_ADMIN = os.environ.get("TRACKER_TEST_POSTGRES_URL", "")
 _counter = itertools.count()
 
@@ -116,8 +121,9 @@ def db(db_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    """Default settings on this test's database, ignoring the caller's environment."""
-    return load_settings(env={}, overrides={"database_url": db_url})
+    """Default settings on this test's database and clock (``TEST_NOW``), ignoring the
+    caller's environment."""
+    return load_settings(env={}, overrides={"database_url": db_url, "now": TEST_NOW})
 
 
 @pytest.fixture
@@ -128,7 +134,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class CLI:
-    """Runs ``tracker`` in-process against one database; returns click's ``Result``."""
+    """Runs ``tracker`` in-process against one database; returns click's ``Result``.
+    The clock is ``TEST_NOW`` unless ``env`` sets its own ``TRACKER_NOW``."""
 
     def __init__(self, db_url: str, tmp_path: Path) -> None:
         self.db_url = db_url
@@ -138,6 +145,7 @@ class CLI:
         from tracker.cli import cli
 
         runner = CliRunner()
+        env = {"TRACKER_NOW": TEST_NOW, **(env or {})}
         return runner.invoke(cli, ["--db", self.db_url, *args], env=env, input=input,
                              catch_exceptions=False)
 

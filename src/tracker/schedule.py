@@ -23,10 +23,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from tracker.errors import ConfigError
+from tracker.packaged import default_jobs_file
 
 __all__ = ["JobSpec", "load_schedule", "parse_schedule", "DEFAULT_SCHEDULE", "INTERVAL_ANCHOR"]
 
-DEFAULT_SCHEDULE = Path(__file__).resolve().parents[2] / "jobs" / "schedule.toml"
+DEFAULT_SCHEDULE = default_jobs_file("schedule.toml")  # installed with the package
 INTERVAL_ANCHOR = datetime(2026, 1, 1, tzinfo=timezone.utc)
 _CRON_FIELDS = {"year", "month", "day", "week", "day_of_week", "hour", "minute", "second"}
 _INTERVAL_FIELDS = {"weeks", "days", "hours", "minutes", "seconds"}

@@ -28,7 +28,7 @@ def main() -> None:
     url = sys.argv[1]
     start, fire = (datetime.fromisoformat(a).astimezone(timezone.utc) for a in sys.argv[2:4])
     clock = [start]
-    settings = load_settings(env={}, overrides={"database_url": url})
+    settings = load_settings(env={}, overrides={"database_url": url, "now": sys.argv[2]})  # no real clock
     db = open_database(url)
     specs = parse_schedule('[jobs.check-links]\nrun = "check"\ntrigger = "cron"\nhour = 3\n', "t.toml", {"check"})
     sched = TrackerScheduler(db, settings, specs, clock=lambda: clock[0], holder="doomed", tasks={"check": blocking})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from tracker.cli.common import Runtime, emit, exit_found, format_option, info, parse_fail_on, pass_runtime, creates_database
+from tracker.packaged import default_jobs_file
 from tracker.services import crawl as crawl_service
 from tracker.services import sources as source_service
 from tracker.sources.model import ITEM_KINDS
@@ -120,20 +121,22 @@ def sources_disable(rt: Runtime, name: str) -> None:
 
 
 @sources_group.command("sync")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
 @click.option("--prune", is_flag=True, help="Remove sources this file added before but no longer lists.")
 @format_option("text", "json", default="text")
 @pass_runtime
 @creates_database
-def sources_sync(rt: Runtime, file: str, prune: bool, fmt: str) -> None:
+def sources_sync(rt: Runtime, file: str | None, prune: bool, fmt: str) -> None:
     """Create or update the sources of a declarative TOML list (all or nothing).
     `enabled` applies when a source is created; later enable/disable is kept.
+    Without FILE: the list shipped with tracker (jobs/sources.toml).
 
     \b
     Example:
       tracker sources sync jobs/sources.toml
     """
-    report = source_service.sync_sources(rt.db, rt.settings, file, prune=prune)
+    path = file or default_jobs_file("sources.toml")
+    report = source_service.sync_sources(rt.db, rt.settings, path, prune=prune)
     for warning in report.warnings:
         info(f"warning: {warning}")
     if fmt == "json":

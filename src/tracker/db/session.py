@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker.config import redact
 from tracker.db.models import Base
 from tracker.errors import DatabaseError, SchemaDriftError
+from tracker.packaged import migrations_dir
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -34,7 +35,7 @@ __all__ = ["Database", "open_database", "MIGRATIONS_DIR", "SCHEMA_HEAD", "DATABA
 #: exceptions that mean "the database failed" (locked, gone, constraint, schema missing)
 DATABASE_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError,)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
+MIGRATIONS_DIR = migrations_dir()  # installed with the package, never the source tree
 # The newest migration. Checked against Alembic by a test; lets every command confirm
 # the schema with one query instead of importing Alembic (~0.3 s) on each start.
 SCHEMA_HEAD = "0011"
