@@ -97,7 +97,7 @@ def record_version(session: Session, index: CitedIndex, resource_id: int, versio
         resource_id=resource_id, label=f"v{version}", origin="crawl", title=title,
         old_title=old_title if old_title != title else "", seen_at=now,
     ).on_conflict_do_nothing(index_elements=["resource_id", "label"])  # another crawl saw it first
-    return bool(session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+    return session.execute(stmt.returning(ResourceVersion.id)).scalar() is not None
 
 
 # ------------------------------------------------------------ items

@@ -128,7 +128,7 @@ def add_resource_version(session: Session, resource_id: int, label: str, title: 
     stmt = insert_for(session, ResourceVersion).values(
         resource_id=resource_id, label=label, origin="check", title=title, old_title=old_title,
         seen_at=seen_at).on_conflict_do_nothing(index_elements=["resource_id", "label"])
-    return bool(session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+    return session.execute(stmt.returning(ResourceVersion.id)).scalar() is not None
 
 
 def latest_run(session: Session) -> CheckRun | None:
