@@ -4,7 +4,7 @@
 channel/playlist) with its validators (ETag/Last-Modified exactly as sent, and
 ``validated_error``: why the body they belong to was unusable, so a later 304 for a
 broken feed stays an error) and its health (consecutive errors, last error,
-parked, next poll, Retry-After).
+parked, next poll, Retry-After) and which crawl holds its poll right now (a lease).
 ``feed_items``: one real thing per row, keyed by ``canonical_id`` (``arxiv:<id>``,
 ``youtube:<video>``, else the canonical URL) — the stored shape candidate scoring
 reads. ``feed_item_sources``: the many-to-many link, with the GUID each source
@@ -53,6 +53,9 @@ class FeedSource(Base):
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     retry_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the crawl polling this source right now, until when (a lease: two crawls never poll it twice)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class FeedItem(Base):

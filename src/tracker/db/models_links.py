@@ -3,7 +3,9 @@
 ``link_observations`` is the history (one row per link per run, never updated);
 ``link_status`` is the policy's latest answer per resource, cached so due-ness
 and reports are single queries; ``archive_lookups`` records every Wayback
-question and answer. Decisions live in ``tracker.links``, not here.
+question and answer; ``link_claims`` says which run is fetching a link right now
+(a lease, so two concurrent checks never fetch the same link). Decisions live in
+``tracker.links``, not here.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.db.base import Base, UTCDateTime
 
-__all__ = ["CheckRun", "LinkObservation", "LinkStatus", "ArchiveLookup"]
+__all__ = ["CheckRun", "LinkObservation", "LinkStatus", "ArchiveLookup", "LinkClaim"]
 
 
 class CheckRun(Base):
@@ -114,3 +116,15 @@ class ArchiveLookup(Base):
     archive_url: Mapped[str | None] = mapped_column(Text)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class LinkClaim(Base):
+    """A run's lease on one link: while ``claimed_until`` lies ahead (on the wall clock), no
+    other run fetches it. Released when the run ends; a crashed run's lease just expires."""
+
+    __tablename__ = "link_claims"
+
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"),
+                                             primary_key=True, autoincrement=False)
+    claimed_by: Mapped[str] = mapped_column(String(64), index=True)
+    claimed_until: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -4,7 +4,9 @@ Owns: reading what topic profiles are built from (active topics, the latest
 version's placements with resource titles, accepted candidates), the feed
 items not yet proposed, the pending queue, decisions, and
 ``accepted_candidates`` — the hand-over to the changelog/export work: accepted
-candidates whose resource the latest document version does not cite yet.
+candidates whose resource the latest document version does not cite yet — and
+``hold_document``, the write lock that makes two concurrent ``propose`` runs of
+one document take turns (the second sees the first's candidates).
 Does not score, decide or render anything.
 """
 
@@ -20,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from tracker.db import repo_documents
 from tracker.db.models_candidates import DECIDED, PENDING, Candidate, CandidateDecision, TopicCalibration
-from tracker.db.models_core import Placement, Resource, Topic
+from tracker.db.models_core import Document, Placement, Resource, Topic
+from tracker.db.upsert import insert_for
 from tracker.db.models_feeds import FeedItem, FeedItemSource, FeedSource
 from tracker.types import AcceptedCandidate
 
@@ -29,6 +32,7 @@ __all__ = [
     "get_candidate", "item_of", "source_names", "add_decision", "moved_topics", "queue_rows",
     "accepted_candidates", "cited_resource_ids", "QueueRow", "citation_rows", "item_sources",
     "decided_items", "week_pool", "week_queue", "overflow_rows", "get_calibration", "save_calibration",
+    "hold_document",
 ]
 
 QueueRow = tuple[Candidate, FeedItem, Topic | None]
@@ -262,8 +266,9 @@ def get_calibration(session: Session, version_id: int) -> TopicCalibration | Non
 
 def save_calibration(session: Session, version_id: int, threshold: float, samples: int,
                      at: datetime) -> None:
-    session.add(TopicCalibration(version_id=version_id, threshold=threshold, samples=samples, computed_at=at))
-    session.flush()
+    session.execute(insert_for(session, TopicCalibration).values(
+        version_id=version_id, threshold=threshold, samples=samples, computed_at=at,
+    ).on_conflict_do_nothing(index_elements=["version_id"]))  # computed meanwhile elsewhere: same answer
 
 
 def week_queue(session: Session, week: str) -> dict[str, str | None]:
@@ -273,3 +278,12 @@ def week_queue(session: Session, week: str) -> dict[str, str | None]:
                            .outerjoin(Topic, Topic.id == Candidate.topic_id)
                            .where(Candidate.status == "queued", Candidate.week == week))
     return {key: slug for key, slug in rows}
+
+
+def hold_document(session: Session, document_id: int) -> None:
+    """Write-lock the document row until the transaction ends (a no-op UPDATE: PostgreSQL
+    takes the row lock, SQLite the database's write lock, both waiting for a holder to
+    finish). Taken before anything is read, so what is read afterwards includes every
+    candidate a concurrent ``propose`` of the same document committed."""
+    session.execute(update(Document).where(Document.id == document_id).values(id=Document.id)
+                    .execution_options(synchronize_session=False))

@@ -4,7 +4,11 @@ Owns: source look-ups, item look-ups by canonical id and by a source's GUID,
 item↔source links, recording a ``ResourceVersion`` (origin ``crawl``) when a paper
 the document cites gets a newer arXiv version, and the ``in_document`` flag (an
 item whose resource is placed in the latest version of a document is never a new
-candidate; ``mark_cited_items`` recomputes it, e.g. after an import).
+candidate; ``mark_cited_items`` recomputes it, e.g. after an import), and the claims
+that keep two concurrent crawls off each other's sources (``claim_sources``,
+``release_sources``). New items and versions are inserted by upsert
+(``insert_item``, ``record_version``), so two crawls that meet the same item
+through different sources never collide.
 Does not own: HTTP, parsing, the merge rule or health decisions (``tracker.sources``
 and ``services.crawl`` decide; this module stores).
 """
@@ -18,17 +22,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic
 from tracker.db.repo_documents import latest_version_ids
 from tracker.db.models_feeds import FeedItem, FeedItemSource, FeedSource
+from tracker.db.upsert import insert_for
 
 __all__ = [
     "get_source", "list_sources", "topic_slugs", "item_counts", "CitedIndex", "load_cited",
     "record_version", "guid_hash", "items_by_canonical_id", "item_by_guid", "links_of", "touch_link",
-    "mark_cited_items", "list_items",
+    "mark_cited_items", "list_items", "claim_sources", "release_sources", "insert_item",
 ]
 
 CHUNK = 500
@@ -87,11 +92,12 @@ def record_version(session: Session, index: CitedIndex, resource_id: int, versio
     """A newer arXiv version of a cited paper → ``ResourceVersion(origin="crawl")``."""
     if version <= index.versions.get(resource_id, 0):
         return False
-    session.add(ResourceVersion(resource_id=resource_id, label=f"v{version}", origin="crawl",
-                                title=title, old_title=old_title if old_title != title else "",
-                                seen_at=now))
     index.versions[resource_id] = version
-    return True
+    stmt = insert_for(session, ResourceVersion).values(
+        resource_id=resource_id, label=f"v{version}", origin="crawl", title=title,
+        old_title=old_title if old_title != title else "", seen_at=now,
+    ).on_conflict_do_nothing(index_elements=["resource_id", "label"])  # another crawl saw it first
+    return session.execute(stmt.returning(ResourceVersion.id)).scalar() is not None
 
 
 # ------------------------------------------------------------ items
@@ -181,3 +187,45 @@ def list_items(session: Session, source: FeedSource | None = None, kind: str | N
 def source_by_target(session: Session, kind: str, target: str) -> FeedSource | None:
     """The source already polling ``target`` with ``kind``, if any."""
     return session.scalar(select(FeedSource).where(FeedSource.kind == kind, FeedSource.target == target))
+
+
+def insert_item(session: Session, values: dict[str, Any]) -> FeedItem | None:
+    """Insert a new item; ``None`` when its canonical id is already stored (another crawl
+    inserted it since we looked: the caller merges into that row instead)."""
+    stmt = insert_for(session, FeedItem).values(**values).on_conflict_do_nothing(
+        index_elements=["canonical_id"]).returning(FeedItem)  # an ORM upsert: the row comes back mapped
+    row: FeedItem | None = session.scalars(stmt).first()
+    return row
+
+
+# ------------------------------------------------------------ claims (concurrent crawls)
+
+def claim_sources(session: Session, source_ids: Sequence[int], holder: str, lease_now: datetime,
+                  until: datetime) -> list[FeedSource]:
+    """Claim the sources of ``source_ids`` no other crawl holds (a lease until ``until``; one
+    that ended before ``lease_now`` is free); returns the ones now held by ``holder``, read
+    afresh after the claim (so their due-ness reflects a crawl that polled them meanwhile).
+    Rows are locked in id order first, so two PostgreSQL transactions cannot deadlock."""
+    ids = sorted(set(source_ids))
+    if not ids:
+        return []
+    session.execute(select(FeedSource.id).where(FeedSource.id.in_(ids)).order_by(FeedSource.id)
+                    .with_for_update())
+    session.execute(update(FeedSource).where(
+        FeedSource.id.in_(ids),
+        or_(FeedSource.claimed_until.is_(None), FeedSource.claimed_until <= lease_now,
+            FeedSource.claimed_by == holder),
+    ).values(claimed_by=holder, claimed_until=until).execution_options(synchronize_session=False))
+    return list(session.scalars(select(FeedSource).where(FeedSource.id.in_(ids), FeedSource.claimed_by == holder)
+                                .order_by(FeedSource.name).execution_options(populate_existing=True)))
+
+
+def release_sources(session: Session, holder: str, source_ids: Sequence[int] | None = None) -> None:
+    """End ``holder``'s claims (all of them, or those on ``source_ids``)."""
+    query = update(FeedSource).where(FeedSource.claimed_by == holder)
+    if source_ids is not None:
+        if not source_ids:
+            return
+        query = query.where(FeedSource.id.in_(sorted(set(source_ids))))
+    session.execute(query.values(claimed_by=None, claimed_until=None)
+                    .execution_options(synchronize_session=False))

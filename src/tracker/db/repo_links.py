@@ -3,7 +3,9 @@
 Owns: reading resources with their cached link status, the recent observations
 the policy needs, writing runs/observations/status/archive lookups, and the
 topics (section, chapter) each resource is placed in by the latest version of
-its document. Does not own: any decision (``tracker.links``) or HTTP.
+its document, and the claims that keep two concurrent checks off each other's
+links (``claim_links``/``release_links``; status rows are created by upsert in
+``lock_status_rows``). Does not own: any decision (``tracker.links``) or HTTP.
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic
 from tracker.db.repo_documents import latest_version_ids
-from tracker.db.models_links import ArchiveLookup, CheckRun, LinkObservation, LinkStatus
+from tracker.db.models_links import ArchiveLookup, CheckRun, LinkClaim, LinkObservation, LinkStatus
+from tracker.db.upsert import insert_for
 from tracker.types import LinkStatus as LinkStatusView
 
 __all__ = ["Session", "TopicRef", "resources_with_status", "recent_observations", "topics_by_resource",
-           "add_resource_version", "latest_run", "status_rows", "OBSERVATION_WINDOW"]
+           "add_resource_version", "latest_run", "status_rows", "OBSERVATION_WINDOW", "claim_links",
+           "release_links", "lock_status_rows"]
 
 #: how many of a link's latest observations the policy looks at (far more than a streak needs)
 OBSERVATION_WINDOW = 40
@@ -119,14 +123,12 @@ def topics_by_resource(session: Session, resource_ids: Iterable[int] | None = No
 
 def add_resource_version(session: Session, resource_id: int, label: str, title: str,
                          old_title: str, seen_at: datetime) -> bool:
-    """Record a changed page as a resource version (origin ``check``); False if the label exists."""
-    exists = session.scalar(select(ResourceVersion.id).where(
-        ResourceVersion.resource_id == resource_id, ResourceVersion.label == label))
-    if exists is not None:
-        return False
-    session.add(ResourceVersion(resource_id=resource_id, label=label, origin="check", title=title,
-                                old_title=old_title, seen_at=seen_at))
-    return True
+    """Record a changed page as a resource version (origin ``check``); False if the label exists
+    (one upsert: a concurrent writer of the same label is not an error)."""
+    stmt = insert_for(session, ResourceVersion).values(
+        resource_id=resource_id, label=label, origin="check", title=title, old_title=old_title,
+        seen_at=seen_at).on_conflict_do_nothing(index_elements=["resource_id", "label"])
+    return session.execute(stmt.returning(ResourceVersion.id)).scalar() is not None
 
 
 def latest_run(session: Session) -> CheckRun | None:
@@ -222,3 +224,58 @@ def answered_urls(session: Session, limit: int = 200) -> list[str]:
         .where(LinkStatus.http_status.is_not(None))
         .order_by(LinkStatus.last_checked_at.desc(), LinkStatus.resource_id).limit(limit)).all()
     return [final or url for url, final in rows]
+
+
+# ------------------------------------------------------------ claims (concurrent runs)
+
+def claim_links(session: Session, resource_ids: Sequence[int], holder: str, lease_now: datetime,
+                until: datetime, now: datetime, all_links: bool) -> set[int]:
+    """Claim the links of ``resource_ids`` that no other run holds (a lease until ``until``;
+    a lease that ended before ``lease_now`` is free) and return those still due at ``now``.
+
+    One upsert takes the claims (in id order, so two PostgreSQL transactions lock rows in
+    the same order and cannot deadlock); the due-ness is read again *after* it, in the same
+    transaction, because a run that finished and released a link between our page read and
+    our claim has already moved its ``next_check_at``: we must not fetch it again.
+    """
+    ids = sorted(set(resource_ids))
+    if not ids:
+        return set()
+    stmt = insert_for(session, LinkClaim).values(
+        [{"resource_id": rid, "claimed_by": holder, "claimed_until": until} for rid in ids])
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["resource_id"],
+        set_={"claimed_by": stmt.excluded.claimed_by, "claimed_until": stmt.excluded.claimed_until},
+        where=(LinkClaim.claimed_until <= lease_now) | (LinkClaim.claimed_by == holder))
+    session.execute(stmt)
+    mine = select(LinkClaim.resource_id).where(LinkClaim.claimed_by == holder, LinkClaim.resource_id.in_(ids))
+    due = session.scalars(select(Resource.id).outerjoin(LinkStatus, LinkStatus.resource_id == Resource.id)
+                          .where(Resource.id.in_(mine), *_due_filter(now, all_links)))  # type: ignore[arg-type]
+    return set(due)
+
+
+def release_links(session: Session, holder: str, resource_ids: Iterable[int] | None = None) -> None:
+    """End ``holder``'s claims (all of them, or those on ``resource_ids``)."""
+    query = delete(LinkClaim).where(LinkClaim.claimed_by == holder)
+    if resource_ids is not None:
+        ids = sorted(set(resource_ids))
+        if not ids:
+            return
+        query = query.where(LinkClaim.resource_id.in_(ids))
+    session.execute(query.execution_options(synchronize_session=False))
+
+
+def lock_status_rows(session: Session, resource_ids: Sequence[int], now: datetime) -> dict[int, LinkStatus]:
+    """The status rows of ``resource_ids``, created (state ``unchecked``) where missing by one
+    ``INSERT … ON CONFLICT DO NOTHING``, then read and write-locked in id order: two writers
+    of one link's status queue behind each other instead of failing on a duplicate key."""
+    ids = sorted(set(resource_ids))
+    if not ids:
+        return {}
+    session.execute(insert_for(session, LinkStatus).values(
+        [{"resource_id": rid, "state": "unchecked", "state_since": now} for rid in ids])
+        .on_conflict_do_nothing(index_elements=["resource_id"]))
+    rows = session.scalars(select(LinkStatus).where(LinkStatus.resource_id.in_(ids))
+                           .order_by(LinkStatus.resource_id).with_for_update()
+                           .execution_options(populate_existing=True))
+    return {s.resource_id: s for s in rows}

@@ -38,7 +38,7 @@ DATABASE_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError,)
 MIGRATIONS_DIR = migrations_dir()  # installed with the package, never the source tree
 # The newest migration. Checked against Alembic by a test; lets every command confirm
 # the schema with one query instead of importing Alembic (~0.3 s) on each start.
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0013"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

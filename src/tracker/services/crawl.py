@@ -13,16 +13,23 @@ source is a result (``outcome="error"``), never an exception, so it cannot stop
 the others. Validators (ETag/Last-Modified) are stored exactly as sent with every
 200, together with whether that body was usable, so a 304 for a feed that was
 broken stays an error (it counts towards parking) instead of hiding as success.
+Two crawls at once (the scheduler and a terminal) never poll one source twice:
+the due sources are *claimed* first (``repo_feeds.claim_sources``: a wall-clock
+lease of ``CLAIM_LEASE``, then due-ness judged again on the rows read after the
+claim), a source another crawl holds is left to it, and the claims end with the
+run; new items are inserted by upsert, so two sources announcing the same item in
+two crawls store it once.
 Does not own: HTTP details, parsing, scoring candidates.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -44,7 +51,18 @@ from tracker.sources.schedule import Health, is_due, on_deferred, on_error, on_s
 if TYPE_CHECKING:  # the HTTP stack loads when a crawl runs, not for `tracker --help` or `items`
     from tracker.fetch.feeds import FeedClient, FeedFetch
 
-__all__ = ["CrawlReport", "crawl", "store_items", "StoreResult", "item_from_row", "list_items", "item_row"]
+__all__ = ["CrawlReport", "crawl", "store_items", "StoreResult", "item_from_row", "list_items", "item_row",
+           "CLAIM_LEASE"]
+
+#: how long a crawl's claim on a source stands (wall clock) unless the crawl releases it:
+#: far longer than a crawl takes, so only a crashed crawl's claims ever run out
+CLAIM_LEASE = timedelta(hours=1)
+WallClock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    """Leases between live processes run on real time, whatever ``TRACKER_NOW`` says."""
+    return datetime.now(timezone.utc)
 
 _FIELDS = ("canonical_url", "url", "title", "kind", "summary", "published_at", "updated_at",
            "primary_category", "announce_type", "version", "doi", "channel_id", "authority")
@@ -83,6 +101,20 @@ def item_from_row(row: FeedItem) -> Item:
                 categories=tuple(row.categories or ()), **{f: getattr(row, f) for f in _FIELDS})
 
 
+def _new_row(item: Item, source: FeedSource, now: datetime, index: repo.CitedIndex,
+             session: Session) -> tuple[FeedItem | None, int | None, bool]:
+    """Insert ``item`` as a new row by upsert: ``(row, resource id, cited)``; the row is
+    ``None`` when another crawl stored the same canonical id since we looked."""
+    resource_id = index.resource_for(item.canonical_id, item.canonical_url)
+    cited = resource_id is not None and resource_id in index.placed
+    draft = FeedItem(canonical_id=item.canonical_id, first_source_id=source.id, first_seen_at=now,
+                     last_seen_at=now, changed_at=now, resource_id=resource_id, in_document=cited)
+    _write(draft, item)
+    values = {c.key: getattr(draft, c.key) for c in FeedItem.__table__.columns
+              if c.key != "id" and getattr(draft, c.key) is not None}
+    return repo.insert_item(session, values), resource_id, cited
+
+
 def _write(row: FeedItem, item: Item) -> None:
     for name in _FIELDS:
         setattr(row, name, getattr(item, name))
@@ -104,19 +136,20 @@ def store_items(session: Session, source: FeedSource, items: Sequence[Item], now
             row = repo.item_by_guid(session, source.id, item.guid)
             if row is not None:
                 links.update(repo.links_of(session, source.id, [row.id]))
+        inserted = False
         if row is None:
-            resource_id = index.resource_for(item.canonical_id, item.canonical_url)
-            cited = resource_id is not None and resource_id in index.placed
-            row = FeedItem(canonical_id=item.canonical_id, first_source_id=source.id, first_seen_at=now,
-                           last_seen_at=now, changed_at=now, resource_id=resource_id, in_document=cited)
-            _write(row, item)
-            session.add(row)
-            session.flush()
-            created.add(row.id)
-            if cited and resource_id is not None and item.version and index.versions.get(resource_id):
-                result.versions += repo.record_version(session, index, resource_id, item.version,
-                                                       item.title, "", now)
-        else:
+            session.flush()  # earlier rows of this batch first: the upsert must see them
+            row, resource_id, cited = _new_row(item, source, now, index, session)
+            if row is not None:
+                inserted = True
+                created.add(row.id)
+                if cited and resource_id is not None and item.version and index.versions.get(resource_id):
+                    result.versions += repo.record_version(session, index, resource_id, item.version,
+                                                           item.title, "", now)
+            else:  # stored by a concurrent crawl a moment ago: merge into its row
+                row = repo.items_by_canonical_id(session, [item.canonical_id])[item.canonical_id]
+                links.update(repo.links_of(session, source.id, [row.id]))
+        if not inserted:
             merged = merge(item_from_row(row), item)
             if merged.changed:
                 _write(row, merged.item)
@@ -249,17 +282,45 @@ def _record(session: Session, settings: Settings, plan: _Plan, fetched: FeedFetc
     return report
 
 
+def _claim(db: Database, settings: Settings, name: str | None, now: datetime, holder: str,
+           lease_clock: WallClock) -> tuple[list[_Plan], list[CrawlReport], list[str]]:
+    """Claim the sources to poll (see the module docstring): their plans, a report for a
+    named source another crawl is polling right now, and the run's canaries."""
+    lease_now = lease_clock()
+    with db.transaction() as session:
+        wanted = _select(session, name, now)
+        held = repo.claim_sources(session, [s.id for s in wanted], holder, lease_now, lease_now + CLAIM_LEASE)
+        # judged again on the rows read after the claim: a crawl that polled one meanwhile moved it on
+        chosen = held if name is not None else [s for s in held if is_due(repo_health(s), now)]
+        repo.release_sources(session, holder, [s.id for s in held if s not in chosen])
+        busy = [CrawlReport(name, "deferred", error="another crawl is polling this source right now")
+                ] if name is not None and not held else []
+        plans = [_Plan(s.id, s.name, s.kind, request_url(s.kind, s.target, settings), s.etag,
+                       s.last_modified, s.retry_until) for s in chosen]
+        canaries = network_canaries(session, settings) if plans else []
+    return plans, busy, canaries
+
+
 def crawl(db: Database, settings: Settings, *, source: str | None = None,
           client: FeedClient | None = None, now: datetime | None = None,
-          tick: Callable[[int, int], None] | None = None) -> list[CrawlReport]:
-    """Poll the due sources (or the one named ``source``, due or parked); one report each."""
+          tick: Callable[[int, int], None] | None = None,
+          lease_clock: WallClock = wall_clock) -> list[CrawlReport]:
+    """Poll the due sources (or the one named ``source``, due or parked) that no other crawl
+    is polling; one report each."""
     now = now or settings.now()
-    with db.transaction() as session:
-        plans = [_Plan(s.id, s.name, s.kind, request_url(s.kind, s.target, settings), s.etag,
-                       s.last_modified, s.retry_until) for s in _select(session, source, now)]
-        canaries = network_canaries(session, settings)
+    holder = f"crawl-{secrets.token_hex(8)}"
+    plans, busy, canaries = _claim(db, settings, source, now, holder, lease_clock)
     if not plans:
-        return []
+        return busy
+    try:
+        return _poll(db, settings, plans, client, now, canaries, tick)
+    finally:
+        with db.transaction() as session:
+            repo.release_sources(session, holder)
+
+
+def _poll(db: Database, settings: Settings, plans: list[_Plan], client: FeedClient | None, now: datetime,
+          canaries: list[str], tick: Callable[[int, int], None] | None) -> list[CrawlReport]:
     from tracker.fetch.errors import NETWORK_ERRORS
 
     fetched, offline = asyncio.run(_fetch_all(plans, settings, client, now, canaries, tick))

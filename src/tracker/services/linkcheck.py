@@ -10,7 +10,13 @@ asks whether *our* side is offline (``fetch.network``: most of the batch's
 hosts failed at the network level and no canary answers); an offline batch is
 stored with observations that do not count and changes no state, however few
 hosts it has. Then dead links are looked up in the Wayback Machine through the
-same core and gates. Does not own: HTTP details (``tracker.fetch``),
+same core and gates.
+
+Two runs at once (a scheduler and a terminal, two cron lines) share the work
+instead of doubling it: each page of due links is *claimed* before it is fetched
+(``repo_links.claim_links``: a lease of ``CLAIM_LEASE`` on the wall clock, taken
+by one upsert, then due-ness read again), so a link another run holds, or has just
+checked, is skipped; the claims end with the run. Does not own: HTTP details (``tracker.fetch``),
 judgement (``tracker.links``), storage details (``linkcheck_store``).
 """
 
@@ -24,7 +30,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,7 +54,7 @@ from tracker.services.linkcheck_store import Seen, archive_wanted, record_archiv
 from tracker.services.network import network_canaries
 from tracker.urls import InvalidURL, request_url
 
-__all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW"]
+__all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW", "CLAIM_LEASE"]
 
 #: paths whose body we never need (the type is known): HEAD, with GET as the fallback
 HEAD_EXTENSIONS = (".pdf", ".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".mp4", ".mp3",
@@ -62,9 +68,18 @@ WINDOW = 4000
 MAX_PROBES = 2000
 #: how long one canary answer stands for the whole run
 CANARY_TTL = 30.0
+#: how long a run's claim on a page of links stands (wall clock) unless the run releases it:
+#: far longer than a page takes, so only a crashed run's claims ever run out
+CLAIM_LEASE = timedelta(hours=1)
 
 Progress = Callable[[str], None]
 Tick = Callable[[int, int], None]  # (links done, links due): for a progress bar
+WallClock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    """Leases between live processes run on real time, whatever ``TRACKER_NOW`` says."""
+    return datetime.now(timezone.utc)
 
 
 def url_to_fetch(link: DueLink) -> str:
@@ -93,13 +108,15 @@ class CheckReport:
     changes: list[dict[str, object]] = field(default_factory=list)
     archive_lookups: int = 0
     new_versions: int = 0
+    skipped: int = 0  # due, but claimed (or just checked) by another run
 
     def as_dict(self) -> dict[str, object]:
         return {"run": self.run_id, "started_at": self.started_at, "inconclusive": self.inconclusive,
                 "total": self.total, "checked": self.checked, "hosts": self.hosts,
                 "requests": self.requests, "elapsed": round(self.elapsed, 3),
                 "summary": self.summary, "changes": self.changes,
-                "archive_lookups": self.archive_lookups, "new_versions": self.new_versions}
+                "archive_lookups": self.archive_lookups, "new_versions": self.new_versions,
+                "skipped": self.skipped}
 
 
 def _method_for(url: str, link: DueLink) -> str:
@@ -142,7 +159,10 @@ class _Run:
     canaries: list[str]
     progress: Progress | None
     tick: Tick | None
+    holder: str = ""
+    lease_clock: WallClock = wall_clock
     done: int = 0
+    skipped: int = 0
     offline: bool = False
     network_failures: int = 0
     hosts: set[str] = field(default_factory=set)
@@ -199,12 +219,16 @@ class _Checker:
             page = await asyncio.to_thread(_page, run, after)
             if not page:
                 break
-            for link in page:
+            after = page[-1].resource_id
+            mine = await asyncio.to_thread(_claim, run, page)
+            if len(mine) < len(page):  # another run holds (or has just checked) the rest
+                run.skipped += len(page) - len(mine)
+                run.due = max(run.done, run.due - (len(page) - len(mine)))
+            for link in (link for link in page if link.resource_id in mine):
                 await self.window.acquire()
                 task = asyncio.ensure_future(self.check(link))
                 self.tasks.add(task)
                 task.add_done_callback(self.tasks.discard)
-            after = page[-1].resource_id
         while self.tasks:
             await asyncio.gather(*list(self.tasks))
         if self.batch:
@@ -251,6 +275,19 @@ def _page(run: _Run, after: int) -> list[DueLink]:
         return repo_links.due_links_page(session, run.now, run.all_links, after, 1000)
 
 
+def _claim(run: _Run, page: list[DueLink]) -> set[int]:
+    """The links of ``page`` this run may fetch: claimed by it now and still due."""
+    lease_now = run.lease_clock()
+    with run.db.transaction() as session:
+        return repo_links.claim_links(session, [link.resource_id for link in page], run.holder, lease_now,
+                                      lease_now + CLAIM_LEASE, run.now, run.all_links)
+
+
+def _release(run: _Run) -> None:
+    with run.db.transaction() as session:
+        repo_links.release_links(session, run.holder)
+
+
 async def _fetch_and_record(run: _Run, core: HttpCore, wayback_core: HttpCore, rng: random.Random) -> int:
     async with core, wayback_core:
         client = LinkClient(run.settings, core=core)
@@ -279,7 +316,7 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
                 sleep: Sleep | None = None, clock: Clock | None = None, rng: random.Random | None = None,
                 verify: bool | ssl.SSLContext = True, progress: Progress | None = None,
                 tick: Tick | None = None, gates: HostGates | None = None,
-                resolver: Resolver | None = None) -> CheckReport:
+                resolver: Resolver | None = None, lease_clock: WallClock = wall_clock) -> CheckReport:
     """Check every due link (every link with ``all_links``) and store what was seen."""
     started = time.monotonic()
     now = settings.now()
@@ -293,22 +330,28 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
         run_id = row.id
     if progress is not None:
         progress(f"{due} of {total} links due")
-    run = _Run(db, settings, now, run_id, due, all_links, canaries, progress, tick)
+    run = _Run(db, settings, now, run_id, due, all_links, canaries, progress, tick,
+               holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock)
     if gates is None:
         gates = LocalGates(clock, sleep) if (clock is not None or sleep is not None) else shared_gates()
     core = HttpCore(gates=gates, transport=transport, verify=verify, clock=clock, sleep=sleep, rng=rng,
                     resolver=resolver, max_concurrency=max(1, settings.check.max_concurrency))
     wayback_core = core if wayback_transport is None and transport is None else \
         HttpCore(gates=gates, transport=wayback_transport, clock=clock, sleep=sleep)
-    archive_lookups = asyncio.run(_fetch_and_record(run, core, wayback_core,
-                                                    rng or random.Random(secrets.randbits(64))))
-    report = CheckReport(run_id, now, run.offline, total, due, len(run.hosts), core.requests, 0.0,
-                         changes=run.changes, archive_lookups=archive_lookups, new_versions=run.new_versions)
+    try:
+        archive_lookups = asyncio.run(_fetch_and_record(run, core, wayback_core,
+                                                        rng or random.Random(secrets.randbits(64))))
+    finally:
+        _release(run)
+    report = CheckReport(run_id, now, run.offline, total, run.done, len(run.hosts), core.requests, 0.0,
+                         changes=run.changes, archive_lookups=archive_lookups, new_versions=run.new_versions,
+                         skipped=run.skipped)
     report.elapsed = time.monotonic() - started
     with db.transaction() as session:
         run_row = session.get(CheckRun, run_id)
         if run_row is not None:
             run_row.inconclusive, run_row.hosts, run_row.requests = run.offline, len(run.hosts), core.requests
+            run_row.links = run.done
             run_row.network_failures, run_row.elapsed_ms = run.network_failures, int(report.elapsed * 1000)
             if run.offline:
                 run_row.note = ("most hosts failed at the network level and no canary answered: our "

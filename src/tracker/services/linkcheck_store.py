@@ -121,7 +121,8 @@ def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen
         urls = {s.resource_id: s.url for s in batch}
         ids = [o.resource_id for o in stored]
         history = repo_links.recent_observations(session, ids)
-        statuses = repo_links.status_rows(session, ids)
+        # created by upsert and locked: a concurrent run recording the same link waits, never collides
+        statuses = repo_links.lock_status_rows(session, ids, now)
         for obs in stored:
             new = policy.state_of([_to_observation(o) for o in history[obs.resource_id]], now, settings.links)
             st, old = _apply_state(statuses.get(obs.resource_id), obs.resource_id, new, obs, now)

@@ -22,7 +22,10 @@ and stores one candidate per item:
   week's queue.
 
 Undecided candidates scored against an older version, or whose topic was
-renamed or removed, are re-scored. Decided items never come back.
+renamed or removed, are re-scored. Decided items never come back. Two runs at
+once (the post-crawl job and a terminal) take turns on the document's write lock
+(``repo.hold_document``), so the second finds the first's candidates and adds
+none twice.
 ``propose(db, settings)`` is what the CLI and the post-crawl job call. Owns the
 glue between the database and ``tracker.candidates``; no scoring logic here.
 """
@@ -286,6 +289,7 @@ def propose(db: Database, settings: Settings, *, document: str | None = None) ->
     week = week_of(now)
     with db.transaction() as session:
         doc = resolve_document(session, settings, document)
+        repo.hold_document(session, doc.id)  # first, before reading: a concurrent propose waits or went first
         result = ProposeResult(doc.name, week)
         profiles = load_profiles(session, doc.id, settings)
         result.threshold = profiles.threshold

@@ -1,0 +1,27 @@
+"""Dialect-aware ``INSERT … ON CONFLICT`` for the repositories (SQLite and PostgreSQL).
+
+Owns: ``insert_for(session, model)``, the one place that picks SQLAlchemy's
+SQLite or PostgreSQL ``insert`` (both have ``on_conflict_do_nothing`` /
+``on_conflict_do_update`` with the same arguments), so an "insert if absent" is
+one statement that two concurrent writers can both run without a duplicate-key
+error. Does not own any query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+__all__ = ["insert_for"]
+
+
+def insert_for(session: Session, model: Any) -> Any:
+    """An ``insert(model)`` that understands ``on_conflict_do_*`` on this session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"no upsert for the {dialect} dialect")

@@ -1,0 +1,92 @@
+"""Two ``tracker check`` processes at once on one database: both finish, each link is
+fetched once in total, and every link ends with exactly one status row (issue 12:
+the second run failed with ``duplicate key … "pk_link_status"``)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import httpx
+from sqlalchemy import func, select
+
+from tests.links import server as srv
+from tests.links.seed import make_settings, seed
+from tests.twins import run_twins
+from tracker.db import repo_links
+from tracker.db.models_links import LinkClaim, LinkObservation, LinkStatus
+from tracker.db.session import Database
+from tracker.services.linkcheck import check_links
+
+ENV = {"TRACKER_NOW": "2026-11-23T09:00:00Z", "TRACKER_CHECK__HOST_INTERVAL": "0",
+       "TRACKER_CHECK__BACKOFF_BASE": "0.01", "TRACKER_CHECK__TIMEOUT": "5",
+       "TRACKER_CHECK__HOST_CONCURRENCY": "8"}
+LINKS = 100
+
+
+def test_two_checks_at_once_fetch_each_link_once(db: Database, db_url: str) -> None:
+    words = "<p>" + " ".join(f"w{i}" for i in range(100)) + "</p>"
+    paths = [f"/post/{i}" for i in range(LINKS)]
+    pages = {p: srv.html_page(f"Post {i} | site", f"<h1>Post {i}</h1>{words}") for i, p in enumerate(paths)}
+    with srv.FaultServer("127.0.0.1", routes=pages) as site:  # any other path: 404 (sibling probes)
+        ids = seed(db, [site.url(p) for p in paths])
+        runs = run_twins(db_url, ["check", "--format", "json"], ENV)
+        hits = Counter(h.path for h in site.hits())
+    for run in runs:
+        assert run.code == 0, run.stderr
+    assert {p: hits[p] for p in paths} == {p: 1 for p in paths}  # the server saw each link once
+    reports = [json.loads(run.stdout) for run in runs]
+    assert sum(r["checked"] for r in reports) == LINKS  # between them, every link was checked
+    with db.transaction() as s:
+        rows = dict(s.execute(select(LinkStatus.resource_id, LinkStatus.state)).all())
+        observed = Counter(s.scalars(select(LinkObservation.resource_id)))
+        assert s.scalar(select(func.count()).select_from(LinkStatus)) == LINKS
+    assert rows == {rid: "alive" for rid in ids.values()}
+    assert observed == Counter(ids.values())  # one observation per link: nothing discarded, nothing twice
+
+
+def _claim(db: Database, resource_id: int, holder: str, until: datetime) -> None:
+    with db.transaction() as s:
+        s.add(LinkClaim(resource_id=resource_id, claimed_by=holder, claimed_until=until))
+
+
+def test_a_link_another_run_holds_is_skipped_until_its_lease_ends(db: Database, db_url: str) -> None:
+    ids = seed(db, ["https://a.example/1", "https://a.example/2", "https://b.example/3"])
+    held = ids["https://a.example/2"]
+    asked: list[str] = []
+
+    def site(request: httpx.Request) -> httpx.Response:
+        if str(request.url) not in ids:  # sibling probes: a real 404
+            return httpx.Response(404, html="<title>Not found</title>")
+        asked.append(str(request.url))
+        return httpx.Response(200, html=f"<title>{request.url.path}</title><p>hello {request.url.path}</p>")
+
+    wall = datetime(2025, 1, 1, tzinfo=timezone.utc)  # the lease clock, not TRACKER_NOW
+    _claim(db, held, "check-elsewhere", wall + timedelta(minutes=5))
+    report = check_links(db, make_settings(db_url), transport=httpx.MockTransport(site), lease_clock=lambda: wall)
+    assert "https://a.example/2" not in asked and report.skipped == 1 and report.checked == 2
+    with db.transaction() as s:
+        assert s.get(LinkStatus, held) is None  # untouched: the other run owns it
+        claims = dict(s.execute(select(LinkClaim.resource_id, LinkClaim.claimed_by)).all())
+    assert claims == {held: "check-elsewhere"}  # ours were released, theirs kept
+
+    asked.clear()  # the other run died: once its lease has ended the link is ours
+    later = check_links(db, make_settings(db_url), transport=httpx.MockTransport(site),
+                        lease_clock=lambda: wall + timedelta(minutes=6))
+    assert asked == ["https://a.example/2"] and later.checked == 1 and later.skipped == 0
+    with db.transaction() as s:
+        assert s.get(LinkStatus, held) is not None and s.scalar(select(func.count()).select_from(LinkClaim)) == 0
+
+
+def test_a_link_checked_since_the_page_was_read_is_not_fetched_again(db: Database, db_url: str) -> None:
+    """The claim reads due-ness again: a run that finished a link between our page read
+    and our claim has moved its next check on (``claim_links`` returns only due links)."""
+    ids = seed(db, ["https://a.example/1", "https://a.example/2"])
+    settings = make_settings(db_url)
+    check_links(db, settings, transport=httpx.MockTransport(lambda r: httpx.Response(200, html="<p>x</p>")))
+    wall = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    with db.transaction() as s:
+        got = repo_links.claim_links(s, sorted(ids.values()), "check-late", wall, wall + timedelta(hours=1),
+                                     settings.now(), all_links=False)
+    assert got == set()
