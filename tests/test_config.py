@@ -188,3 +188,19 @@ def test_redact(text: str, expected: str) -> None:
     from tracker.config import redact
 
     assert redact(text) == expected
+
+
+@pytest.mark.parametrize("url", ["postgresql://bob:s3cret@127.0.0.1:notaport/db", "postgresql://bob:s3cret@[::1/db"])
+def test_an_unparseable_database_url_is_one_error_line(url: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A port that is not a number crashed with a ValueError traceback (review of round 2)."""
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--db", url, "topics"])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot parse database URL")
+    assert "s3cret" not in result.stderr + result.stdout and "bob:***@" in lines[0]

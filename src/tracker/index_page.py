@@ -27,6 +27,8 @@ DESCRIPTIONS = {
     "changelog-pending.json": "Pending changelog (JSON)",
     "resources.md": "Updated resource list (Markdown)",
     "resources.json": "Updated resource list (JSON)",
+    "changelog.md": "Changelog between the last two versions (Markdown)",
+    "changelog.json": "Changelog between the last two versions (JSON)",
 }
 
 

@@ -68,6 +68,7 @@ def _honest_outputs(out: Path, stderr: str) -> None:
         index = (out / week / "index.html").read_text()
         for name in ("link-report.html", "link-report.md", "queue.md", "resources.md"):
             assert f'href="{name}"' in index
+    assert 'href="changelog.md"' in (out / "week-2" / "index.html").read_text()  # the demo's version changelog
     assert "{'" not in stderr and "1 links" not in stderr and "1 sources" not in stderr
     assert not re.search(r"^checked \d+ of \d+ links \(\d+ requests\)", stderr, re.M)
 

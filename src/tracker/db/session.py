@@ -52,7 +52,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number, a broken [host]
         raise DatabaseError(
             f"cannot parse database URL {redact(url)!r}; use e.g. sqlite:///tracker.db or "
             "postgresql+psycopg://user@host/dbname"
@@ -87,7 +87,7 @@ def sqlite_file_missing(url: str) -> Path | None:
     """The file a ``sqlite:///`` URL names when it does not exist yet (else ``None``)."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # not parseable: opening it says so, in one line
         return None
     database = parsed.database or ""
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" \

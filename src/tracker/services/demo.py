@@ -22,6 +22,7 @@ from tracker.db.session import open_database
 from tracker.escape import to_json
 from tracker.demo.sample import write_sample
 from tracker.demo.site import BLOG, SERVICES, DemoInternet
+from tracker.index_page import index_html
 from tracker.services import release
 from tracker.services.linkcheck import check_links
 from tracker.services.sources import add_source
@@ -112,6 +113,10 @@ def run_demo(out_dir: Path, *, progress: Progress | None = None,
             release.write_text(changelog, release.render_changelog(log, "md"))
             release.write_text(changelog.with_suffix(".json"), release.render_changelog(log, "json"))
             result.changelog = str(changelog)
+            last = result.weeks[-1]  # the week's index lists the version changelog too
+            last.files.update({"changelog.md": str(changelog), "changelog.json": str(changelog.with_suffix(".json"))})
+            release.write_text(out_dir / "week-2" / "index.html",
+                               index_html(last.week, last.files, last.attention, week2.now(), last.inconclusive))
             release.write_text(out_dir / "summary.json", to_json(result.as_dict()) + "\n")
             return result
         finally:
