@@ -50,7 +50,7 @@ def describe(c: Change) -> list[Piece]:
     if c.type == "replaced":
         return ["Replaced ", ("l", c.old_title, c.old_url), " with ", link]
     if c.type == "archived":
-        return ["Dead link ", ("l", c.title, c.old_url), ": use the archived copy ", ("l", "archived copy", c.url)]
+        return ["Dead link ", ("l", c.title, c.old_url), ": use ", ("l", "the archived copy", c.url)]
     if c.type == "redirect":
         return ["", ("l", c.title, c.old_url), " moved permanently to ", ("l", c.url or "", c.url)]
     if c.type == "new_version":

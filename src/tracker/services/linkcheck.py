@@ -207,7 +207,7 @@ class _Checker:
         if run.tick is not None:
             run.tick(run.done, run.due)
         if run.progress is not None and (run.done % 500 == 0 or run.done == run.due):
-            run.progress(f"checked {run.done}/{run.due} links ({self.client.requests} requests)")
+            run.progress(f"checked {run.done}/{run.due} links ({self.client.requests} requests so far; archive look-ups come after)")
         self.batch.append(seen)
         if len(self.batch) >= BATCH:
             self.batches.put_nowait(self.batch)
