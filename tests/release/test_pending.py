@@ -101,7 +101,7 @@ def test_changelog_pending_cli_markdown_json_atom(run: CLI, mark_link: MarkLink,
     assert content is not None and content.get("type") == "html" and content.text
     assert "<script" not in content.text and "<i>" not in content.text
     assert 'href="javascript' not in content.text and "&lt;script&gt;" in content.text
-    assert f'<a href="{archive}">archived copy</a>' in content.text
+    assert f'<a href="{archive}">the archived copy</a>' in content.text
 
 
 def test_pending_reads_resource_versions_and_recoveries_from_the_database(run: CLI, db: Database,
