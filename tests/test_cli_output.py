@@ -4,6 +4,7 @@ values, correct plurals, one-line usage errors, help for a bare ``tracker``."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -50,3 +51,20 @@ def test_run_and_jobs_say_sentences_not_python_values(run: CLI, tmp_path: object
     ok = run("run", "propose")
     assert ok.exit_code in (0, 1)
     assert "{" not in ok.stderr and "'" not in ok.stderr.split(":", 1)[0]
+
+
+def test_a_reader_that_goes_away_gets_no_error_line(run: CLI, db_url: str, tmp_path: Path) -> None:
+    """`tracker versions --format json | head -1` printed "Error: Broken pipe" (review)."""
+    import os
+    import subprocess
+    import sys
+
+    assert run("import", str(NEWEST_HANDBOOK)).exit_code == 0
+    env = {**os.environ, "TRACKER_NOW": "2026-11-23T09:00:00Z", "TRACKER_DATABASE_URL": db_url}
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", "topics", "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the command writes
+    err = proc.stderr.read().decode()
+    assert proc.wait() in (0, 1)
+    assert "Error" not in err and "Traceback" not in err

@@ -10,6 +10,7 @@ Does not own any use case or rendering: the area modules do.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -98,6 +99,10 @@ class _Group(click.Group):
             sys.exit(1)
         except DATABASE_FAILURES as exc:  # a failure no service named: still one line, exit 1
             click.echo(f"Error: {redact(str(database_error(exc)))}", err=True)
+            sys.exit(1)
+        except BrokenPipeError:  # the reader went away (`tracker queue | head`): nothing to say to it
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so Python's own flush at exit stays quiet too
             sys.exit(1)
         except OSError as exc:
             where = f" ({exc.filename})" if exc.filename else ""
