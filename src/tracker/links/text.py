@@ -14,6 +14,7 @@ import hashlib
 import html as htmllib
 import re
 from functools import lru_cache
+from itertools import filterfalse
 
 __all__ = ["decode_body", "extract_title", "visible_text", "normalise", "content_hash",
            "similarity", "word_count"]
@@ -121,7 +122,7 @@ def _count_words(text: str) -> int:
     tokens = text.split()
     words = sum(map(str.isalnum, tokens))
     if words != len(tokens):
-        words += len(_WORD.findall(" ".join([t for t in tokens if not t.isalnum()])))
+        words += len(_WORD.findall(" ".join(filterfalse(str.isalnum, tokens))))
     return words
 
 
