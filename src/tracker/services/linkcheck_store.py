@@ -128,15 +128,21 @@ def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen
         ids = [o.resource_id for o in stored]
         history = repo_links.recent_observations(session, ids)
         statuses = repo_links.status_rows(session, ids)
+        first: list[LinkStatus] = []  # links checked for the first time: inserted in bulk below
         for obs in stored:
             new = policy.state_of([_to_observation(o) for o in history[obs.resource_id]], now, settings.links)
-            st, old = _apply_state(statuses.get(obs.resource_id), obs.resource_id, new, obs, now)
-            session.add(st)
+            known = statuses.get(obs.resource_id)
+            st, old = _apply_state(known, obs.resource_id, new, obs, now)
+            if known is None:
+                first.append(st)
             if _freshness(session, st, obs, now):
                 out.new_versions += 1
             if old != st.state:
                 out.changes.append({"url": urls[obs.resource_id], "from": old, "to": st.state,
                                     "reason": st.reason})
+        if first:
+            columns = [c.key for c in LinkStatus.__table__.columns]
+            session.execute(insert(LinkStatus), [{k: getattr(st, k) for k in columns} for st in first])
     return out
 
 
