@@ -7,9 +7,11 @@ network canaries):
   in-flight limit, the gap between request starts *as the server sees them*
   (a start is marked when the request headers go on the wire, including
   retries and probes) and ``Retry-After`` pauses of a host for everyone;
-- one small connection pool per host (``httpx.AsyncHTTPTransport`` each, used
-  directly, without ``AsyncClient``), so a request never scans the connections
-  of other hosts; one shared TLS context; idle pools closed beyond a bound;
+- one small connection pool per host (an ``httpcore.AsyncConnectionPool`` each,
+  used directly: no httpx request/response objects per exchange; a transport
+  passed in by a caller, such as a test's ``MockTransport``, is used through
+  httpx), so a request never scans the connections of other hosts; one shared
+  TLS context; idle pools closed beyond a bound;
 - one overall deadline per request (connect, headers and body together;
   httpx's own timeouts are per read and a server sending a header line per
   second would outlive them);
