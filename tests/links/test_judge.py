@@ -106,3 +106,19 @@ def test_text_helpers() -> None:
     assert decode_body('<meta charset="latin-1">café'.encode("latin-1")).endswith("café")
     assert decode_body(b"\xff\xfe ok", "text/html; charset=bogus").endswith("ok")
     assert similarity("a b c d e", "a b c d e") == 1.0 and similarity("a b c d", "w x y z") == 0.0
+
+
+def test_word_count_matches_the_word_regex_on_any_text() -> None:
+    """The fast word count (whitespace tokens, ``isalnum`` in C) counts exactly the ``\\w+`` runs."""
+    import re
+
+    from tracker.links.text import word_count
+
+    samples = ["", "   ", "!!", "one", "a_b c-d, e!! ,, 123 héllo wörld _ __ x", "x.y.z 3.14 — ¿qué? 中文 字",
+               "tab\tsep\nnew line  double  space", "ab" * 50 + " " + "-" * 30 + " end"]
+    samples.append(" ".join(f"w{i}" if i % 7 else f"({i})" for i in range(2000)))
+    for text in samples:
+        exact = len(re.findall(r"\w+", text))
+        assert word_count(text) == exact, text[:40]
+        for limit in (1, 3, 600):
+            assert word_count(text, limit) == min(limit, exact), (text[:40], limit)

@@ -17,6 +17,7 @@ import ssl
 from collections.abc import Iterator
 from enum import StrEnum
 
+import httpcore
 import httpx
 
 __all__ = ["ErrorClass", "classify_exception", "NETWORK_ERRORS", "TRANSIENT_ERRORS", "describe"]
@@ -89,25 +90,25 @@ def classify_exception(exc: BaseException) -> ErrorClass:
         return ErrorClass.DNS_TEMPORARY if gai.errno in _DNS_TEMPORARY else ErrorClass.DNS
     if has(ConnectionRefusedError):
         return ErrorClass.REFUSED
-    if has(httpx.ConnectTimeout):
+    if has((httpx.ConnectTimeout, httpcore.ConnectTimeout)):
         return ErrorClass.CONNECT_TIMEOUT
-    if has((httpx.TimeoutException, TimeoutError)):
+    if has((httpx.TimeoutException, httpcore.TimeoutException, TimeoutError)):
         return ErrorClass.TIMEOUT
     if has((ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
         return ErrorClass.RESET
-    if has((httpx.UnsupportedProtocol, httpx.InvalidURL)):
+    if has((httpx.UnsupportedProtocol, httpcore.UnsupportedProtocol, httpx.InvalidURL)):
         return ErrorClass.INVALID_URL
-    if has(httpx.RemoteProtocolError):
+    if has((httpx.RemoteProtocolError, httpcore.RemoteProtocolError)):
         # h11 raises its own error for malformed HTTP; a bare one means the peer hung up
         malformed = any(type(e).__module__.split(".")[0] == "h11" for e in chain)
         return ErrorClass.PROTOCOL if malformed else ErrorClass.RESET
-    if has(httpx.LocalProtocolError):
+    if has((httpx.LocalProtocolError, httpcore.LocalProtocolError)):
         return ErrorClass.PROTOCOL
     if any(isinstance(e, OSError) and e.errno in _UNREACHABLE for e in chain):
         return ErrorClass.NETWORK
-    if has(httpx.ConnectError):
+    if has((httpx.ConnectError, httpcore.ConnectError)):
         return ErrorClass.NETWORK
-    if has((httpx.ReadError, httpx.WriteError)):
+    if has((httpx.ReadError, httpx.WriteError, httpcore.ReadError, httpcore.WriteError)):
         return ErrorClass.RESET
     if has(OSError):
         return ErrorClass.NETWORK

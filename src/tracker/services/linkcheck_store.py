@@ -14,6 +14,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import insert
 
 from tracker.config import Settings
 from tracker.db import repo_links
@@ -58,9 +62,10 @@ def _header(headers: Mapping[str, str], name: str, limit: int) -> str | None:
     return value[:limit] if value is not None else None
 
 
-def _observation(run_id: int, s: Seen, now: datetime, counted: bool) -> LinkObservation:
+def _observation(run_id: int, s: Seen, now: datetime, counted: bool) -> dict[str, Any]:
+    """One ``link_observations`` row as column values (inserted in bulk: no ORM object per link)."""
     res = s.result
-    return LinkObservation(
+    return dict(
         run_id=run_id, resource_id=s.resource_id, url=s.fetched_url, observed_at=now,
         method=res.method, http_status=res.status, final_url=res.final_url,
         redirects=json.dumps([[h.url, h.status] for h in res.redirects]),
@@ -73,7 +78,7 @@ def _observation(run_id: int, s: Seen, now: datetime, counted: bool) -> LinkObse
         last_modified=_header(res.headers, "last-modified", 100), counted=counted)
 
 
-def _apply_state(st: LinkStatus | None, rid: int, new: LinkState, obs: LinkObservation,
+def _apply_state(st: LinkStatus | None, rid: int, new: LinkState, obs: SimpleNamespace,
                  now: datetime) -> tuple[LinkStatus, str]:
     old_state = st.state if st is not None else "unchecked"
     if st is None:
@@ -94,7 +99,7 @@ def _apply_state(st: LinkStatus | None, rid: int, new: LinkState, obs: LinkObser
     return st, old_state
 
 
-def _freshness(session: Session, st: LinkStatus, obs: LinkObservation, now: datetime) -> bool:
+def _freshness(session: Session, st: LinkStatus, obs: SimpleNamespace, now: datetime) -> bool:
     """A changed normalised-text hash of a working page is a new version of the resource."""
     if obs.outcome != Outcome.OK.value or obs.content_hash is None:
         return False
@@ -113,25 +118,32 @@ def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen
     """Store one batch in its own transaction; states move only when ``counted``."""
     out = BatchOutcome([])
     with db.transaction() as session:
-        stored = [_observation(run_id, s, now, counted) for s in batch]
-        session.add_all(stored)
-        session.flush()
-        if not counted or not stored:
+        rows = [_observation(run_id, s, now, counted) for s in batch]
+        if rows:  # one executemany, not an ORM unit of work over thousands of new objects
+            session.execute(insert(LinkObservation), rows)
+        if not counted or not rows:
             return out
+        stored = [SimpleNamespace(**row) for row in rows]
         urls = {s.resource_id: s.url for s in batch}
         ids = [o.resource_id for o in stored]
         history = repo_links.recent_observations(session, ids)
         # created by upsert and locked: a concurrent run recording the same link waits, never collides
         statuses = repo_links.lock_status_rows(session, ids, now)
+        first: list[LinkStatus] = []  # rows lock_status_rows could not return (none expected): added below
         for obs in stored:
             new = policy.state_of([_to_observation(o) for o in history[obs.resource_id]], now, settings.links)
-            st, old = _apply_state(statuses.get(obs.resource_id), obs.resource_id, new, obs, now)
-            session.add(st)
+            known = statuses.get(obs.resource_id)
+            st, old = _apply_state(known, obs.resource_id, new, obs, now)
+            if known is None:
+                first.append(st)
             if _freshness(session, st, obs, now):
                 out.new_versions += 1
             if old != st.state:
                 out.changes.append({"url": urls[obs.resource_id], "from": old, "to": st.state,
                                     "reason": st.reason})
+        if first:
+            columns = [c.key for c in LinkStatus.__table__.columns]
+            session.execute(insert(LinkStatus), [{k: getattr(st, k) for k in columns} for st in first])
     return out
 
 
