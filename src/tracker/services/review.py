@@ -187,13 +187,13 @@ def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, 
         if candidate.status in DECIDED:
             raise ConflictError(f"candidate {candidate_id} was already {candidate.status} "
                                 f"by {candidate.decided_by} on {candidate.decided_at:%Y-%m-%d}; "
-                                "decisions are final")
+                                f"to change it, first `tracker candidates undo {candidate_id}`")
         if candidate.status not in PENDING + ("overflow", "off_topic"):
             raise ConflictError(f"candidate {candidate_id} is {candidate.status.replace('_', ' ')}, "
                                 "not in the queue; nothing to decide")
         if not repo.hold_undecided(session, candidate_id, candidate.status):
             raise ConflictError(f"candidate {candidate_id} was decided by someone else a moment ago; "
-                                "decisions are final (see `tracker queue`)")
+                                "nothing was changed (see `tracker queue`)")
         chosen = _chapter(session, candidate.document_id, topic) if topic else (
             session.get(Topic, candidate.topic_id) if candidate.topic_id else None)
         if action == "accept" and (chosen is None or not chosen.active):
