@@ -30,21 +30,27 @@ def link_report(db: Database, settings: Settings, *, since: timedelta = DEFAULT_
     now = settings.now()
     start = now - since
     with db.transaction() as session:
-        rows = repo_links.resources_with_status(session)
+        rows = repo_links.report_rows(session)
         topics = repo_links.topics_by_resource(session)
         run = repo_links.latest_run(session)
         out = []
-        for res, st in rows:
-            places = tuple(Place(t.slug, t.section_slug, t.section_title, t.section_position,
-                                 t.chapter_slug, t.chapter_title, t.chapter_position)
-                           for t in topics.get(res.id, []))
-            if st is None:
-                out.append(LinkRow(res.url, res.canonical_url, res.title, res.host, "unchecked",
+        # one tuple per set of topics (``topics_by_resource`` gives one TopicRef object per topic)
+        places_of: dict[tuple[int, ...], tuple[Place, ...]] = {}
+        for st in rows:
+            refs = topics.get(st.id, [])
+            key = tuple(id(t) for t in refs)
+            places = places_of.get(key)
+            if places is None:
+                places = places_of[key] = tuple(
+                    Place(t.slug, t.section_slug, t.section_title, t.section_position,
+                          t.chapter_slug, t.chapter_title, t.chapter_position) for t in refs)
+            if st.status_id is None:
+                out.append(LinkRow(st.url, st.canonical_url, st.title, st.host, "unchecked",
                                    "never checked", places=places))
                 continue
             changed_now = st.state_since >= start and st.previous_state != st.state
             out.append(LinkRow(
-                url=res.url, canonical_url=res.canonical_url, title=res.title or st.title, host=res.host,
+                url=st.url, canonical_url=st.canonical_url, title=st.title or st.st_title, host=st.host,
                 state=st.state, reason=st.reason, http_status=st.http_status, final_url=st.final_url,
                 suggested_url=st.suggested_url, archive_url=st.archive_url, archived_at=st.archived_at,
                 consecutive_failures=st.consecutive_failures, first_failure_at=st.first_failure_at,
