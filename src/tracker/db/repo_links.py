@@ -261,8 +261,9 @@ def record_archive_answer(session: Session, resource_id: int, outcome: str, chec
                     .execution_options(synchronize_session=False))
 
 
-def as_link_status(row: LinkStatus) -> LinkStatusView:
-    """A stored status row as the ``tracker.types.LinkStatus`` hand-over other areas read."""
+def as_link_status(row: LinkStatus | Any) -> LinkStatusView:
+    """A stored status row (the ORM object, or a plain row with the same column names) as
+    the ``tracker.types.LinkStatus`` hand-over other areas read."""
     return LinkStatusView(
         resource_id=row.resource_id, state=row.state, reason=row.reason, http_status=row.http_status,
         final_url=row.final_url, suggested_url=row.suggested_url, archive_url=row.archive_url,
