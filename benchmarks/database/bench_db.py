@@ -170,8 +170,9 @@ def explain(backend: Backend, links: int) -> None:
 
 
 def _git_history(folder: Path, commits: int) -> Path:
-    """A git repository of ``commits`` commits of one README.md list: each adds a few links,
-    every tenth rewords a line (``git fast-import`` keeps building it quick)."""
+    """A git repository of ``commits`` commits of one README.md list (an "awesome" list):
+    200 links, then each commit adds one, every tenth also rewords a line
+    (``git fast-import`` keeps building it quick)."""
     repo = folder / "awesome"
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     lines = ["# Awesome synthetic list", ""]
@@ -180,7 +181,7 @@ def _git_history(folder: Path, commits: int) -> Path:
     for c in range(commits):
         if c % 50 == 0:
             lines += ["", f"## Section {c // 50}", ""]
-        for _ in range(3):
+        for _ in range(200 if c == 0 else 1):
             lines.append(f"- [Project {n}](https://site{n % 211}.example.org/p/{n}) - a tool for task {n}.")
             n += 1
         if c % 10 == 9:
@@ -190,8 +191,8 @@ def _git_history(folder: Path, commits: int) -> Path:
         data = ("\n".join(lines) + "\n").encode()
         stamp = 1_600_000_000 + c * 3600
         stream.append(f"commit refs/heads/main\ncommitter Bench <bench@example.org> {stamp} +0000\n"
-                      f"data {len(f'c{c}')}\nc{c}\n" + (f"from refs/heads/main^0\n" if c else "")
-                      + f"M 100644 inline README.md\ndata {len(data)}\n")
+                      f"data {len(f'c{c}')}\nc{c}\n"  # later commits follow the branch's tip
+                      f"M 100644 inline README.md\ndata {len(data)}\n")
         stream.append(data)
         stream.append(b"\n")
     payload = b"".join(s.encode() if isinstance(s, str) else s for s in stream)
