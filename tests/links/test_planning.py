@@ -88,10 +88,10 @@ def _statements(db: Database) -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", record)
 
 
-def test_resource_lookup_is_one_array_statement_on_postgresql(db: Database) -> None:
+def test_resource_lookup_is_one_statement_with_one_parameter(db: Database) -> None:
     """The known cause of the superlinear PostgreSQL import: one ``IN (…)`` of 500 URLs per
-    500 links, prepared by psycopg after five runs. On PostgreSQL the lookup is now one
-    statement with one array parameter whatever the count; on SQLite, chunked ``IN``."""
+    500 links, prepared by psycopg after five runs. The lookup is now one statement with
+    one parameter whatever the count: an array on PostgreSQL, JSON on SQLite."""
     urls = [f"https://h{i % 50}.example.org/p/{i}" for i in range(1200)]
     rows = {u: dict(canonical_url=u, url=u, kind="web", host=u.split("/")[2], external_id=None, title="",
                     origin="document", created_at=T0) for u in urls}
@@ -101,10 +101,11 @@ def test_resource_lookup_is_one_array_statement_on_postgresql(db: Database) -> N
     with db.transaction() as s, _statements(db) as seen:
         found = repo_documents.resource_ids(s, urls + ["https://missing.example.org/"])
         assert found == ids
-    postgres = db.engine.dialect.name == "postgresql"
-    assert len(seen) == (1 if postgres else 3)
-    if postgres:
+    assert len(seen) == 1
+    if db.engine.dialect.name == "postgresql":
         assert "= ANY" in seen[0] and "IN (" not in seen[0]
+    else:  # one JSON parameter, not 1,201 placeholders
+        assert "json_each" in seen[0] and seen[0].count("?") == 1
     # again: nothing is created twice, and the existing ids come back
     with db.transaction() as s:
         again, created = repo_documents.ensure_resources(s, rows)

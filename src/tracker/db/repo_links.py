@@ -131,7 +131,8 @@ def archive_candidates(session: Session) -> dict[int, LinkStatus]:
 def report_rows(session: Session) -> list[Any]:
     """Every resource with its status columns (``None`` when never checked), by id, as plain
     rows (no ORM objects: 50,000 of them would cost seconds). Status columns are prefixed
-    ``st_`` where a resource column has the same name (``st_title``)."""
+    ``st_`` where a resource column has the same name (``st_title``); ``services.report``
+    unpacks them in this order."""
     return list(session.execute(
         select(Resource.id, Resource.url, Resource.canonical_url, Resource.title, Resource.host,
                LinkStatus.resource_id.label("status_id"), LinkStatus.state, LinkStatus.previous_state,

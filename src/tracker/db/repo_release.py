@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic, TopicSnapshot
 from tracker.db.models_links import LinkStatus as LinkStatusRow
-from tracker.db.repo_links import as_link_status
 from tracker.db.sets import one_of
 from tracker.types import LinkStatus
 
@@ -66,7 +65,14 @@ def link_statuses(session: Session, resource_ids: Iterable[int]
             LinkStatusRow.consecutive_failures, LinkStatusRow.first_failure_at, LinkStatusRow.last_ok_at,
             LinkStatusRow.state_since]
     for cond in one_of(session, LinkStatusRow.resource_id, sorted(set(resource_ids))):
-        for row in session.execute(select(*cols).where(cond)):
-            current[row.resource_id] = as_link_status(row)
-            previous[row.resource_id] = row.previous_state
+        rows: Any = session.execute(select(*cols).where(cond)).all()
+        for (rid, state, before, reason, http_status, final_url, suggested_url, archive_url, archived_at,
+             failures, first_failure_at, last_ok_at, since) in rows:
+            # built from the tuple, like ``as_link_status``: 50,000 named look-ups cost a second
+            current[rid] = LinkStatus(
+                resource_id=rid, state=state, reason=reason, http_status=http_status, final_url=final_url,
+                suggested_url=suggested_url, archive_url=archive_url, archive_timestamp=archived_at,
+                consecutive_failures=failures, first_failure_at=first_failure_at, last_ok_at=last_ok_at,
+                changed_at=since)
+            previous[rid] = before
     return current, previous
