@@ -114,20 +114,33 @@ def _topic_table() -> Table:
 
 
 def _insert_topics(session: Session, document_id: int, rows: list[dict[str, Any]], active: bool,
-                   existing: dict[str, Any]) -> dict[str, int]:
+                   existing: dict[str, Any]) -> tuple[dict[str, int], dict[str, int | None]]:
     """Insert the topics of ``rows`` whose slug is not in ``existing`` (document order, first
-    row of a slug wins); returns slug → id of every topic of the document."""
+    row of a slug wins), parents before children so each row is inserted with its
+    ``parent_id`` (no UPDATE per chapter). Returns slug → id of every topic of the
+    document, and slug → the parent id each new topic was inserted with."""
     new: dict[str, dict[str, Any]] = {}
     for row in rows:
         if row["slug"] not in existing and row["slug"] not in new:
-            new[row["slug"]] = dict(document_id=document_id, slug=row["slug"], active=active, parent_id=None,
-                                    **{c: row[c] for c in _TOPIC_COLUMNS})
-    insert_rows(session, Topic, list(new.values()))
+            new[row["slug"]] = row
     ids = {slug: r.id for slug, r in existing.items()}
-    if new:
-        ids.update((slug, tid) for slug, tid in session.execute(
-            select(Topic.slug, Topic.id).where(Topic.document_id == document_id)))
-    return ids
+    parents: dict[str, int | None] = {}
+    while new:
+        # a parent already stored (or absent from the document) lets its children go now
+        ready = [row for row in new.values() if row["parent_slug"] not in new or row["parent_slug"] == row["slug"]]
+        if not ready:  # a cycle of parents: break it; the caller's update sets what it can
+            ready = list(new.values())
+        for row in ready:
+            parents[row["slug"]] = ids.get(row["parent_slug"]) if row["parent_slug"] else None
+        insert_rows(session, Topic, [
+            dict(document_id=document_id, slug=row["slug"], active=active, parent_id=parents[row["slug"]],
+                 **{c: row[c] for c in _TOPIC_COLUMNS}) for row in ready])
+        for row in ready:
+            del new[row["slug"]]
+        for cond in one_of(session, Topic.slug, [row["slug"] for row in ready]):
+            ids.update((slug, tid) for slug, tid in session.execute(
+                select(Topic.slug, Topic.id).where(Topic.document_id == document_id, cond)))
+    return ids, parents
 
 
 def upsert_topics(session: Session, document_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -136,14 +149,14 @@ def upsert_topics(session: Session, document_id: int, rows: list[dict[str, Any]]
     absent from ``rows`` become inactive. Returns slug → id. Only changed topics are
     written (one executemany), so a new version that moves little writes little."""
     existing = _topic_rows(session, document_id)
-    ids = _insert_topics(session, document_id, rows, True, existing)
+    ids, inserted_parents = _insert_topics(session, document_id, rows, True, existing)
     table = _topic_table()
     changes: dict[int, dict[str, Any]] = {}
     for row in rows:
         parent = ids[row["parent_slug"]] if row["parent_slug"] else None
         values = {c: row[c] for c in _TOPIC_COLUMNS}
         old = existing.get(row["slug"])
-        if old is None and parent is None:
+        if old is None and inserted_parents.get(row["slug"], parent) == parent:
             continue  # inserted just now with these values
         if old is not None and old.active and old.parent_id == parent and \
                 all(getattr(old, c) == v for c, v in values.items()):
@@ -166,18 +179,9 @@ def upsert_topics(session: Session, document_id: int, rows: list[dict[str, Any]]
 
 def ensure_topics(session: Session, document_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Topic ids for the slugs of an *older* version: existing topics keep their latest
-    state; slugs only that version has are created inactive. Returns slug → id."""
-    existing = _topic_rows(session, document_id)
-    ids = _insert_topics(session, document_id, rows, False, existing)
-    parents = {}
-    for row in rows:
-        if row["slug"] not in existing and row["parent_slug"] in ids and row["slug"] not in parents:
-            parents[row["slug"]] = dict(tid=ids[row["slug"]], v_parent_id=ids[row["parent_slug"]])
-    if parents:
-        table = _topic_table()
-        session.connection().execute(update(table).where(table.c.id == bindparam("tid"))
-                                     .values(parent_id=bindparam("v_parent_id")), list(parents.values()))
-    return ids
+    state; slugs only that version has are created inactive, under their parent. Returns
+    slug → id."""
+    return _insert_topics(session, document_id, rows, False, _topic_rows(session, document_id))[0]
 
 
 def add_topic_snapshots(session: Session, rows: list[dict[str, Any]]) -> None:
