@@ -79,7 +79,9 @@ def insert_rows(session: Session, table: Table | Any, rows: Sequence[dict[str, A
         connection.execute(insert(target), list(chunk))
 
 
-def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], into: str | None = None) -> list[str]:
+    """COPY ``rows`` into ``table`` (or into the table named ``into`` with the same columns);
+    returns the quoted column names written."""
     names = list(rows[0])
     defaults = {c.name: c.default.arg for c in table.columns  # type: ignore[attr-defined]
                 if c.name not in rows[0] and c.default is not None and c.default.is_scalar}
@@ -88,26 +90,40 @@ def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     processors = [table.c[name].type.bind_processor(dialect) for name in columns]
     fixed = list(defaults.values())
     raw: Any = session.connection().connection.dbapi_connection
-    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+    quoted = [dialect.identifier_preparer.quote(name) for name in columns]
+    target = into or dialect.identifier_preparer.format_table(table)
     with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {target} ({', '.join(quoted)}) FROM STDIN") as copy:
             for row in rows:
                 values = [row[name] for name in names] + fixed
                 copy.write_row([p(v) if p is not None else v for p, v in zip(processors, values)])
+    return quoted
 
 
 def insert_missing(session: Session, table: Table | Any, rows: Sequence[dict[str, Any]],
                    keys: Sequence[str], size: int = BATCH) -> None:
     """Insert ``rows``, skipping those whose ``keys`` (a unique constraint) already exist
-    (``INSERT … ON CONFLICT (keys) DO NOTHING``), so a concurrent import of the same rows
-    cannot fail the transaction. On PostgreSQL the statement asks for the new ids, which
-    makes SQLAlchemy send ~1,000 rows a statement ("insertmanyvalues") instead of one
-    statement a row."""
+    (``ON CONFLICT (keys) DO NOTHING``), so a concurrent import of the same rows cannot
+    fail the transaction. PostgreSQL: ``COPY`` into a temporary table, then one
+    ``INSERT … SELECT … ON CONFLICT``; SQLite: executemany in batches."""
+    if not rows:
+        return
     target = table if isinstance(table, Table) else table.__table__
-    postgres = is_postgres(session)
-    stmt = (postgresql if postgres else sqlite).insert(target).on_conflict_do_nothing(index_elements=list(keys))
-    if postgres:
-        stmt = stmt.returning(*target.primary_key.columns)
+    if is_postgres(session):
+        dialect = session.get_bind().dialect
+        name = dialect.identifier_preparer.format_table(target)
+        load = f"_tracker_load_{target.name}"
+        connection = session.connection()
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {load}")
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {load} ON COMMIT DROP AS "
+                                   f"SELECT * FROM {name} WITH NO DATA")
+        quoted = ", ".join(_copy_rows(session, target, rows, into=load))
+        conflict = ", ".join(dialect.identifier_preparer.quote(k) for k in keys)
+        connection.exec_driver_sql(f"INSERT INTO {name} ({quoted}) SELECT {quoted} FROM {load} "
+                                   f"ON CONFLICT ({conflict}) DO NOTHING")
+        connection.exec_driver_sql(f"DROP TABLE {load}")
+        return
+    stmt = sqlite.insert(target).on_conflict_do_nothing(index_elements=list(keys))
     connection = session.connection()
     for chunk in chunks(rows, size):
         connection.execute(stmt, list(chunk))
