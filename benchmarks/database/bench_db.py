@@ -12,6 +12,9 @@ the use case (the service call plus rendering, no interpreter start-up):
 * ``import``: a synthetic handbook-layout document (``benchmarks/import``'s generator);
 * ``reimport``: the same files again (nothing changes);
 * ``check``: ``tracker check`` after every link was given a status that is not due;
+* ``plan``: the planning queries alone (``repo_links.due_resource_ids``, ``state_counts``,
+  ``archive_candidates``, ``count_resources``), what ``check`` costs with nothing due once
+  it plans with them;
 * ``report-md|json|html``: ``tracker report links`` in each format;
 * ``export-md|json|csv``: ``tracker export`` in each format.
 
@@ -141,6 +144,15 @@ def run_size(backend: Backend, doc: Path, links: int) -> dict[str, float]:
             db, settings, transport=httpx.MockTransport(_no_network),
             wayback_transport=httpx.MockTransport(_no_network)))
         assert report.checked == 0 and report.total >= links * 0.9, report.as_dict()
+
+        def plan() -> int:  # the planning queries alone (what a check with nothing due needs)
+            with db.transaction() as session:
+                due = repo_links.due_resource_ids(session, NOW)
+                repo_links.resources_with_status(session, due)
+                repo_links.state_counts(session)
+                repo_links.archive_candidates(session)
+                return repo_links.count_resources(session)
+        out["plan"], _ = _timed(plan)
         renderers: dict[str, Callable[[Any], Any]] = {
             "md": lambda r: "\n".join(render_markdown(r)),
             "json": lambda r: json.dumps(report_json(r), default=str),
@@ -236,7 +248,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the planning queries' plans")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    cols = ["import", "reimport", "check", "report-md", "report-json", "report-html",
+    cols = ["import", "reimport", "check", "plan", "report-md", "report-json", "report-html",
             "export-md", "export-json", "export-csv"]
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
