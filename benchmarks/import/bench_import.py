@@ -2,7 +2,8 @@
 
 Run from the project root:  .venv/bin/python benchmarks/import/bench_import.py
 Each case imports into a fresh SQLite file (and, with --postgres URL, a fresh
-PostgreSQL database) and reports wall time and links per second. The handbook is
+PostgreSQL database on that server, side by side) and reports wall time and links
+per second. benchmarks/database covers the other commands and 100,000 links. The handbook is
 read from ../shared/fixtures; synthetic documents are generated in a temp dir.
 """
 
@@ -64,10 +65,26 @@ def synthetic(folder: Path, links: int, per_chapter: int = 6, chapters_per_secti
     return folder
 
 
+def fresh_postgres(admin_url: str, name: str) -> str:
+    """A new, empty PostgreSQL database ``name`` on the server of ``admin_url``; returns its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(admin_url).set(drivername="postgresql+psycopg")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def run_case(label: str, path: Path, url: str, repeats: int) -> dict[str, float]:
     times, links = [], 0
     for i in range(repeats):
         db_url = url.format(i=i, label=label)
+        if db_url.startswith("postgresql"):
+            db_url = fresh_postgres(db_url, f"bench_import_{label}_{i}".replace("-", "_"))
         settings = load_settings(env={}, overrides={"database_url": db_url})
         db = open_database(db_url)
         start = time.perf_counter()
@@ -82,6 +99,8 @@ def run_case(label: str, path: Path, url: str, repeats: int) -> dict[str, float]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--postgres", metavar="URL",
+                        help="also import into fresh databases on this PostgreSQL server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -90,10 +109,14 @@ def main() -> None:
                  ("synthetic-30000", synthetic(base / "s30k", 30000))]
         print(f"{'case':18} {'links':>7} {'best s':>8} {'median s':>9} {'links/s':>9}")
         for label, path in cases:
-            url = f"sqlite:///{base}/{{label}}-{{i}}.db"
-            r = run_case(label, path, url, args.repeats)
-            print(f"{label:18} {r['links']:>7.0f} {r['best_s']:>8.3f} {r['median_s']:>9.3f} {r['links_per_s']:>9.0f}")
-            sys.stdout.flush()
+            urls = [("sqlite", f"sqlite:///{base}/{{label}}-{{i}}.db")]
+            if args.postgres:
+                urls.append(("postgresql", args.postgres))
+            for db_name, url in urls:
+                r = run_case(label, path, url, args.repeats)
+                print(f"{label:18} {r['links']:>7.0f} {r['best_s']:>8.3f} {r['median_s']:>9.3f} "
+                      f"{r['links_per_s']:>9.0f}  {db_name}")
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":
