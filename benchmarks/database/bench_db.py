@@ -18,6 +18,10 @@ the use case (the service call plus rendering, no interpreter start-up):
 * ``report-md|json|html``: ``tracker report links`` in each format;
 * ``export-md|json|csv``: ``tracker export`` in each format.
 
+Under each line, ``cpu`` gives the CPU seconds this process spent on the same step: on a
+shared machine it is what the step would take alone (on SQLite all of the work; on
+PostgreSQL the server's share is not in it).
+
 ``--history N`` builds a git repository of N commits (a list growing by a few links a
 commit, with edits) and runs ``tracker import --history`` in a child process on each
 database, reporting wall time and the child's peak RSS. ``--explain`` prints the query
@@ -102,9 +106,14 @@ class Backend:
         admin.dispose()
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+#: CPU seconds of this process for the last ``_timed`` call, by case (see ``--cpu``)
+CPU: dict[str, float] = {}
+
+
+def _timed(fn: Callable[[], Any], name: str = "") -> tuple[float, Any]:
+    start, cpu = time.perf_counter(), time.process_time()
     out = fn()
+    CPU[name] = time.process_time() - cpu
     return time.perf_counter() - start, out
 
 
@@ -135,14 +144,14 @@ def run_size(backend: Backend, doc: Path, links: int) -> dict[str, float]:
     db = open_database(url)
     out: dict[str, float] = {}
     try:
-        out["import"], results = _timed(lambda: import_document(db, doc, settings))
+        out["import"], results = _timed(lambda: import_document(db, doc, settings), "import")
         out["links"] = results[0].links
-        out["reimport"], again = _timed(lambda: import_document(db, doc, settings))
+        out["reimport"], again = _timed(lambda: import_document(db, doc, settings), "reimport")
         assert not again[0].created
         _settle_statuses(db)
         out["check"], report = _timed(lambda: check_links(
             db, settings, transport=httpx.MockTransport(_no_network),
-            wayback_transport=httpx.MockTransport(_no_network)))
+            wayback_transport=httpx.MockTransport(_no_network)), "check")
         assert report.checked == 0 and report.total >= links * 0.9, report.as_dict()
 
         def plan() -> int:  # the planning queries alone (what a check with nothing due needs)
@@ -152,15 +161,17 @@ def run_size(backend: Backend, doc: Path, links: int) -> dict[str, float]:
                 repo_links.state_counts(session)
                 repo_links.archive_candidates(session)
                 return repo_links.count_resources(session)
-        out["plan"], _ = _timed(plan)
+        out["plan"], _ = _timed(plan, "plan")
         renderers: dict[str, Callable[[Any], Any]] = {
             "md": lambda r: "\n".join(render_markdown(r)),
             "json": lambda r: json.dumps(report_json(r), default=str),
             "html": lambda r: "\n".join(render_html(r))}
         for fmt, render in renderers.items():
-            out[f"report-{fmt}"], _ = _timed(lambda: render(link_report(db, settings)))
+            out[f"report-{fmt}"], _ = _timed(lambda: render(link_report(db, settings)), f"report-{fmt}")
         for fmt in ("md", "json", "csv"):
-            out[f"export-{fmt}"], _ = _timed(lambda: release.render_export(release.export_list(db, settings), fmt))
+            out[f"export-{fmt}"], _ = _timed(lambda: release.render_export(release.export_list(db, settings), fmt),
+                                             f"export-{fmt}")
+        out.update({f"cpu:{name}": seconds for name, seconds in CPU.items()})
     finally:
         db.dispose()
     return out
@@ -264,6 +275,8 @@ def main() -> None:
                     r = run_size(backend, doc, size)
                     print(f"{backend.name:10} {r['links']:>7.0f} " + " ".join(f"{r[c]:>11.3f}" for c in cols)
                           + f"  {r['import'] / r['links'] * 1e6:>15.1f}  {_load()}", flush=True)
+                    print(f"{'  cpu':10} {'':>7} " + " ".join(f"{r['cpu:' + c]:>11.3f}" for c in cols)
+                          + "  (CPU s of this process)", flush=True)
             if args.explain and sizes:
                 for backend in backends:
                     explain(backend, sizes[-1])
