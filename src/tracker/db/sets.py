@@ -104,12 +104,13 @@ def insert_missing(session: Session, table: Table | Any, rows: Sequence[dict[str
                    keys: Sequence[str], size: int = BATCH) -> None:
     """Insert ``rows``, skipping those whose ``keys`` (a unique constraint) already exist
     (``ON CONFLICT (keys) DO NOTHING``), so a concurrent import of the same rows cannot
-    fail the transaction. PostgreSQL: ``COPY`` into a temporary table, then one
-    ``INSERT … SELECT … ON CONFLICT``; SQLite: executemany in batches."""
+    fail the transaction. PostgreSQL, more than ``CHUNK`` rows: ``COPY`` into a temporary
+    table, then one ``INSERT … SELECT … ON CONFLICT``; else executemany in batches."""
     if not rows:
         return
     target = table if isinstance(table, Table) else table.__table__
-    if is_postgres(session):
+    postgres = is_postgres(session)
+    if postgres and len(rows) > CHUNK:  # a few rows (a version adding a link) skip the temporary table
         dialect = session.get_bind().dialect
         name = dialect.identifier_preparer.format_table(target)
         load = f"_tracker_load_{target.name}"
@@ -123,7 +124,7 @@ def insert_missing(session: Session, table: Table | Any, rows: Sequence[dict[str
                                    f"ON CONFLICT ({conflict}) DO NOTHING")
         connection.exec_driver_sql(f"DROP TABLE {load}")
         return
-    stmt = sqlite.insert(target).on_conflict_do_nothing(index_elements=list(keys))
+    stmt = (postgresql if postgres else sqlite).insert(target).on_conflict_do_nothing(index_elements=list(keys))
     connection = session.connection()
     for chunk in chunks(rows, size):
         connection.execute(stmt, list(chunk))
