@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, any_, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 __all__ = ["CHUNK", "chunks", "is_postgres", "one_of", "insert_rows", "insert_missing"]
@@ -92,11 +93,16 @@ def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], i
     raw: Any = session.connection().connection.dbapi_connection
     quoted = [dialect.identifier_preparer.quote(name) for name in columns]
     target = into or dialect.identifier_preparer.format_table(table)
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {target} ({', '.join(quoted)}) FROM STDIN") as copy:
-            for row in rows:
-                values = [row[name] for name in names] + fixed
-                copy.write_row([p(v) if p is not None else v for p, v in zip(processors, values)])
+    statement = f"COPY {target} ({', '.join(quoted)}) FROM STDIN"
+    dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        with raw.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    values = [row[name] for name in names] + fixed
+                    copy.write_row([p(v) if p is not None else v for p, v in zip(processors, values)])
+    except dbapi_error as exc:  # the driver's own error, raised as SQLAlchemy raises every other
+        raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
     return quoted
 
 
