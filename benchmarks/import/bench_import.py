@@ -71,10 +71,26 @@ def synthetic(folder: Path, links: int, per_chapter: int = 6, chapters_per_secti
     return folder
 
 
+def fresh_postgres(admin_url: str, name: str) -> str:
+    """A new, empty PostgreSQL database ``name`` on the server of ``admin_url``; returns its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(admin_url).set(drivername="postgresql+psycopg")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def run_case(label: str, path: Path, url: str, repeats: int) -> dict[str, float]:
     times, links = [], 0
     for i in range(repeats):
         db_url = url.format(i=i, label=label)
+        if db_url.startswith("postgresql"):
+            db_url = fresh_postgres(db_url, f"bench_import_{label}_{i}".replace("-", "_"))
         settings = load_settings(env={}, overrides={"database_url": db_url})
         db = open_database(db_url)
         start = time.perf_counter()

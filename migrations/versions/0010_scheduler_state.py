@@ -6,7 +6,7 @@ carried over so a stopped scheduler still catches up its missed slot once.
 ``run_heartbeats`` holds each running attempt's pulse.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from alembic import op
 import tracker.db.base
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

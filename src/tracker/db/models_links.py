@@ -72,6 +72,8 @@ class LinkStatus(Base):
     """The latest state of one resource's link, as the policy derived it."""
 
     __tablename__ = "link_status"
+    # dead links awaiting an archive answer (``repo_links.archive_candidates``)
+    __table_args__ = (Index("ix_link_status_archive_due", "state", "archive_outcome", "archive_retry_at"),)
 
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"),
                                              primary_key=True)

@@ -1,28 +1,27 @@
 """Queries and bulk writes for documents, versions, topics, resources and placements.
 
 Owns: idempotent upserts (topics by slug, resources by canonical URL) and bulk
-inserts sized for 30,000-link documents. Does not parse or decide anything.
+inserts sized for 100,000-link documents: every write is set-based (``tracker.db.sets``:
+array lookups on PostgreSQL, ``INSERT … ON CONFLICT``, batched executemany) and no hot
+path loads ORM objects per row. Does not parse or decide anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from tracker.db.models_core import (
     Document, DocumentVersion, InternalLink, Placement, Resource, ResourceVersion, Topic, TopicSnapshot,
 )
+from tracker.db.sets import insert_missing, insert_rows, one_of
 
-CHUNK = 500
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+#: the columns of a topic that follow the latest version (besides ``parent_id`` and ``active``)
+_TOPIC_COLUMNS = ("title", "kind", "position", "description", "text", "file")
 
 
 def get_document(session: Session, name: str) -> Document | None:
@@ -94,58 +93,95 @@ def set_version_order(session: Session, document_id: int, ordered_ids: Sequence[
     if not moved:
         return
     connection = session.connection()
-    for chunk in _chunks(moved):
-        connection.execute(update(table).where(table.c.id.in_(chunk)).values(seq=-table.c.id))
+    for cond in one_of(session, table.c.id, moved):
+        connection.execute(update(table).where(cond).values(seq=-table.c.id))
     connection.execute(update(table).where(table.c.id == bindparam("vid")).values(seq=bindparam("new_seq")),
                        [{"vid": vid, "new_seq": wanted[vid]} for vid in moved])
     session.expire_all()
 
 
+def _topic_rows(session: Session, document_id: int) -> dict[str, Any]:
+    """slug → the topic's stored row (columns only, no ORM objects)."""
+    cols = [getattr(Topic, c) for c in _TOPIC_COLUMNS]
+    return {row.slug: row for row in session.execute(
+        select(Topic.id, Topic.slug, Topic.parent_id, Topic.active, *cols).where(Topic.document_id == document_id))}
+
+
+def _topic_table() -> Table:
+    table = Topic.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _insert_topics(session: Session, document_id: int, rows: list[dict[str, Any]], active: bool,
+                   existing: dict[str, Any]) -> tuple[dict[str, int], dict[str, int | None]]:
+    """Insert the topics of ``rows`` whose slug is not in ``existing`` (document order, first
+    row of a slug wins), parents before children so each row is inserted with its
+    ``parent_id`` (no UPDATE per chapter). Returns slug → id of every topic of the
+    document, and slug → the parent id each new topic was inserted with."""
+    new: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["slug"] not in existing and row["slug"] not in new:
+            new[row["slug"]] = row
+    ids = {slug: r.id for slug, r in existing.items()}
+    parents: dict[str, int | None] = {}
+    while new:
+        # a parent already stored (or absent from the document) lets its children go now
+        ready = [row for row in new.values() if row["parent_slug"] not in new or row["parent_slug"] == row["slug"]]
+        if not ready:  # a cycle of parents: break it; the caller's update sets what it can
+            ready = list(new.values())
+        for row in ready:
+            parents[row["slug"]] = ids.get(row["parent_slug"]) if row["parent_slug"] else None
+        insert_rows(session, Topic, [
+            dict(document_id=document_id, slug=row["slug"], active=active, parent_id=parents[row["slug"]],
+                 **{c: row[c] for c in _TOPIC_COLUMNS}) for row in ready])
+        for row in ready:
+            del new[row["slug"]]
+        for cond in one_of(session, Topic.slug, [row["slug"] for row in ready]):
+            ids.update((slug, tid) for slug, tid in session.execute(
+                select(Topic.slug, Topic.id).where(Topic.document_id == document_id, cond)))
+    return ids, parents
+
+
 def upsert_topics(session: Session, document_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert or update topics by slug (``rows`` in document order, each with
     ``slug, title, kind, parent_slug, position, description, text, file``); topics
-    absent from ``rows`` become inactive. Returns slug → id."""
-    existing = {t.slug: t for t in session.scalars(select(Topic).where(Topic.document_id == document_id))}
+    absent from ``rows`` become inactive. Returns slug → id. Only changed topics are
+    written (one executemany), so a new version that moves little writes little."""
+    existing = _topic_rows(session, document_id)
+    ids, inserted_parents = _insert_topics(session, document_id, rows, True, existing)
+    table = _topic_table()
+    changes: dict[int, dict[str, Any]] = {}
     for row in rows:
-        values = {k: v for k, v in row.items() if k != "parent_slug"}
-        topic = existing.get(row["slug"])
-        if topic is None:
-            topic = Topic(document_id=document_id, active=True, **values)
-            session.add(topic)
-            existing[row["slug"]] = topic
-        else:
-            for key, value in values.items():
-                setattr(topic, key, value)
-            topic.active = True
-    session.flush()
+        parent = ids[row["parent_slug"]] if row["parent_slug"] else None
+        values = {c: row[c] for c in _TOPIC_COLUMNS}
+        old = existing.get(row["slug"])
+        if old is None and inserted_parents.get(row["slug"], parent) == parent:
+            continue  # inserted just now with these values
+        if old is not None and old.active and old.parent_id == parent and \
+                all(getattr(old, c) == v for c, v in values.items()):
+            continue
+        changes[ids[row["slug"]]] = dict(tid=ids[row["slug"]], v_parent_id=parent, v_active=True,
+                                         **{f"v_{c}": v for c, v in values.items()})
+    if changes:
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("tid"))
+            .values(**{c: bindparam(f"v_{c}") for c in ("parent_id", "active", *_TOPIC_COLUMNS)}),
+            list(changes.values()))
     present = {row["slug"] for row in rows}
-    for slug, topic in existing.items():
-        if slug not in present:
-            topic.active = False
-    ids = {slug: topic.id for slug, topic in existing.items()}
-    for row in rows:
-        existing[row["slug"]].parent_id = ids[row["parent_slug"]] if row["parent_slug"] else None
-    session.flush()
+    gone = [r.id for slug, r in existing.items() if slug not in present and r.active]
+    for cond in one_of(session, table.c.id, gone):
+        session.connection().execute(update(table).where(cond).values(active=False))
+    if changes or gone:
+        session.expire_all()  # Topic objects loaded earlier in this session are stale now
     return ids
 
 
 def ensure_topics(session: Session, document_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Topic ids for the slugs of an *older* version: existing topics keep their latest
-    state; slugs only that version has are created inactive. Returns slug → id."""
-    existing = {t.slug: t for t in session.scalars(select(Topic).where(Topic.document_id == document_id))}
-    created = []
-    for row in rows:
-        if row["slug"] not in existing:
-            topic = Topic(document_id=document_id, active=False,
-                          **{k: v for k, v in row.items() if k != "parent_slug"})
-            session.add(topic)
-            existing[row["slug"]] = topic
-            created.append((topic, row["parent_slug"]))
-    session.flush()
-    for topic, parent_slug in created:
-        topic.parent_id = existing[parent_slug].id if parent_slug in existing else None
-    session.flush()
-    return {slug: topic.id for slug, topic in existing.items()}
+    state; slugs only that version has are created inactive, under their parent. Returns
+    slug → id."""
+    return _insert_topics(session, document_id, rows, False, _topic_rows(session, document_id))[0]
 
 
 def add_topic_snapshots(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -153,27 +189,26 @@ def add_topic_snapshots(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def resource_ids(session: Session, canonical_urls: Sequence[str]) -> dict[str, int]:
+    """canonical URL → id of the resources that exist (one array lookup on PostgreSQL)."""
     found: dict[str, int] = {}
-    for chunk in _chunks(list(canonical_urls)):
-        rows = session.execute(
-            select(Resource.canonical_url, Resource.id).where(Resource.canonical_url.in_(chunk)))
-        found.update((url, rid) for url, rid in rows)
+    for cond in one_of(session, Resource.canonical_url, canonical_urls):
+        found.update((url, rid) for url, rid in session.execute(
+            select(Resource.canonical_url, Resource.id).where(cond)))
     return found
 
 
 def _bulk_insert(session: Session, model: Any, rows: Sequence[dict[str, Any]], size: int = 2000) -> None:
     """Core-level executemany (the ORM bulk path costs ~0.3 ms a row)."""
-    connection = session.connection()
-    for chunk in _chunks(rows, size):
-        connection.execute(insert(model.__table__), list(chunk))
+    insert_rows(session, model, rows, size)
 
 
 def ensure_resources(session: Session, rows: dict[str, dict[str, Any]]) -> tuple[dict[str, int], set[str]]:
-    """Create the resources (canonical URL → column values) that do not exist yet.
+    """Create the resources (canonical URL → column values) that do not exist yet
+    (``ON CONFLICT DO NOTHING``: a resource created meanwhile by another writer is kept).
     Returns canonical URL → id and the canonical URLs created now."""
     ids = resource_ids(session, list(rows))
     missing = [values for url, values in rows.items() if url not in ids]
-    _bulk_insert(session, Resource, missing)
+    insert_missing(session, Resource, missing, ["canonical_url"])
     created = {m["canonical_url"] for m in missing}
     if missing:
         ids.update(resource_ids(session, list(created)))
@@ -182,14 +217,20 @@ def ensure_resources(session: Session, rows: dict[str, dict[str, Any]]) -> tuple
 
 def fill_missing_titles(session: Session, titles: dict[int, str]) -> None:
     """Give untitled resources a title (from the document's anchor text) without
-    overwriting one that a check or a feed already found."""
+    overwriting one that a check or a feed already found. Only the untitled ones are
+    written: a new version citing the same 100,000 resources updates none."""
     if not titles:
+        return
+    untitled: list[int] = []
+    for cond in one_of(session, Resource.id, titles):
+        untitled += session.scalars(select(Resource.id).where(cond, Resource.title == ""))
+    if not untitled:
         return
     table = Resource.__table__
     assert isinstance(table, Table)
     stmt = (update(table).where(table.c.id == bindparam("rid"), table.c.title == "")
             .values(title=bindparam("new_title")))
-    session.connection().execute(stmt, [{"rid": rid, "new_title": t} for rid, t in titles.items()])
+    session.connection().execute(stmt, [{"rid": rid, "new_title": titles[rid]} for rid in untitled])
 
 
 def add_resource_versions(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -197,9 +238,8 @@ def add_resource_versions(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     known: set[tuple[int, str]] = set()
-    for chunk in _chunks(sorted({r["resource_id"] for r in rows})):
-        found = session.execute(select(ResourceVersion.resource_id, ResourceVersion.label)
-                                .where(ResourceVersion.resource_id.in_(chunk)))
+    for cond in one_of(session, ResourceVersion.resource_id, sorted({r["resource_id"] for r in rows})):
+        found = session.execute(select(ResourceVersion.resource_id, ResourceVersion.label).where(cond))
         known.update((rid, label) for rid, label in found)
     new, seen = [], set(known)
     for row in rows:
@@ -207,7 +247,7 @@ def add_resource_versions(session: Session, rows: list[dict[str, Any]]) -> int:
         if key not in seen:
             seen.add(key)
             new.append(row)
-    _bulk_insert(session, ResourceVersion, new)
+    insert_missing(session, ResourceVersion, new, ["resource_id", "label"])
     return len(new)
 
 

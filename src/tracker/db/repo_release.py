@@ -1,7 +1,7 @@
 """Queries of the release area (changelog, export, apply); read-only.
 
 Owns: topic snapshots of a version (with their stable slugs), placements with
-their resources, resource versions, and the link area's cached ``link_status``
+their resources (plain rows: an export of 50,000 links loads no ORM objects), resource versions, and the link area's cached ``link_status``
 rows turned into ``tracker.types.LinkStatus`` (plus each row's previous
 state, which tells a recovered link from one that was always fine).
 Does not own: deciding anything, or writing.
@@ -9,25 +9,18 @@ Does not own: deciding anything, or writing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic, TopicSnapshot
 from tracker.db.models_links import LinkStatus as LinkStatusRow
-from tracker.db.repo_links import as_link_status
+from tracker.db.sets import one_of
 from tracker.types import LinkStatus
 
 __all__ = ["topic_snapshots", "placements", "resource_versions", "link_statuses"]
-
-CHUNK = 500
-
-
-def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
-
 
 def topic_snapshots(session: Session, version_id: int) -> list[tuple[TopicSnapshot, str]]:
     """(snapshot, topic slug) of one version in document order."""
@@ -36,31 +29,50 @@ def topic_snapshots(session: Session, version_id: int) -> list[tuple[TopicSnapsh
     return [(snap, slug) for snap, slug in session.execute(stmt).all()]
 
 
-def placements(session: Session, version_id: int) -> list[tuple[Placement, Resource, str]]:
-    """(placement, resource, topic slug) of one version in document order."""
-    stmt = (select(Placement, Resource, Topic.slug).join(Resource, Placement.resource_id == Resource.id)
+def placements(session: Session, version_id: int) -> list[Any]:
+    """The placements of one version in document order, as plain rows (no ORM objects) with
+    the placement's columns, the resource's ``canonical_url``, ``title``, ``kind`` and
+    ``resource_id``, and the topic's ``slug``."""
+    stmt = (select(Placement.position, Placement.url, Placement.anchor_text, Placement.sentence,
+                   Placement.file, Placement.line, Placement.url_version, Placement.fragment,
+                   Resource.id.label("resource_id"), Resource.canonical_url, Resource.title, Resource.kind,
+                   Topic.slug)
+            .join(Resource, Placement.resource_id == Resource.id)
             .join(Topic, Placement.topic_id == Topic.id).where(Placement.version_id == version_id)
             .order_by(Placement.position))
-    return [(p, r, slug) for p, r, slug in session.execute(stmt).all()]
+    return list(session.execute(stmt).all())
 
 
-def resource_versions(session: Session, resource_ids: Iterable[int]) -> list[ResourceVersion]:
-    """Every known version of these resources, oldest first."""
-    ids = sorted(set(resource_ids))
-    out: list[ResourceVersion] = []
-    for chunk in _chunks(ids):
-        out += session.scalars(select(ResourceVersion).where(ResourceVersion.resource_id.in_(chunk)))
+def resource_versions(session: Session, resource_ids: Iterable[int]) -> list[Any]:
+    """Every known version of these resources, oldest first, as plain rows (``resource_id``,
+    ``label``, ``origin``, ``seen_at``, ``title``, ``old_title``, ``id``)."""
+    out: list[Any] = []
+    cols = (ResourceVersion.id, ResourceVersion.resource_id, ResourceVersion.label, ResourceVersion.origin,
+            ResourceVersion.seen_at, ResourceVersion.title, ResourceVersion.old_title)
+    for cond in one_of(session, ResourceVersion.resource_id, sorted(set(resource_ids))):
+        out += session.execute(select(*cols).where(cond)).all()
     return sorted(out, key=lambda v: (v.resource_id, v.seen_at, v.id))
 
 
 def link_statuses(session: Session, resource_ids: Iterable[int]
                   ) -> tuple[dict[int, LinkStatus], dict[int, str | None]]:
     """resource id → current ``LinkStatus``, and resource id → the state before the current one."""
-    ids = sorted(set(resource_ids))
     current: dict[int, LinkStatus] = {}
     previous: dict[int, str | None] = {}
-    for chunk in _chunks(ids):
-        for row in session.scalars(select(LinkStatusRow).where(LinkStatusRow.resource_id.in_(chunk))):
-            current[row.resource_id] = as_link_status(row)
-            previous[row.resource_id] = row.previous_state
+    cols = [LinkStatusRow.resource_id, LinkStatusRow.state, LinkStatusRow.previous_state,
+            LinkStatusRow.reason, LinkStatusRow.http_status, LinkStatusRow.final_url,
+            LinkStatusRow.suggested_url, LinkStatusRow.archive_url, LinkStatusRow.archived_at,
+            LinkStatusRow.consecutive_failures, LinkStatusRow.first_failure_at, LinkStatusRow.last_ok_at,
+            LinkStatusRow.state_since]
+    for cond in one_of(session, LinkStatusRow.resource_id, sorted(set(resource_ids))):
+        rows: Any = session.execute(select(*cols).where(cond)).all()
+        for (rid, state, before, reason, http_status, final_url, suggested_url, archive_url, archived_at,
+             failures, first_failure_at, last_ok_at, since) in rows:
+            # built from the tuple, like ``as_link_status``: 50,000 named look-ups cost a second
+            current[rid] = LinkStatus(
+                resource_id=rid, state=state, reason=reason, http_status=http_status, final_url=final_url,
+                suggested_url=suggested_url, archive_url=archive_url, archive_timestamp=archived_at,
+                consecutive_failures=failures, first_failure_at=first_failure_at, last_ok_at=last_ok_at,
+                changed_at=since)
+            previous[rid] = before
     return current, previous

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import posixpath
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -27,7 +27,7 @@ from tracker.document.scan import INCLUDE_TAG
 from tracker.errors import DocumentError
 from tracker.urls import InvalidURL, canonicalize
 
-__all__ = ["Snapshot", "GitState", "read_path", "read_url", "git_history", "git_head", "git_pull"]
+__all__ = ["Snapshot", "GitState", "read_path", "read_url", "git_history", "iter_git_history", "git_head", "git_pull"]
 
 _SKIP_DIRS = {".git", "node_modules", "_site", ".venv", "vendor", ".jekyll-cache"}
 _MD_SUFFIXES = (".md", ".markdown")
@@ -230,6 +230,13 @@ def read_path(path: Path, label: str | None = None) -> Snapshot:
 
 def git_history(path: Path) -> list[Snapshot]:
     """Every commit that touched the Markdown under ``path``, oldest first."""
+    return list(iter_git_history(path))
+
+
+def iter_git_history(path: Path) -> Iterator[Snapshot]:
+    """Every commit that touched the Markdown under ``path``, oldest first, read one commit
+    at a time (a long history is never held in memory at once). Checks ``path`` and reads
+    the commit list before the first snapshot is asked for."""
     if not path.exists():
         raise DocumentError(f"path {path} does not exist")
     top = _git_toplevel(path if path.is_dir() else path.parent)
@@ -243,7 +250,12 @@ def git_history(path: Path) -> list[Snapshot]:
     log = _git(top, "log", "--reverse", "--format=%H %cI", "--", *specs).decode().split("\n")
     # a dated folder inside a larger repository is dated by its name, as in read_path
     named = date_in_name(PurePosixPath(rel).name) if rel and not path.is_file() else None
-    snapshots: list[Snapshot] = []
+    return _history_snapshots(path, top, rel, folder, prefix, named, log)
+
+
+def _history_snapshots(path: Path, top: Path, rel: str, folder: str, prefix: str,
+                       named: datetime | None, log: list[str]) -> Iterator[Snapshot]:
+    found = False
     for line in filter(None, log):
         commit, date = line.split(" ", 1)
         entries = _git(top, "ls-tree", "-r", "-z", commit, "--", rel or ".").decode().split("\0")
@@ -270,12 +282,12 @@ def git_history(path: Path) -> list[Snapshot]:
             data = batch[header_end + 1: header_end + 1 + size]
             pos = header_end + 2 + size
             files[name[len(prefix):]] = _decode(data, f"{name} at {commit[:7]}")
-        snapshots.append(Snapshot(files, top.resolve() / folder, commit[:7], commit,
-                                  datetime.fromisoformat(date).astimezone(timezone.utc), rel,
-                                  named, tuple(warnings), named is not None))
-    if not snapshots:
+        found = True
+        yield Snapshot(files, top.resolve() / folder, commit[:7], commit,
+                       datetime.fromisoformat(date).astimezone(timezone.utc), rel,
+                       named, tuple(warnings), named is not None)
+    if not found:
         raise DocumentError(f"no commit in {top} touched Markdown files under {rel}")
-    return snapshots
 
 
 def _include_name(base: str, including: str, name: str) -> str:

@@ -2,8 +2,9 @@
 
 Reads the files (``document_source``), parses them (``tracker.document``), and
 stores one new ``DocumentVersion`` with topics, topic snapshots, resources and
-placements in a single transaction. A version is its content: content identical to
-any stored version creates nothing, in whatever order versions are imported (the one
+placements in one transaction per version (a ``--history`` is read, parsed and
+stored one commit at a time, so memory does not grow with its length). A version is
+its content: content identical to any stored version creates nothing, in whatever order versions are imported (the one
 exception is a git commit that returns to older content after a different version —
 a revert is a new state of the document); a git commit is also identified by
 (commit, path). Each version is dated by itself (commit date, else a date in its
@@ -19,6 +20,7 @@ Does not parse Markdown (``tracker.document``) or read files (``document_source`
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +39,7 @@ from tracker.document.structure import parse_document
 from tracker.document.titles import title_from_anchor
 from tracker.errors import DocumentError, InputError
 from tracker.fetch.documents import TextFetcher
-from tracker.services.document_source import Snapshot, git_history, read_path, read_url
+from tracker.services.document_source import Snapshot, iter_git_history, read_path, read_url
 from tracker.urls import canonicalize, classify_target
 
 __all__ = ["ImportResult", "import_document", "import_snapshot"]
@@ -226,18 +228,29 @@ def import_snapshot(db: Database, snap: Snapshot, settings: Settings, document: 
     return _import(db, [snap], settings, document, strict)[0]
 
 
-def _import(db: Database, snaps: list[Snapshot], settings: Settings, document: str | None,
+def _strict_check(snap: Snapshot, parsed: ParsedDocument) -> None:
+    problems = list(snap.warnings) + _warnings(parsed)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise DocumentError(f"{problems[0]}{more}; fix the document or import without --strict")
+
+
+def _import(db: Database, snaps: Iterable[Snapshot], settings: Settings, document: str | None,
             strict: bool, label: str | None = None) -> list[ImportResult]:
-    parsed = [parse_document(s.files) for s in snaps]
-    if strict:
-        for s, p in zip(snaps, parsed):
-            problems = list(s.warnings) + _warnings(p)
-            if problems:
-                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-                raise DocumentError(f"{problems[0]}{more}; fix the document or import without --strict")
-    with db.transaction() as session:
-        name = document or _default_document(session, settings)
-        return [_store(session, name, s, p, settings, label) for s, p in zip(snaps, parsed)]
+    """Parse and store each snapshot in its own transaction, one at a time: memory stays
+    bounded by one version however long the history (a failure keeps the versions stored
+    before it; importing again skips them and goes on)."""
+    results: list[ImportResult] = []
+    name = document
+    for snap in snaps:
+        parsed = parse_document(snap.files)
+        if strict:
+            _strict_check(snap, parsed)
+        with db.transaction() as session:
+            if name is None:
+                name = _default_document(session, settings)
+            results.append(_store(session, name, snap, parsed, settings, label))
+    return results
 
 
 def _default_document(session: Session, settings: Settings) -> str:
@@ -254,7 +267,9 @@ def import_document(db: Database, path: Path | str, settings: Settings, *, docum
                     strict: bool = False, transport: httpx.BaseTransport | None = None) -> list[ImportResult]:
     """``tracker import PATH``: the files as they are now, or (``history``) every commit
     that touched them, oldest first; PATH may also be the base URL of the raw Markdown
-    (``https://raw.githubusercontent.com/OWNER/REPO/BRANCH/``). All of it is one transaction."""
+    (``https://raw.githubusercontent.com/OWNER/REPO/BRANCH/``). Each version is one
+    transaction, read, parsed and stored one at a time; with ``strict`` every version is
+    checked before any is stored."""
     if label is not None and (not label.strip() or any(c in label for c in "\r\n\t") or len(label) > 200):
         raise DocumentError(f"--label {label!r} is not a usable version name; use up to 200 characters "
                             "without line breaks, such as v0.2 or 2026-11-23")
@@ -270,7 +285,8 @@ def import_document(db: Database, path: Path | str, settings: Settings, *, docum
     if history:
         if label:
             raise DocumentError("--label names one version; it cannot be combined with --history")
-        snaps = git_history(path)
-    else:
-        snaps = [read_path(path, label)]
-    return _import(db, snaps, settings, document, strict, label)
+        if strict:  # refuse before storing anything: one pass that parses and forgets each version
+            for snap in iter_git_history(path):
+                _strict_check(snap, parse_document(snap.files))
+        return _import(db, iter_git_history(path), settings, document, False)
+    return _import(db, [read_path(path, label)], settings, document, strict, label)

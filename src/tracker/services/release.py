@@ -53,9 +53,10 @@ def _view(session: Session, version: DocumentVersion) -> VersionView:
     topics = tuple(TopicView(slug, s.title, s.kind, s.parent_slug, s.position, s.text, s.text_hash,
                              s.description, s.file, s.line)
                    for s, slug in repo_release.topic_snapshots(session, version.id))
-    citations = tuple(Citation(p.position, slug, p.url, r.canonical_url, p.anchor_text, p.sentence, r.title,
-                               r.kind, p.file, p.line, r.id, p.url_version, p.fragment or "")
-                      for p, r, slug in repo_release.placements(session, version.id))
+    citations = tuple(Citation(position, slug, url, canonical, anchor, sentence, title, kind, file, line, rid,
+                               url_version, fragment or "")
+                      for (position, url, anchor, sentence, file, line, url_version, fragment, rid, canonical,
+                           title, kind, slug) in repo_release.placements(session, version.id))
     return VersionView(version.label, version.date, topics, citations,
                        version.commit)
 

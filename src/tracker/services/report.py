@@ -30,30 +30,34 @@ def link_report(db: Database, settings: Settings, *, since: timedelta = DEFAULT_
     now = settings.now()
     start = now - since
     with db.transaction() as session:
-        rows = repo_links.resources_with_status(session)
+        rows = repo_links.report_rows(session)
         topics = repo_links.topics_by_resource(session)
         run = repo_links.latest_run(session)
         out = []
-        for res, st in rows:
-            places = tuple(Place(t.slug, t.section_slug, t.section_title, t.section_position,
-                                 t.chapter_slug, t.chapter_title, t.chapter_position)
-                           for t in topics.get(res.id, []))
-            if st is None:
-                out.append(LinkRow(res.url, res.canonical_url, res.title, res.host, "unchecked",
-                                   "never checked", places=places))
+        # one tuple per set of topics (``topics_by_resource`` gives one TopicRef object per topic)
+        places_of: dict[tuple[int, ...], tuple[Place, ...]] = {}
+        for (rid, url, canonical_url, title, host, status_id, state, previous_state, state_since, reason,
+             http_status, final_url, suggested_url, soft404, failures, first_failure_at, last_ok_at,
+             last_checked_at, elapsed_ms, st_title, archive_url, archived_at) in rows:
+            refs = topics.get(rid, [])
+            key = tuple(id(t) for t in refs)
+            places = places_of.get(key)
+            if places is None:
+                places = places_of[key] = tuple(
+                    Place(t.slug, t.section_slug, t.section_title, t.section_position,
+                          t.chapter_slug, t.chapter_title, t.chapter_position) for t in refs)
+            if status_id is None:
+                out.append(LinkRow(url, canonical_url, title, host, "unchecked", "never checked", places=places))
                 continue
-            changed_now = st.state_since >= start and st.previous_state != st.state
+            changed_now = state_since >= start and previous_state != state
             out.append(LinkRow(
-                url=res.url, canonical_url=res.canonical_url, title=res.title or st.title, host=res.host,
-                state=st.state, reason=st.reason, http_status=st.http_status, final_url=st.final_url,
-                suggested_url=st.suggested_url, archive_url=st.archive_url, archived_at=st.archived_at,
-                consecutive_failures=st.consecutive_failures, first_failure_at=st.first_failure_at,
-                last_ok_at=st.last_ok_at, last_checked_at=st.last_checked_at,
-                state_since=st.state_since, previous_state=st.previous_state, soft404=st.soft404,
-                elapsed_ms=st.elapsed_ms, places=places,
-                newly_dead=changed_now and st.state == "dead",
-                recovered=changed_now and st.state in ("alive", "redirected")
-                and st.previous_state in _BROKEN))
+                url=url, canonical_url=canonical_url, title=title or st_title, host=host, state=state,
+                reason=reason, http_status=http_status, final_url=final_url, suggested_url=suggested_url,
+                archive_url=archive_url, archived_at=archived_at, consecutive_failures=failures,
+                first_failure_at=first_failure_at, last_ok_at=last_ok_at, last_checked_at=last_checked_at,
+                state_since=state_since, previous_state=previous_state, soft404=soft404,
+                elapsed_ms=elapsed_ms, places=places, newly_dead=changed_now and state == "dead",
+                recovered=changed_now and state in ("alive", "redirected") and previous_state in _BROKEN))
         info = None if run is None else RunInfo(run.id, run.started_at, run.inconclusive, run.links,
                                                 run.requests, run.elapsed_ms)
     order = {"dead": 0, "failing": 1, "blocked": 2, "redirected": 3, "alive": 4, "unchecked": 5}

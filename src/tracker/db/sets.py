@@ -1,0 +1,136 @@
+"""Set-based building blocks for queries over many rows, on SQLite and PostgreSQL.
+
+Owns: "this column is one of these N values" without an ``IN (…)`` list that grows
+with N (on PostgreSQL one array parameter, ``= ANY(:values)``: one statement whatever
+N is, and a statement text psycopg can prepare once; on SQLite one JSON parameter read by
+``json_each``, or short ``IN`` lists), idempotent inserts (``INSERT … ON CONFLICT DO
+NOTHING``), and bulk inserts (``COPY`` on PostgreSQL, Core ``executemany`` in bounded
+batches on SQLite). Does not know any table.
+
+Why not plain ``IN``: psycopg prepares a statement on the server after it ran five
+times; a 500-parameter ``IN`` run hundreds of times during an import then costs ten
+times more than the array form (30,000 URLs: 42–46 s against 4 s, see issue 15).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, any_, bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+__all__ = ["CHUNK", "chunks", "is_postgres", "one_of", "insert_rows", "insert_missing"]
+
+#: values per ``IN`` list on SQLite (more go as one JSON parameter), rows per executemany batch
+CHUNK = 500
+BATCH = 2000
+#: json_each is built into SQLite from 3.38
+_SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38)
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def one_of(session: Session, column: InstrumentedAttribute[Any] | ColumnElement[Any],
+           values: Iterable[Any]) -> Iterator[ColumnElement[bool]]:
+    """Conditions that together say "``column`` is one of ``values``": run the query once
+    per condition and combine the rows. On PostgreSQL one condition, an array parameter
+    (``= ANY(:values)``); on SQLite one condition too, the values as one JSON parameter
+    (``IN (SELECT value FROM json_each(:values))``), or ``IN`` lists of ``CHUNK`` values
+    where SQLite has no JSON functions. None when ``values`` is empty."""
+    wanted = list(dict.fromkeys(values))
+    if not wanted:
+        return
+    if is_postgres(session):
+        yield column == any_(bindparam("one_of", wanted, type_=postgresql.ARRAY(column.type), unique=True))
+        return
+    if len(wanted) > CHUNK and _SQLITE_JSON:
+        each = func.json_each(bindparam("one_of", json.dumps(wanted), unique=True)).table_valued("value")
+        yield column.in_(select(each.c.value))
+        return
+    for chunk in chunks(wanted):
+        yield column.in_(list(chunk))
+
+
+def insert_rows(session: Session, table: Table | Any, rows: Sequence[dict[str, Any]],
+                size: int = BATCH) -> None:
+    """Insert ``rows`` (dicts with the same keys): PostgreSQL ``COPY … FROM STDIN`` (one
+    stream, no statement per row), SQLite Core executemany in batches (the ORM path
+    costs ~0.3 ms a row). Columns a row leaves out get their scalar default, as an
+    ``INSERT`` through SQLAlchemy would give them."""
+    if not rows:
+        return
+    target = table if isinstance(table, Table) else table.__table__
+    if is_postgres(session):
+        _copy_rows(session, target, rows)
+        return
+    connection = session.connection()
+    for chunk in chunks(rows, size):
+        connection.execute(insert(target), list(chunk))
+
+
+def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], into: str | None = None) -> list[str]:
+    """COPY ``rows`` into ``table`` (or into the table named ``into`` with the same columns);
+    returns the quoted column names written."""
+    names = list(rows[0])
+    defaults = {c.name: c.default.arg for c in table.columns  # type: ignore[attr-defined]
+                if c.name not in rows[0] and c.default is not None and c.default.is_scalar}
+    dialect = session.get_bind().dialect
+    columns = names + list(defaults)
+    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    fixed = list(defaults.values())
+    raw: Any = session.connection().connection.dbapi_connection
+    quoted = [dialect.identifier_preparer.quote(name) for name in columns]
+    target = into or dialect.identifier_preparer.format_table(table)
+    statement = f"COPY {target} ({', '.join(quoted)}) FROM STDIN"
+    dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        with raw.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    values = [row[name] for name in names] + fixed
+                    copy.write_row([p(v) if p is not None else v for p, v in zip(processors, values)])
+    except dbapi_error as exc:  # the driver's own error, raised as SQLAlchemy raises every other
+        raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
+    return quoted
+
+
+def insert_missing(session: Session, table: Table | Any, rows: Sequence[dict[str, Any]],
+                   keys: Sequence[str], size: int = BATCH) -> None:
+    """Insert ``rows``, skipping those whose ``keys`` (a unique constraint) already exist
+    (``ON CONFLICT (keys) DO NOTHING``), so a concurrent import of the same rows cannot
+    fail the transaction. PostgreSQL, more than ``CHUNK`` rows: ``COPY`` into a temporary
+    table, then one ``INSERT … SELECT … ON CONFLICT``; else executemany in batches."""
+    if not rows:
+        return
+    target = table if isinstance(table, Table) else table.__table__
+    postgres = is_postgres(session)
+    if postgres and len(rows) > CHUNK:  # a few rows (a version adding a link) skip the temporary table
+        dialect = session.get_bind().dialect
+        name = dialect.identifier_preparer.format_table(target)
+        load = f"_tracker_load_{target.name}"
+        connection = session.connection()
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {load}")
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {load} ON COMMIT DROP AS "
+                                   f"SELECT * FROM {name} WITH NO DATA")
+        quoted = ", ".join(_copy_rows(session, target, rows, into=load))
+        conflict = ", ".join(dialect.identifier_preparer.quote(k) for k in keys)
+        connection.exec_driver_sql(f"INSERT INTO {name} ({quoted}) SELECT {quoted} FROM {load} "
+                                   f"ON CONFLICT ({conflict}) DO NOTHING")
+        connection.exec_driver_sql(f"DROP TABLE {load}")
+        return
+    stmt = (postgresql if postgres else sqlite).insert(target).on_conflict_do_nothing(index_elements=list(keys))
+    connection = session.connection()
+    for chunk in chunks(rows, size):
+        connection.execute(stmt, list(chunk))
