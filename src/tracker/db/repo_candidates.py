@@ -178,7 +178,7 @@ def moved_topics(session: Session, candidate_ids: Sequence[int]) -> dict[int, in
 
 
 def queue_rows(session: Session, document_id: int, week: str, topic_ids: set[int] | None = None) -> list[QueueRow]:
-    """Pending candidates due by ``week`` (deferred ones wait for theirs), as ``QueueRow``\ s."""
+    """Pending candidates due by ``week`` (deferred ones wait for theirs), as ``QueueRow`` rows."""
     stmt = (select(*_QUEUE_COLUMNS).join(FeedItem, FeedItem.id == Candidate.item_id)
             .where(Candidate.document_id == document_id, Candidate.status.in_(PENDING),
                    Candidate.week <= week))
@@ -259,7 +259,7 @@ def week_pool(session: Session, document_id: int, week: str, start: datetime, en
 
 
 def overflow_rows(session: Session, document_id: int, topic_ids: set[int] | None = None) -> list[QueueRow]:
-    """Candidates held back beyond a week's budget, as ``QueueRow``\ s."""
+    """Candidates held back beyond a week's budget, as ``QueueRow`` rows."""
     stmt = (select(*_QUEUE_COLUMNS).join(FeedItem, FeedItem.id == Candidate.item_id)
             .where(Candidate.document_id == document_id, Candidate.status == "overflow"))
     if topic_ids is not None:
