@@ -70,7 +70,7 @@ def default_reviewer() -> str:
         return "unknown"
 
 
-def reasons_of(candidate: Candidate, topic: Topic | None, budget: int) -> list[str]:
+def reasons_of(candidate: Candidate | repo.QueueRow, topic: Topic | None, budget: int) -> list[str]:
     """What a maintainer reads to trust the rank: fit and its words, sources, prior, age, budget."""
     signals = dict(candidate.signals or {})
     where = topic.title if topic is not None else "no chapter"
@@ -98,19 +98,19 @@ def reasons_of(candidate: Candidate, topic: Topic | None, budget: int) -> list[s
     return out
 
 
-def candidate_row(session: Session, row: repo.QueueRow, topics: dict[int, Topic],
-                  sources: dict[int, str], budget: int = 0) -> dict[str, Any]:
+def candidate_row(row: repo.QueueRow, topics: dict[int, Topic], sources: dict[int, str],
+                  budget: int = 0) -> dict[str, Any]:
     """One candidate in the JSON contract's shape, plus the queue's display fields."""
-    candidate, item, topic = row
+    topic = topics.get(row.topic_id) if row.topic_id is not None else None
     section = topics.get(topic.parent_id) if topic is not None and topic.parent_id else None
     return {
-        "id": candidate.id, "url": item.url, "canonical_id": item.canonical_id, "title": item.title,
-        "source": sources.get(item.first_source_id or -1, ""), "kind": item.kind,
-        "published_at": item.published_at, "topics": list(candidate.scores or []),
-        "status": candidate.status, "rank": candidate.rank, "priority": candidate.priority,
-        "signals": dict(candidate.signals or {}), "reasons": reasons_of(candidate, topic, budget),
-        "topic": topic.slug if topic else None, "score": candidate.score,
-        "reason": candidate.reason, "week": candidate.week, "authors": list(item.authors or []),
+        "id": row.id, "url": row.url, "canonical_id": row.canonical_id, "title": row.title,
+        "source": sources.get(row.first_source_id or -1, ""), "kind": row.kind,
+        "published_at": row.published_at, "topics": list(row.scores or []),
+        "status": row.status, "rank": row.rank, "priority": row.priority,
+        "signals": dict(row.signals or {}), "reasons": reasons_of(row, topic, budget),
+        "topic": topic.slug if topic else None, "score": row.score,
+        "reason": row.reason, "week": row.week, "authors": list(row.authors or []),
         "section": section.title if section else (topic.title if topic and topic.kind in ("section", "front") else None),
         "chapter": topic.title if topic else None,
     }
@@ -136,17 +136,17 @@ def queue(db: Database, settings: Settings, *, week: str | None = None, topic: s
         rows = repo.queue_rows(session, doc.id, label, allowed)
         held = repo.overflow_rows(session, doc.id, allowed) if all_ else []
         by_id = {t.id: t for t in all_topics}
-        sources = repo.source_names(session, [i.first_source_id for _c, i, _t in rows + held])
+        sources = repo.source_names(session, [r.first_source_id for r in rows + held])
         budget = settings.candidates.weekly_budget
 
         def order(row: repo.QueueRow) -> tuple[int, int, float, int]:
-            candidate, _item, t = row
+            t = by_id.get(row.topic_id) if row.topic_id is not None else None
             section = by_id.get(t.parent_id) if t is not None and t.parent_id else t
             return (section.position if section else 1 << 30, t.position if t else 1 << 30,
-                    -candidate.score, candidate.id)
+                    -row.score, row.id)
 
-        shown = sorted(rows, key=order) + sorted(held, key=lambda r: (-r[0].priority, r[0].id))
-        return label, [candidate_row(session, r, by_id, sources, budget) for r in shown]
+        shown = sorted(rows, key=order) + sorted(held, key=lambda r: (-r.priority, r.id))
+        return label, [candidate_row(r, by_id, sources, budget) for r in shown]
 
 
 def _chapter(session: Session, document_id: int, slug: str) -> Topic:

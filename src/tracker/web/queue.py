@@ -10,6 +10,7 @@ Does not own: which candidates are due, their order or any rule of deciding.
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 from datetime import timedelta
 from typing import Any
@@ -28,6 +29,10 @@ __all__ = ["bp", "group_rows"]
 
 bp = Blueprint("queue", __name__)
 _DONE = {"accept": "accepted", "reject": "rejected", "defer": "deferred", "move": "moved"}
+
+
+# A URL's link target depends on the URL alone: checked once per distinct URL, not per request.
+_href = functools.lru_cache(maxsize=8192)(safe_url)
 
 
 def _ctx() -> dict[str, Any]:
@@ -60,15 +65,20 @@ def page() -> str:
     options: dict[str, Any] = {"all_": True} if overflow else {}
     label, rows = review.queue(db, settings, week=wanted, **options)
     texts = dashboard.candidate_texts(db, [int(r["id"]) for r in rows])
-    for row in rows:  # what the template shows, prepared once (1,000 cards must render fast)
-        row["text"] = texts.get(int(row["id"]), "")
-        row["href"] = safe_url(row.get("url"))
-        row["day"] = row["published_at"].strftime("%Y-%m-%d") if row.get("published_at") else ""
+    for row in rows:  # what the template shows, prepared once (1,000 cards must render fast):
+        row["text"] = texts.get(int(row["id"]), "")  # one string per line, escaped once by Jinja
+        row["href"] = _href(row.get("url"))
         authors = list(row.get("authors") or [])
-        row["by"] = ", ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
+        by = ", ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
+        day = row["published_at"].strftime("%Y-%m-%d") if row.get("published_at") else ""
+        row["meta"] = " · ".join(p for p in (row.get("source") or "unknown source", row.get("kind") or "", day, by,
+                                             f"#{row['id']}") if p)
+        row["label"] = row.get("chapter") or row.get("topic") or "—"
+        row["short"] = (row.get("title") or "")[:120]
         row["fit"] = f"{row.get('score') or 0:.3f}"
-        row["others"] = ", ".join(f"{t.get('slug')} {t.get('score') or 0:.3f}" for t in row.get("topics", [])
-                                  if t.get("slug") != row.get("topic"))
+        others = ", ".join(f"{t.get('slug')} {t.get('score') or 0:.3f}" for t in row.get("topics", [])
+                           if t.get("slug") != row.get("topic"))
+        row["others"] = f" · also likely: {others}" if others else ""
     cards = [SimpleNamespace(**row) for row in rows]  # attribute access: Jinja's fast path
     chapters = dashboard.chapter_choices(db, settings)
     current = week_of(settings.now())
