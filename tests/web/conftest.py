@@ -151,8 +151,10 @@ def start_serve(database_url: str, *args: str, **env: str) -> Served:
     raise AssertionError(f"tracker serve did not start (exit {process.returncode})")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module: Playwright's sync API keeps an event loop running in
+    this thread while it is open, which would make any later test's ``asyncio.run`` fail."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
