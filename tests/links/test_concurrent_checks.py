@@ -20,7 +20,7 @@ from tracker.db.session import Database
 from tracker.services.linkcheck import check_links
 
 ENV = {"TRACKER_NOW": "2026-11-23T09:00:00Z", "TRACKER_CHECK__HOST_INTERVAL": "0",
-       "TRACKER_CHECK__BACKOFF_BASE": "0.01", "TRACKER_CHECK__TIMEOUT": "5",
+       "TRACKER_CHECK__BACKOFF_BASE": "0.01", "TRACKER_CHECK__TIMEOUT": "15",
        "TRACKER_CHECK__HOST_CONCURRENCY": "8"}
 LINKS = 100
 

@@ -31,7 +31,7 @@ from tests.links import server as srv
 from tests.links.seed import T0, at, days, make_settings, seed
 
 ENV = {"TRACKER_NOW": "2026-11-23T09:00:00Z", "TRACKER_CHECK__HOST_INTERVAL": "0",
-       "TRACKER_CHECK__BACKOFF_BASE": "0.01", "TRACKER_CHECK__TIMEOUT": "2",
+       "TRACKER_CHECK__BACKOFF_BASE": "0.01", "TRACKER_CHECK__TIMEOUT": "15",
        "TRACKER_CHECK__RETRIES": "0"}
 IDN_HOST = "bücher.test"
 IDN_A_LABEL = "xn--bcher-kva.test"
