@@ -157,6 +157,10 @@ def browser() -> Iterator[Any]:
     this thread while it is open, which would make any later test's ``asyncio.run`` fail."""
     from playwright.sync_api import sync_playwright
 
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"the browser tests drive Debian's Chromium at {CHROMIUM}: `apt-get install chromium` "
+                    "(.ci/run installs it; Playwright's own browser download is not used)")
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
