@@ -13,8 +13,7 @@ Does not own the queries (``repo_jobs``) or any decision about leases or runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.db.base import Base
 from tracker.db.models_jobs import COORDINATION_TABLES
-from tracker.db.session import Database
+from tracker.db.session import Database, unit_of_work
 
 __all__ = ["Coordination", "DEFAULT_TIMEOUT"]
 
@@ -78,20 +77,11 @@ class Coordination:
                 raise
         self._ready = True
 
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self) -> AbstractContextManager[Session]:
         """One short unit of work; raises (``UNAVAILABLE``) instead of waiting long."""
         if not self._ready:
             self._create_tables()
-        session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        return unit_of_work(self._sessions)
 
     def dispose(self) -> None:
         if self._owned:

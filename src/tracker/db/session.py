@@ -11,7 +11,7 @@ Does not define tables or queries.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,21 @@ def database_error(exc: BaseException) -> DatabaseError:
     return DatabaseError(f"database error: {text}{hint}")
 
 
+@contextmanager
+def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session from ``sessions`` that commits on success and rolls back everything on
+    any exception (the one transaction shape of every store)."""
+    session = sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 class Database:
     """An opened database: an engine, a session factory and the migration tools."""
 
@@ -116,18 +131,9 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     # -- transactions -------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self) -> AbstractContextManager[Session]:
         """One unit of work: commits on success, rolls back everything on any exception."""
-        session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        return unit_of_work(self._sessions)
 
     def dispose(self) -> None:
         self.engine.dispose()
