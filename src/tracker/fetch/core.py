@@ -7,11 +7,11 @@ network canaries):
   in-flight limit, the gap between request starts *as the server sees them*
   (a start is marked when the request headers go on the wire, including
   retries and probes) and ``Retry-After`` pauses of a host for everyone;
-- one small connection pool per host (an ``httpcore.AsyncConnectionPool`` each,
-  used directly: no httpx request/response objects per exchange; a transport
-  passed in by a caller, such as a test's ``MockTransport``, is used through
-  httpx), so a request never scans the connections of other hosts; one shared
-  TLS context; idle pools closed beyond a bound;
+- one small pool of keep-alive connections per host (``fetch.wire``: HTTP/1.1
+  parsed by llhttp, no httpx request/response objects per exchange; a
+  transport passed in by a caller, such as a test's ``MockTransport``, is used
+  through httpx), so a request never scans the connections of other hosts;
+  one shared TLS context; idle pools closed beyond a bound;
 - one overall deadline per request (connect, headers and body together;
   httpx's own timeouts are per read and a server sending a header line per
   second would outlive them);
@@ -48,9 +48,9 @@ import httpx
 from tracker import headers as header_rules
 from tracker.fetch import body_decoder
 from tracker.fetch.addresses import HostAddresses, Resolver, system_resolver
-from tracker.fetch.backend import AsyncioBackend
-from tracker.fetch.errors import TRANSIENT_ERRORS, ErrorClass, classify_exception, describe
+from tracker.fetch.errors import TRANSIENT_ERRORS, ErrorClass, ProtocolViolation, classify_exception, describe
 from tracker.fetch.gate import Clock, Deferred, HostGates, HostRule, LocalGates, Sleep, shared_gates
+from tracker.fetch.wire import Exchange, WirePool, request_head
 
 __all__ = ["HttpCore", "Policy", "FetchRequest", "FetchResult", "Hop", "BodyLimit", "REDIRECT_STATUSES",
            "retry_after_seconds", "MAX_PAUSE"]
@@ -147,18 +147,6 @@ class _Single:
     retry_after: float | None = None
 
 
-_PLAIN: ssl.SSLContext | None = None
-
-
-def _plain_context() -> ssl.SSLContext:
-    """A TLS context for pools that only speak plain HTTP: never used, so no certificates
-    are loaded (httpx builds one per transport otherwise, ~0.1 s of CPU each)."""
-    global _PLAIN
-    if _PLAIN is None:
-        _PLAIN = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    return _PLAIN
-
-
 class _PausedMeanwhile(Exception):
     """The host was paused between admission and sending: the request is withdrawn unsent."""
 
@@ -179,8 +167,8 @@ class HttpCore:
         self._shared_transport = transport
         self._verify = verify
         self._ssl: ssl.SSLContext | None = verify if isinstance(verify, ssl.SSLContext) else None
-        self._pools: OrderedDict[tuple[str, str, int | None], httpcore.AsyncConnectionPool] = OrderedDict()
-        self._busy: dict[tuple[str, str, int | None], int] = {}
+        self._pools: OrderedDict[tuple[str, str, int], WirePool] = OrderedDict()
+        self._busy: dict[tuple[str, str, int], int] = {}
         self._max_concurrency = max_concurrency
         self._global: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -200,7 +188,7 @@ class HttpCore:
             self._pools = OrderedDict()  # made on a loop that has ended: nothing left to close
         pools, self._pools = list(self._pools.values()), OrderedDict()
         for pool in pools:
-            await pool.aclose()
+            pool.close()
         if self._shared_transport is not None:
             await self._shared_transport.aclose()
 
@@ -220,24 +208,17 @@ class HttpCore:
             self._ssl = httpx.create_ssl_context(verify=self._verify)
         return self._ssl
 
-    async def _pool(self, key: tuple[str, str, int | None]) -> httpx.AsyncBaseTransport | httpcore.AsyncConnectionPool:
-        if self._shared_transport is not None:
-            return self._shared_transport
+    def _pool(self, key: tuple[str, str, int]) -> WirePool:
         pool = self._pools.get(key)
         if pool is not None:
             self._pools.move_to_end(key)
             return pool
-        context = self._ssl_context() if key[0] == "https" else _plain_context()
-        # the pool httpx's transport would build, on the lean asyncio backend (fetch.backend),
-        # used directly: no httpx Request/Response objects per exchange (~0.2 ms of CPU each)
-        pool = httpcore.AsyncConnectionPool(
-            ssl_context=context, max_connections=None, max_keepalive_connections=16, keepalive_expiry=5.0,
-            http1=True, http2=False, retries=0, network_backend=AsyncioBackend())
+        pool = WirePool(key[0], key[1], key[2], self._ssl_context() if key[0] == "https" else None)
         self._pools[key] = pool
         if len(self._pools) > _MAX_POOLS:  # close the least recently used idle pool
             for old in list(self._pools):
                 if old != key and not self._busy.get(old):
-                    await self._pools.pop(old).aclose()
+                    self._pools.pop(old).close()
                     break
         return pool
 
@@ -268,51 +249,48 @@ class HttpCore:
         self.requests_by_host[host] = self.requests_by_host.get(host, 0) + 1
         timeout = policy.timeout_for(host)
         gates = self.gates
-        state = {"phase": "connect"}
-
-        async def trace(name: str, info: Mapping[str, Any]) -> None:
-            if name.endswith("send_request_headers.started") and gates.paused_for(key) > 0:
-                raise _PausedMeanwhile()  # a Retry-After arrived while we were connecting
-            if name.endswith("send_request_headers.complete"):
-                # the bytes are with the kernel: the next start on this host counts from here
-                gates.started(slot)
-                state["phase"] = "wait"
-
         key = policy.gate_key(host)
+        phase = "connect"
         out = bytearray()
         single = _Single(None, {}, sent_at=self._clock())
+        exchange: Exchange | None = None
         response: httpx.Response | None = None
-        answer: httpcore.Response | None = None
-        pool_key: tuple[str, str, int | None] | None = None
+        pool_key: tuple[str, str, int] | None = None
         try:
             async with asyncio.timeout(timeout):
-                extensions = {"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout},
-                              "trace": trace}
                 target = httpx.URL(url)
-                pool_key = (target.scheme, target.host, target.port)
-                self._busy[pool_key] = self._busy.get(pool_key, 0) + 1
-                transport = await self._pool(pool_key)
-                if isinstance(transport, httpcore.AsyncConnectionPool):
-                    answer = await transport.handle_async_request(httpcore.Request(
-                        method.encode("ascii"),
-                        httpcore.URL(scheme=target.raw_scheme, host=target.raw_host, port=target.port,
-                                     target=target.raw_path),
-                        headers=[(b"Host", target.netloc), *((_header_bytes(k), _header_bytes(v))
-                                                              for k, v in headers.items())],
-                        extensions=extensions))
+                if self._shared_transport is None:
+                    pool_key = (target.scheme, target.raw_host.decode("ascii"),
+                                target.port or _DEFAULT_PORTS[target.scheme])
+                    self._busy[pool_key] = self._busy.get(pool_key, 0) + 1
+                    data = request_head(method, target.raw_path, target.netloc, headers)
+                    exchange = await self._pool(pool_key).exchange()
+                    if gates.paused_for(key) > 0:
+                        raise _PausedMeanwhile()  # a Retry-After arrived while we were connecting
+                    exchange.send(method, data)
+                    # the bytes are with the kernel: the next start on this host counts from here
                     gates.started(slot)
-                    state["phase"] = "body"
-                    single.status = answer.status
-                    single.headers = _kept_headers(answer.headers)
-                    chunks: Any = answer.aiter_stream()
-                else:  # a caller's transport (tests): through httpx
-                    response = await transport.handle_async_request(
+                    phase = "wait"
+                    single.status, raw_headers = await exchange.head()
+                    single.headers = _kept_headers(raw_headers)
+                    chunks: Any = exchange.body()
+                else:  # a caller's transport (tests): through httpx, started when its trace says so
+                    async def trace(name: str, info: Mapping[str, Any]) -> None:
+                        if name.endswith("send_request_headers.started") and gates.paused_for(key) > 0:
+                            raise _PausedMeanwhile()
+                        if name.endswith("send_request_headers.complete"):
+                            gates.started(slot)
+
+                    extensions = {"timeout": {"connect": timeout, "read": timeout, "write": timeout,
+                                              "pool": timeout}, "trace": trace}
+                    response = await self._shared_transport.handle_async_request(
                         httpx.Request(method, target, headers=dict(headers), extensions=extensions))
                     gates.started(slot)
-                    state["phase"] = "body"
+                    phase = "wait"
                     single.status = response.status_code
                     single.headers = {k: response.headers[k] for k in KEPT_HEADERS if k in response.headers}
                     chunks = None
+                phase = "body"
                 limit = None if single.status in REDIRECT_STATUSES else \
                     policy.body_limit(method, single.status, single.headers)
                 if limit is not None and method != "HEAD":
@@ -335,16 +313,17 @@ class HttpCore:
         except _PausedMeanwhile:
             raise
         except TimeoutError:
-            if state["phase"] == "body" and single.status is not None:
+            if phase == "body" and single.status is not None:
                 limit = policy.body_limit(method, single.status, single.headers)
                 if limit is not None and not limit[1]:  # a slow drip: keep the prefix we got
                     single.body, single.truncated = bytes(out), True
                     return single
-            cls = ErrorClass.CONNECT_TIMEOUT if state["phase"] == "connect" else ErrorClass.TIMEOUT
+            cls = ErrorClass.CONNECT_TIMEOUT if phase == "connect" else ErrorClass.TIMEOUT
             return _Single(None, {}, error_class=cls, sent_at=single.sent_at,
                            error=f"no complete answer within {timeout:g} s")
-        except (httpx.HTTPError, httpx.InvalidURL, *_CORE_ERRORS, OSError, ValueError, ssl.SSLError) as exc:
-            if state["phase"] == "body" and single.status is not None:
+        except (httpx.HTTPError, httpx.InvalidURL, *_CORE_ERRORS, ProtocolViolation, OSError, ValueError,
+                ssl.SSLError) as exc:
+            if phase == "body" and single.status is not None:
                 limit = policy.body_limit(method, single.status, single.headers)
                 if limit is not None and not limit[1]:  # reset mid-body: keep the prefix
                     single.body, single.truncated = bytes(out), True
@@ -353,8 +332,8 @@ class HttpCore:
                            sent_at=single.sent_at)
         finally:
             gates.started(slot)  # a refused connection counts as a start too
-            if answer is not None:
-                await answer.aclose()
+            if exchange is not None:
+                exchange.finish()  # kept alive after a complete answer, closed otherwise
             if response is not None:
                 if isinstance(response.stream, httpx.AsyncByteStream):
                     await response.aclose()
@@ -483,6 +462,7 @@ async def _sync(response: httpx.Response) -> Any:
 _CORE_ERRORS = (httpcore.UnsupportedProtocol, httpcore.ProtocolError, httpcore.NetworkError,
                 httpcore.TimeoutException, httpcore.ProxyError)
 _KEPT = frozenset(KEPT_HEADERS)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _header_bytes(value: str) -> bytes:

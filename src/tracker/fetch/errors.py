@@ -20,7 +20,12 @@ from enum import StrEnum
 import httpcore
 import httpx
 
-__all__ = ["ErrorClass", "classify_exception", "NETWORK_ERRORS", "TRANSIENT_ERRORS", "describe"]
+__all__ = ["ErrorClass", "classify_exception", "NETWORK_ERRORS", "TRANSIENT_ERRORS", "describe",
+           "ProtocolViolation"]
+
+
+class ProtocolViolation(Exception):
+    """The server's answer is not HTTP/1.x we can read, or a header we were asked to send is unsafe."""
 
 
 class ErrorClass(StrEnum):
@@ -102,7 +107,7 @@ def classify_exception(exc: BaseException) -> ErrorClass:
         # h11 raises its own error for malformed HTTP; a bare one means the peer hung up
         malformed = any(type(e).__module__.split(".")[0] == "h11" for e in chain)
         return ErrorClass.PROTOCOL if malformed else ErrorClass.RESET
-    if has((httpx.LocalProtocolError, httpcore.LocalProtocolError)):
+    if has((httpx.LocalProtocolError, httpcore.LocalProtocolError, ProtocolViolation)):
         return ErrorClass.PROTOCOL
     if any(isinstance(e, OSError) and e.errno in _UNREACHABLE for e in chain):
         return ErrorClass.NETWORK

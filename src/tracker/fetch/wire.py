@@ -1,0 +1,273 @@
+"""HTTP/1.1 on the wire: one connection per exchange, kept alive in small per-host pools.
+
+Owns: ``WirePool`` (the idle keep-alive connections of one scheme/host/port,
+opened with ``loop.create_connection``, TLS included) and ``Exchange`` (one
+request written on one connection, its status line and headers, then its body
+as it arrives). Responses are parsed by ``httptools`` (llhttp, the C parser
+Node.js uses): chunked and length-delimited bodies, keep-alive rules and
+malformed input are its business, so no HTTP state machine runs in Python and
+a request costs a few callbacks instead of h11's per-event objects.
+
+A connection goes back to its pool only after a complete answer that allows
+keep-alive; anything else (a body left unread, a HEAD answer, an error, a
+cancellation by the caller's deadline) closes it. Reading pauses while more
+than ``HIGH_WATER`` bytes wait for the caller, so a body the caller stops
+reading costs at most that much.
+
+Does not own: deadlines (the caller wraps an exchange in one ``asyncio.timeout``),
+politeness, redirects, decoding, retries (``fetch.core``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from typing import cast
+
+import httptools
+
+from tracker.fetch.errors import ProtocolViolation
+
+__all__ = ["WirePool", "Exchange", "ProtocolViolation", "ClosedEarly", "request_head"]
+
+HIGH_WATER = 256 * 1024
+KEEPALIVE_EXPIRY = 5.0
+MAX_IDLE = 16
+
+
+class ClosedEarly(ConnectionResetError):
+    """The server closed the connection before a complete answer."""
+
+
+def request_head(method: str, target: bytes, host: bytes, headers: Mapping[str, str]) -> bytes:
+    """The request line and headers, as bytes; a header containing CR or LF is refused."""
+    lines = [method.encode("ascii") + b" " + target + b" HTTP/1.1\r\nHost: " + host + b"\r\n"]
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
+            raise ProtocolViolation(f"refused to send header {name!r}: it contains a line break")
+        lines.append(f"{name}: {value}\r\n".encode("utf-8"))
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+class _Connection(asyncio.Protocol):
+    """One TCP (or TLS) connection; parses the answer to the request in progress."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser: httptools.HttpResponseParser | None = None
+        self.closed = False
+        self.idle_since = 0.0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.chunks: deque[bytes] = deque()
+        self.buffered = 0
+        self.headers_done = False
+        self.complete = False
+        self.keep_alive = False  # llhttp forgets it once the message is over: kept here
+        self.head = False
+        self.error: BaseException | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.paused = False
+
+    # -- asyncio.Protocol ------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
+
+    def data_received(self, data: bytes) -> None:
+        if self.parser is None or self.complete:  # bytes nobody asked for: this connection is done
+            self.close()
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(ProtocolViolation("the server switched protocols"))
+        except httptools.HttpParserError as exc:
+            self._fail(ProtocolViolation(f"malformed HTTP answer: {exc}"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.parser is None or self.complete:
+            return
+        if self.headers_done and self._until_close():
+            self.complete = True  # a body delimited by the end of the connection
+            self._wake()
+        else:
+            self._fail(ClosedEarly("the server closed the connection before a complete answer")
+                       if exc is None else exc)
+
+    def pause_writing(self) -> None:  # requests are small: nothing to throttle
+        pass
+
+    def resume_writing(self) -> None:
+        pass
+
+    # -- httptools callbacks -----------------------------------------------------
+    def on_message_begin(self) -> None:
+        self.headers = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        assert self.parser is not None
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:
+            return  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+        self.status = status
+        self.headers_done = True
+        if self.head:
+            self.complete = True  # no body follows a HEAD answer, whatever its headers say
+        self._wake()
+
+    def on_body(self, body: bytes) -> None:
+        if not self.headers_done:
+            return
+        self.chunks.append(body)
+        self.buffered += len(body)
+        if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        if not self.headers_done:
+            return  # the end of an interim answer
+        assert self.parser is not None
+        self.keep_alive = self.parser.should_keep_alive()
+        self.complete = True
+        self._wake()
+
+    # -- helpers -------------------------------------------------------------------
+    def _until_close(self) -> bool:
+        for name, value in self.headers:
+            lower = name.lower()
+            if lower == b"content-length" or (lower == b"transfer-encoding" and b"chunked" in value.lower()):
+                return False
+        return True
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc
+        self.close()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _wait(self) -> None:
+        self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    @property
+    def reusable(self) -> bool:
+        return not self.closed and self.complete and self.keep_alive and not self.head and self.error is None
+
+
+class Exchange:
+    """One request on one connection: ``status, headers = await ex.head()``, then ``ex.body()``."""
+
+    def __init__(self, pool: WirePool, conn: _Connection) -> None:
+        self._pool, self._conn = pool, conn
+
+    def send(self, method: str, data: bytes) -> None:
+        conn = self._conn
+        conn._reset()
+        conn.head = method == "HEAD"
+        conn.parser = httptools.HttpResponseParser(conn)
+        assert conn.transport is not None
+        if conn.closed or conn.transport.is_closing():
+            raise ClosedEarly("the connection closed before the request was sent")
+        conn.transport.write(data)
+
+    async def head(self) -> tuple[int, list[tuple[bytes, bytes]]]:
+        conn = self._conn
+        while not conn.headers_done:
+            if conn.error is not None:
+                raise conn.error
+            await conn._wait()
+        return conn.status, conn.headers
+
+    async def body(self) -> AsyncIterator[bytes]:
+        conn = self._conn
+        while True:
+            while conn.chunks:
+                chunk = conn.chunks.popleft()
+                conn.buffered -= len(chunk)
+                if conn.paused and conn.buffered <= HIGH_WATER // 2 and conn.transport is not None:
+                    conn.paused = False
+                    conn.transport.resume_reading()
+                yield chunk
+            if conn.complete:
+                return
+            if conn.error is not None:
+                raise conn.error
+            await conn._wait()
+
+    def finish(self) -> None:
+        """Back to the pool after a complete keep-alive answer; closed otherwise."""
+        conn = self._conn
+        reusable = conn.reusable
+        conn.parser = None
+        if reusable:
+            self._pool.put_back(conn)
+        else:
+            conn.close()
+
+
+class WirePool:
+    """Idle keep-alive connections to one ``(scheme, host, port)``."""
+
+    def __init__(self, scheme: str, host: str, port: int, ssl_context: ssl.SSLContext | None) -> None:
+        self.scheme, self.host, self.port = scheme, host, port
+        self._ssl = ssl_context if scheme == "https" else None
+        self._idle: list[_Connection] = []
+
+    async def exchange(self) -> Exchange:
+        """An idle connection, or a new one."""
+        now = time.monotonic()
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.closed or conn.transport is None or conn.transport.is_closing():
+                continue
+            if now - conn.idle_since > KEEPALIVE_EXPIRY:
+                conn.close()
+                continue
+            return Exchange(self, conn)
+        loop = asyncio.get_running_loop()
+        _, conn = await loop.create_connection(
+            _Connection, self.host, self.port, ssl=self._ssl,
+            server_hostname=self.host if self._ssl is not None else None)
+        return Exchange(self, conn)
+
+    def put_back(self, conn: _Connection) -> None:
+        if len(self._idle) >= MAX_IDLE:
+            conn.close()
+            return
+        conn.idle_since = time.monotonic()
+        self._idle.append(conn)
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    def close(self) -> None:
+        for conn in self._idle:
+            conn.close()
+        self._idle.clear()
