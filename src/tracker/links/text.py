@@ -69,12 +69,19 @@ def extract_title(html: str) -> str:
     return title[:300]
 
 
-@lru_cache(maxsize=8)  # the judge and the content hash ask for the same page's text in turn
 def visible_text(html: str) -> str:
     """The text a reader sees: no head, scripts, styles or comments; whitespace collapsed."""
-    text = _COMMENT.sub(" ", html)
+    return _visible(html)[0]
+
+
+@lru_cache(maxsize=8)  # the judge and the content hash ask for the same page's text in turn
+def _visible(html: str) -> tuple[str, int]:
+    """``visible_text`` and the length of its longest word (one split serves both)."""
+    text = _COMMENT.sub(" ", html) if "<!--" in html else html
     text = _DROP.sub(" ", text)
-    return _clean(text)
+    text = _TAG.sub(" ", text)
+    words = (htmllib.unescape(text) if "&" in text else text).split()
+    return " ".join(words), max(map(len, words), default=0)
 
 
 def normalise(text: str) -> str:
@@ -91,17 +98,29 @@ def normalise(text: str) -> str:
 def _maybe_volatile(lowered: str, words: list[str]) -> bool:
     """Could ``_VOLATILE`` match? A digit before a ':' and two after it, or a 24+ character run
     (string searches in C; the regex itself tries every position and is slow on long pages)."""
+    return _clock_time_possible(lowered) or max(map(len, words), default=0) >= 24
+
+
+def _clock_time_possible(lowered: str) -> bool:
+    """A digit before a ':' and two after it somewhere in ``lowered``."""
     i = lowered.find(":")
     while i != -1:
         if i > 0 and lowered[i - 1].isdigit() and lowered[i + 1:i + 3].isdigit():
             return True
         i = lowered.find(":", i + 1)
-    return max(map(len, words), default=0) >= 24
+    return False
 
 
 def content_hash(html: str) -> str | None:
     """SHA-256 of the normalised visible text, or ``None`` when the page has no text."""
-    norm = normalise(visible_text(html))
+    text, longest = _visible(html)
+    lowered = text.lower()
+    # ``normalise`` without splitting again: the text is collapsed already and lower-casing
+    # makes no whitespace; ASCII keeps word lengths, so ``longest`` rules out long tokens
+    if text.isascii() and longest < 24 and not _clock_time_possible(lowered):
+        norm = lowered
+    else:
+        norm = normalise(text)
     if not norm:
         return None
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
@@ -111,7 +130,8 @@ def word_count(text: str, limit: int | None = None) -> int:
     """Words in ``text``; with ``limit``, counting stops there (callers compare with thresholds)."""
     if limit is None:
         return _count_words(text)
-    if _count_words(text[:16 * limit]) >= limit:  # a prefix usually holds enough words
+    # a word never spans whitespace: the first ``limit`` tokens usually hold enough words
+    if _count_tokens(text.split(None, limit)[:limit]) >= limit:
         return limit
     return min(limit, _count_words(text))
 
@@ -119,7 +139,10 @@ def word_count(text: str, limit: int | None = None) -> int:
 def _count_words(text: str) -> int:
     """``len(_WORD.findall(text))``, mostly in C: a whitespace-separated token that is all
     letters and digits is exactly one word; the regex only sees the other tokens."""
-    tokens = text.split()
+    return _count_tokens(text.split())
+
+
+def _count_tokens(tokens: list[str]) -> int:
     words = sum(map(str.isalnum, tokens))
     if words != len(tokens):
         words += len(_WORD.findall(" ".join(filterfalse(str.isalnum, tokens))))
