@@ -4,14 +4,15 @@ Modules: ``core`` (``HttpCore``: per-host pools, one overall deadline per reques
 decoded-size caps, the one redirect loop, retries), ``gate`` (per-host politeness
 shared by every caller of the process, behind the small ``HostGates`` interface),
 ``errors`` (``ErrorClass`` from the exception chain), ``addresses`` (private/loopback/
-metadata addresses for redirect safety), ``backend`` (the asyncio sockets under the
-pools), ``network`` (is our side offline?), and the policies: ``links`` (the link
+metadata addresses for redirect safety), ``wire`` (HTTP/1.1 exchanges on per-host
+keep-alive pools), ``runner`` (the event loop the services run on), ``network`` (is our
+side offline?), and the policies: ``links`` (the link
 checker), ``feeds`` (the feed poller), ``wayback`` (archive look-ups), ``documents``
 (URL import). Nothing here parses documents or decides states.
 
     HttpCore.fetch(policy, request) → FetchResult        never raises for HTTP trouble
       ├─ HostGates.acquire / started / release / pause   in-flight, gap, Retry-After
-      ├─ per-host httpx transport on AsyncioBackend      no scan of other hosts' connections
+      ├─ per-host WirePool (llhttp parser)                no scan of other hosts' connections
       └─ ErrorClass: dns, dns_temporary, refused, connect_timeout, network, tls, timeout,
          reset, protocol, invalid_url, too_large, decode, bad_redirect, unsafe_redirect,
          redirect, redirect_loop, too_many_redirects, deferred, error

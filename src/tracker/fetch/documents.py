@@ -8,7 +8,6 @@ which files a document is made of (the import service follows include tags).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import cast
 
@@ -16,6 +15,7 @@ import httpx
 
 from tracker.config import Settings
 from tracker.errors import DocumentError
+from tracker.fetch import runner
 from tracker.fetch.core import FetchRequest, HttpCore, Policy
 from tracker.fetch.errors import ErrorClass
 from tracker.fetch.gate import HostRule
@@ -47,7 +47,7 @@ class TextFetcher:
     def get(self, url: str) -> str:
         """The file at ``url`` as text, within ``[crawl] timeout`` seconds in all (a server
         that trickles bytes or header lines is cut off too)."""
-        res = asyncio.run(self._core.fetch(self._policy, FetchRequest(url)))
+        res = runner.run(self._core.fetch(self._policy, FetchRequest(url)))
         if res.error_class is ErrorClass.TOO_LARGE:
             raise DocumentError(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes; not a Markdown file")
         if res.error_class in (ErrorClass.TIMEOUT, ErrorClass.CONNECT_TIMEOUT):

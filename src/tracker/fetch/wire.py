@@ -21,6 +21,7 @@ politeness, redirects, decoding, retries (``fetch.core``).
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import time
 from collections import deque
@@ -29,6 +30,7 @@ from typing import cast
 
 import httptools
 
+from tracker.fetch.addresses import literal_ip
 from tracker.fetch.errors import ProtocolViolation
 
 __all__ = ["WirePool", "Exchange", "ProtocolViolation", "ClosedEarly", "request_head"]
@@ -250,11 +252,29 @@ class WirePool:
                 conn.close()
                 continue
             return Exchange(self, conn)
+        return Exchange(self, await self._connect())
+
+    async def _connect(self) -> _Connection:
+        """A new connection to the first address that accepts one. Names are resolved with
+        ``socket.getaddrinfo`` in a worker thread, as asyncio's own loop does, so uvloop's
+        built-in resolver never bypasses the system's (or a test's) resolution."""
         loop = asyncio.get_running_loop()
-        _, conn = await loop.create_connection(
-            _Connection, self.host, self.port, ssl=self._ssl,
-            server_hostname=self.host if self._ssl is not None else None)
-        return Exchange(self, conn)
+        if literal_ip(self.host) is not None:
+            addresses = [self.host]
+        else:
+            infos = await loop.run_in_executor(None, socket.getaddrinfo, self.host, self.port, 0,
+                                               socket.SOCK_STREAM)
+            addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        last: OSError | None = None
+        for address in addresses:
+            try:
+                _, conn = await loop.create_connection(
+                    _Connection, address, self.port, ssl=self._ssl,
+                    server_hostname=self.host if self._ssl is not None else None)
+                return conn
+            except OSError as exc:
+                last = exc
+        raise last if last is not None else OSError(f"no address for {self.host}")
 
     def put_back(self, conn: _Connection) -> None:
         if len(self._idle) >= MAX_IDLE:

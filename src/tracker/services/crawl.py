@@ -33,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tracker.fetch import runner
 from tracker.db import IntegrityError
 from tracker.db import Session
 
@@ -323,7 +324,7 @@ def _poll(db: Database, settings: Settings, plans: list[_Plan], client: FeedClie
           canaries: list[str], tick: Callable[[int, int], None] | None) -> list[CrawlReport]:
     from tracker.fetch.errors import NETWORK_ERRORS
 
-    fetched, offline = asyncio.run(_fetch_all(plans, settings, client, now, canaries, tick))
+    fetched, offline = runner.run(_fetch_all(plans, settings, client, now, canaries, tick))
     reports = []
     with db.transaction() as session:
         index = repo.load_cited(session)

@@ -25,6 +25,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from tracker.fetch import runner
 from tracker.config import Settings
 from tracker.db import repo_documents
 from tracker.db import repo_feeds
@@ -112,8 +113,6 @@ def channel_id(html: str) -> str | None:
 
 def _page(settings: Settings) -> tuple[Get, Callable[[], None]]:
     """The one HTTP function of discovery: GET a page as text (``None`` when unusable)."""
-    import asyncio
-
     from tracker.fetch.feeds import FeedClient, FeedFetch
 
     async def one(url: str) -> FeedFetch:
@@ -122,7 +121,7 @@ def _page(settings: Settings) -> tuple[Get, Callable[[], None]]:
             return await client.fetch(url)
 
     def get(url: str) -> str | None:
-        fetched = asyncio.run(one(url))
+        fetched = runner.run(one(url))
         if fetched.outcome != "fetched" or not fetched.body:
             return None
         return fetched.body.decode("utf-8", "replace")

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from tracker.fetch import runner
 from tracker.config import Settings
 from tracker.db import repo_links
 from tracker.db.models_links import CheckRun
@@ -339,7 +340,7 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
     wayback_core = core if wayback_transport is None and transport is None else \
         HttpCore(gates=gates, transport=wayback_transport, clock=clock, sleep=sleep)
     try:
-        archive_lookups = asyncio.run(_fetch_and_record(run, core, wayback_core,
+        archive_lookups = runner.run(_fetch_and_record(run, core, wayback_core,
                                                         rng or random.Random(secrets.randbits(64))))
     finally:
         _release(run)
