@@ -50,7 +50,7 @@ from tracker.fetch import body_decoder
 from tracker.fetch.addresses import HostAddresses, Resolver, system_resolver
 from tracker.fetch.errors import TRANSIENT_ERRORS, ErrorClass, ProtocolViolation, classify_exception, describe
 from tracker.fetch.gate import Clock, Deferred, HostGates, HostRule, LocalGates, Sleep, shared_gates
-from tracker.fetch.wire import Exchange, WirePool, request_head
+from tracker.fetch.wire import Exchange, WirePool, request_head, target_of
 
 __all__ = ["HttpCore", "Policy", "FetchRequest", "FetchResult", "Hop", "BodyLimit", "REDIRECT_STATUSES",
            "retry_after_seconds", "MAX_PAUSE"]
@@ -258,12 +258,13 @@ class HttpCore:
         pool_key: tuple[str, str, int] | None = None
         try:
             async with asyncio.timeout(timeout):
-                target = httpx.URL(url)
                 if self._shared_transport is None:
-                    pool_key = (target.scheme, target.raw_host.decode("ascii"),
-                                target.port or _DEFAULT_PORTS[target.scheme])
+                    target = target_of(url)
+                    if target.scheme not in ("http", "https"):
+                        raise httpx.UnsupportedProtocol(f"not an http(s) URL: {url[:200]}")
+                    pool_key = (target.scheme, target.host, target.port)
                     self._busy[pool_key] = self._busy.get(pool_key, 0) + 1
-                    data = request_head(method, target.raw_path, target.netloc, headers)
+                    data = request_head(method, target.target, target.netloc, headers)
                     exchange = await self._pool(pool_key).exchange()
                     if gates.paused_for(key) > 0:
                         raise _PausedMeanwhile()  # a Retry-After arrived while we were connecting
@@ -284,7 +285,7 @@ class HttpCore:
                     extensions = {"timeout": {"connect": timeout, "read": timeout, "write": timeout,
                                               "pool": timeout}, "trace": trace}
                     response = await self._shared_transport.handle_async_request(
-                        httpx.Request(method, target, headers=dict(headers), extensions=extensions))
+                        httpx.Request(method, url, headers=dict(headers), extensions=extensions))
                     gates.started(slot)
                     phase = "wait"
                     single.status = response.status_code
@@ -462,7 +463,6 @@ async def _sync(response: httpx.Response) -> Any:
 _CORE_ERRORS = (httpcore.UnsupportedProtocol, httpcore.ProtocolError, httpcore.NetworkError,
                 httpcore.TimeoutException, httpcore.ProxyError)
 _KEPT = frozenset(KEPT_HEADERS)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _header_bytes(value: str) -> bytes:

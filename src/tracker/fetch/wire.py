@@ -21,19 +21,22 @@ politeness, redirects, decoding, retries (``fetch.core``).
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
-from typing import cast
+from typing import NamedTuple, cast
+from urllib.parse import urlsplit
 
 import httptools
+import httpx
 
 from tracker.fetch.addresses import literal_ip
 from tracker.fetch.errors import ProtocolViolation
 
-__all__ = ["WirePool", "Exchange", "ProtocolViolation", "ClosedEarly", "request_head"]
+__all__ = ["WirePool", "Exchange", "ProtocolViolation", "ClosedEarly", "request_head", "Target", "target_of"]
 
 HIGH_WATER = 256 * 1024
 KEEPALIVE_EXPIRY = 5.0
@@ -42,6 +45,45 @@ MAX_IDLE = 16
 
 class ClosedEarly(ConnectionResetError):
     """The server closed the connection before a complete answer."""
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: characters httpx would percent-encode (or reject) in a URL: such URLs take its parser
+_NEEDS_PARSER = re.compile(r'[^\x21-\x7e]|["<>\\^`{|}]')
+
+
+class Target(NamedTuple):
+    """Where a request goes: the connection's scheme, host and port, the ``Host`` header and
+    the request target, byte for byte as ``httpx.URL`` would send them."""
+
+    scheme: str
+    host: str
+    port: int
+    netloc: bytes
+    target: bytes
+
+
+def target_of(url: str) -> Target:
+    """``url`` split for the wire. A plain ASCII URL without user info (every URL the
+    checker writes is one: ``tracker.urls`` normalises them) is split with ``urlsplit``
+    and kept byte for byte; anything else goes through ``httpx.URL`` (~25 µs each).
+    Raises ``httpx.InvalidURL`` or ``ValueError`` for URLs that cannot be requested."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in _DEFAULT_PORTS and "@" not in parts.netloc and not _NEEDS_PARSER.search(url) and parts.hostname:
+        host = parts.hostname
+        port = parts.port
+        if port == _DEFAULT_PORTS[scheme]:
+            port = None
+        netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
+        rest = url.split("#", 1)[0]
+        target = rest[rest.index("//") + 2 + len(parts.netloc):]
+        if not target.startswith("/"):
+            target = "/" + target
+        return Target(scheme, host, port or _DEFAULT_PORTS[scheme], netloc.encode("ascii"), target.encode("ascii"))
+    parsed = httpx.URL(url)
+    return Target(parsed.scheme, parsed.raw_host.decode("ascii"), parsed.port or _DEFAULT_PORTS.get(parsed.scheme, 0),
+                  parsed.netloc, parsed.raw_path)
 
 
 def request_head(method: str, target: bytes, host: bytes, headers: Mapping[str, str]) -> bytes:
