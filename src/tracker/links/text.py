@@ -126,8 +126,15 @@ def content_hash(html: str) -> str | None:
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
+#: ASCII bytes that are not ``\w`` (in ASCII text ``\w`` is exactly ``[A-Za-z0-9_]``) → space
+_ASCII_NON_WORD = bytes(c if chr(c).isalnum() and c < 128 or c == ord("_") else 32 for c in range(256))
+
+
 def word_count(text: str, limit: int | None = None) -> int:
     """Words in ``text``; with ``limit``, counting stops there (callers compare with thresholds)."""
+    if text.isascii():  # non-word characters become spaces in one C pass; words are what is left
+        spaced = text.encode("ascii").translate(_ASCII_NON_WORD)
+        return len(spaced.split()) if limit is None else min(limit, len(spaced.split(None, limit)))
     if limit is None:
         return _count_words(text)
     # a word never spans whitespace: the first ``limit`` tokens usually hold enough words
