@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -184,3 +185,26 @@ def test_the_event_loop_runs_a_coroutine_to_its_result() -> None:
         await asyncio.sleep(0)
         return 42
     assert runner.run(answer()) == 42
+
+
+def test_tls_answers_are_read_and_an_untrusted_certificate_is_named(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    from tests.links import server as srv
+    server = srv.FaultServer("127.0.0.7", default=srv.html_page("Secret", "<p>" + "word " * 300 + "</p>"),
+                             tls=srv.self_signed_context(Path(tmp_path), "127.0.0.7"))
+    server.start()
+    try:
+        trusted = ssl.create_default_context(cafile=str(Path(tmp_path) / "cert.pem"))
+        policy = link_policy(make_settings("sqlite://", check={"retries": 0, "timeout": 10}))
+
+        async def go(verify: Any) -> list[FetchResult]:
+            async with HttpCore(gates=LocalGates(), verify=verify) as core:
+                return [await core.fetch(policy, FetchRequest(server.url(f"/s{i}"))) for i in range(3)]
+        good = runner.run(go(trusted))
+        assert [(r.status, r.error_class) for r in good] == [(200, None)] * 3
+        assert all(b"Secret" in r.body for r in good)
+        [bad, *_] = runner.run(go(True))  # the system's trust store does not know this certificate
+        assert bad.error_class is ErrorClass.TLS and bad.status is None
+    finally:
+        server.stop()
