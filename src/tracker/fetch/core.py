@@ -223,9 +223,8 @@ class HttpCore:
         return pool
 
     # -- one exchange --------------------------------------------------------
-    async def _once(self, policy: Policy, method: str, url: str, headers: Mapping[str, str]) -> _Single:
+    async def _once(self, policy: Policy, method: str, url: str, host: str, headers: Mapping[str, str]) -> _Single:
         self._bind_loop()
-        host = (urlsplit(url).hostname or "").lower()
         key = policy.gate_key(host)
         while True:
             try:
@@ -351,12 +350,12 @@ class HttpCore:
         status = single.status or 0
         return status in (408, 429) or 500 <= status <= 599
 
-    async def _with_retries(self, policy: Policy, method: str, url: str,
+    async def _with_retries(self, policy: Policy, method: str, url: str, host: str,
                             headers: Mapping[str, str]) -> tuple[_Single, int]:
-        key = policy.gate_key((urlsplit(url).hostname or "").lower())
+        key = policy.gate_key(host)
         attempts = 0
         while True:
-            single = await self._once(policy, method, url, headers)
+            single = await self._once(policy, method, url, host, headers)
             attempts += 1
             wait = None
             if single.status in (429, 503):
@@ -401,9 +400,14 @@ class HttpCore:
                                single.truncated, single.retry_after)
 
         while True:
-            if urlsplit(url).scheme.lower() not in ("http", "https"):
+            try:
+                parts = urlsplit(url)
+                host = (parts.hostname or "").lower()
+            except ValueError:
+                return result(_Single(None, {}), url, ErrorClass.INVALID_URL, f"not a URL we can request: {url}")
+            if parts.scheme.lower() not in ("http", "https"):
                 return result(_Single(None, {}), url, ErrorClass.INVALID_URL, f"not an http(s) URL: {url}")
-            single, n = await self._with_retries(policy, method, url, headers)
+            single, n = await self._with_retries(policy, method, url, host, headers)
             attempts += n
             if single.error_class is not None:
                 return result(single, url)
