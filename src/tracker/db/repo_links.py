@@ -18,21 +18,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, exists, func, or_, select, update
+from sqlalchemy import Select, Table, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic
 from tracker.db.repo_documents import latest_version_ids
 from tracker.db.models_links import ArchiveLookup, CheckRun, LinkClaim, LinkObservation, LinkStatus
-from tracker.db.sets import is_postgres, one_of
+from tracker.db.sets import insert_rows, is_postgres, one_of
 from tracker.db.upsert import insert_for
 from tracker.types import LinkStatus as LinkStatusView
 
 __all__ = ["Session", "TopicRef", "resources_with_status", "recent_observations", "topics_by_resource",
            "add_resource_version", "latest_run", "status_rows", "OBSERVATION_WINDOW", "claim_links",
-           "release_links", "lock_status_rows", "count_resources", "due_resource_ids", "state_counts",
+           "release_links", "lock_status_rows", "write_status_rows", "add_observations", "add_check_versions",
+           "STATUS_WRITTEN", "OBSERVATION_COLUMNS", "count_resources", "due_resource_ids", "state_counts",
            "archive_candidates", "resources_by_id", "report_rows", "explain_planning"]
 
 #: how many of a link's latest observations the policy looks at (far more than a streak needs)
@@ -174,28 +175,37 @@ def explain_planning(session: Session, now: datetime) -> list[tuple[str, list[st
     return out
 
 
+#: the observation columns the policy reads (``links.model.Observation``'s fields, in its order)
+OBSERVATION_COLUMNS = ("observed_at", "outcome", "reason", "http_status", "final_url", "suggested_url",
+                       "soft404", "counted")
+
+
 def recent_observations(session: Session, resource_ids: Sequence[int],
-                        window: int = OBSERVATION_WINDOW) -> dict[int, list[LinkObservation]]:
-    """The latest ``window`` counted observations of each resource, oldest first."""
-    out: dict[int, list[LinkObservation]] = defaultdict(list)
-    for start in range(0, len(resource_ids), 500):
-        chunk = list(resource_ids[start:start + 500])
-        ranked = (
-            select(LinkObservation.id, func.row_number().over(
-                partition_by=LinkObservation.resource_id,
-                order_by=(LinkObservation.observed_at.desc(), LinkObservation.id.desc()),
-            ).label("rank"))
-            .where(LinkObservation.resource_id.in_(chunk), LinkObservation.counted.is_(True))
-            .subquery()
-        )
-        rows = session.scalars(
-            select(LinkObservation).join(ranked, ranked.c.id == LinkObservation.id)
+                        window: int = OBSERVATION_WINDOW) -> dict[int, list[Any]]:
+    """The latest ``window`` counted observations of each resource, oldest first, as plain
+    rows of ``resource_id`` and the ``OBSERVATION_COLUMNS`` (no ORM objects: a batch of 500
+    links reads up to 20,000 of them). One cached statement per batch (``one_of``)."""
+    table = LinkObservation.__table__
+    wanted = [table.c.resource_id, table.c.id, *(table.c[name] for name in OBSERVATION_COLUMNS)]
+    rank = func.row_number().over(partition_by=table.c.resource_id,
+                                  order_by=(table.c.observed_at.desc(), table.c.id.desc())).label("rank")
+    out: dict[int, list[Any]] = defaultdict(list)
+    connection = session.connection()
+    for cond in one_of(session, table.c.resource_id, resource_ids):
+        ranked = select(*wanted, rank).where(cond, table.c.counted.is_(True)).subquery()
+        rows = connection.execute(
+            select(ranked.c.resource_id, *(ranked.c[name] for name in OBSERVATION_COLUMNS))
             .where(ranked.c.rank <= window)
-            .order_by(LinkObservation.resource_id, LinkObservation.observed_at, LinkObservation.id)
-        )
+            .order_by(ranked.c.resource_id, ranked.c.observed_at, ranked.c.id))
         for row in rows:
-            out[row.resource_id].append(row)
+            out[row[0]].append(row)
     return out
+
+
+def add_observations(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert a batch of ``link_observations`` rows (``COPY`` on PostgreSQL, one Core
+    executemany on SQLite: no ORM object, no statement compiled per batch)."""
+    insert_rows(session, LinkObservation, rows)
 
 
 def topics_by_resource(session: Session, resource_ids: Iterable[int] | None = None) -> dict[int, list[TopicRef]]:
@@ -239,10 +249,21 @@ def add_resource_version(session: Session, resource_id: int, label: str, title: 
                          old_title: str, seen_at: datetime) -> bool:
     """Record a changed page as a resource version (origin ``check``); False if the label exists
     (one upsert: a concurrent writer of the same label is not an error)."""
-    stmt = insert_for(session, ResourceVersion).values(
-        resource_id=resource_id, label=label, origin="check", title=title, old_title=old_title,
-        seen_at=seen_at).on_conflict_do_nothing(index_elements=["resource_id", "label"])
-    return session.execute(stmt.returning(ResourceVersion.id)).scalar() is not None
+    return add_check_versions(session, [dict(resource_id=resource_id, label=label, title=title,
+                                             old_title=old_title, seen_at=seen_at)]) == 1
+
+
+def add_check_versions(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Record changed pages as resource versions (origin ``check``), each row with
+    ``resource_id``, ``label``, ``title``, ``old_title``, ``seen_at``: one cached
+    ``INSERT … ON CONFLICT (resource_id, label) DO NOTHING RETURNING`` executemany.
+    Returns how many were new (a label that exists, even one a concurrent writer just
+    stored, is skipped without error)."""
+    if not rows:
+        return 0
+    stmt = _statement(session, "versions")
+    params = [{**row, "origin": "check"} for row in rows]
+    return len(session.connection().execute(stmt, params).all())
 
 
 def latest_run(session: Session) -> CheckRun | None:
@@ -374,17 +395,66 @@ def release_links(session: Session, holder: str, resource_ids: Iterable[int] | N
     session.execute(query.execution_options(synchronize_session=False))
 
 
-def lock_status_rows(session: Session, resource_ids: Sequence[int], now: datetime) -> dict[int, LinkStatus]:
-    """The status rows of ``resource_ids``, created (state ``unchecked``) where missing by one
-    ``INSERT … ON CONFLICT DO NOTHING``, then read and write-locked in id order: two writers
-    of one link's status queue behind each other instead of failing on a duplicate key."""
+#: the ``link_status`` columns a recorded batch reads and writes back (the archive answer's
+#: own columns, written by ``record_archive_answer``, are left alone)
+STATUS_WRITTEN = ("state", "previous_state", "state_since", "reason", "http_status", "final_url",
+                  "suggested_url", "soft404", "consecutive_failures", "first_failure_at", "last_ok_at",
+                  "last_checked_at", "next_check_at", "elapsed_ms", "content_type", "etag", "last_modified",
+                  "archive_outcome", "content_hash", "title")
+
+
+def _build(session: Session, name: str) -> Any:
+    status, versions = cast(Table, LinkStatus.__table__), cast(Table, ResourceVersion.__table__)
+    if name == "placeholders":
+        return insert_for(session, status).on_conflict_do_nothing(index_elements=["resource_id"])
+    if name == "versions":
+        return (insert_for(session, versions)
+                .on_conflict_do_nothing(index_elements=["resource_id", "label"]).returning(versions.c.id))
+    if name == "status_update":  # SET columns: the keys of the parameter sets (``STATUS_WRITTEN``)
+        return update(status).where(status.c.resource_id == bindparam("rid_"))
+    raise KeyError(name)
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: Session, name: str) -> Any:
+    """One statement object per dialect and name, built once: executed with a list of
+    parameter sets, SQLAlchemy compiles it once and reuses the compiled form."""
+    dialect = session.get_bind().dialect.name
+    key = (dialect, name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = _build(session, name)
+    return stmt
+
+
+def lock_status_rows(session: Session, resource_ids: Sequence[int], now: datetime) -> dict[int, dict[str, Any]]:
+    """The status rows of ``resource_ids`` (``resource_id`` and the ``STATUS_WRITTEN``
+    columns, as dicts to change and hand to ``write_status_rows``), created (state
+    ``unchecked``) where missing by one ``INSERT … ON CONFLICT DO NOTHING`` executemany, then
+    read and write-locked in id order (``FOR UPDATE`` on PostgreSQL; SQLite's writer already
+    holds the database lock): two writers of one link's status queue behind each other
+    instead of failing on a duplicate key."""
     ids = sorted(set(resource_ids))
     if not ids:
         return {}
-    session.execute(insert_for(session, LinkStatus).values(
-        [{"resource_id": rid, "state": "unchecked", "state_since": now} for rid in ids])
-        .on_conflict_do_nothing(index_elements=["resource_id"]))
-    rows = session.scalars(select(LinkStatus).where(LinkStatus.resource_id.in_(ids))
-                           .order_by(LinkStatus.resource_id).with_for_update()
-                           .execution_options(populate_existing=True))
-    return {s.resource_id: s for s in rows}
+    connection = session.connection()
+    connection.execute(_statement(session, "placeholders"),
+                       [{"resource_id": rid, "state": "unchecked", "state_since": now} for rid in ids])
+    table = LinkStatus.__table__
+    columns = [table.c.resource_id, *(table.c[name] for name in STATUS_WRITTEN)]
+    out: dict[int, dict[str, Any]] = {}
+    for cond in one_of(session, table.c.resource_id, ids):
+        rows = connection.execute(select(*columns).where(cond).order_by(table.c.resource_id).with_for_update())
+        out.update((row[0], dict(row._mapping)) for row in rows)
+    return out
+
+
+def write_status_rows(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    """Write back status rows from ``lock_status_rows`` (changed in place): one cached
+    ``UPDATE link_status SET … WHERE resource_id = ?`` executemany over the
+    ``STATUS_WRITTEN`` columns."""
+    params = [{"rid_": row["resource_id"], **{name: row[name] for name in STATUS_WRITTEN}} for row in rows]
+    if params:
+        session.connection().execute(_statement(session, "status_update"), params)
