@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import Select, Table, bindparam, delete, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic
@@ -197,7 +197,7 @@ def recent_observations(session: Session, resource_ids: Sequence[int],
             select(ranked.c.resource_id, *(ranked.c[name] for name in OBSERVATION_COLUMNS))
             .where(ranked.c.rank <= window)
             .order_by(ranked.c.resource_id, ranked.c.observed_at, ranked.c.id))
-        for row in rows:
+        for row in rows.all():
             out[row[0]].append(row)
     return out
 
@@ -405,8 +405,6 @@ STATUS_WRITTEN = ("state", "previous_state", "state_since", "reason", "http_stat
 
 def _build(session: Session, name: str) -> Any:
     status, versions = cast(Table, LinkStatus.__table__), cast(Table, ResourceVersion.__table__)
-    if name == "placeholders":
-        return insert_for(session, status).on_conflict_do_nothing(index_elements=["resource_id"])
     if name == "versions":
         return (insert_for(session, versions)
                 .on_conflict_do_nothing(index_elements=["resource_id", "label"]).returning(versions.c.id))
@@ -432,7 +430,8 @@ def _statement(session: Session, name: str) -> Any:
 def lock_status_rows(session: Session, resource_ids: Sequence[int], now: datetime) -> dict[int, dict[str, Any]]:
     """The status rows of ``resource_ids`` (``resource_id`` and the ``STATUS_WRITTEN``
     columns, as dicts to change and hand to ``write_status_rows``), created (state
-    ``unchecked``) where missing by one ``INSERT … ON CONFLICT DO NOTHING`` executemany, then
+    ``unchecked``) where missing by one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (the ids
+    as one parameter, ``one_of``), then
     read and write-locked in id order (``FOR UPDATE`` on PostgreSQL; SQLite's writer already
     holds the database lock): two writers of one link's status queue behind each other
     instead of failing on a duplicate key."""
@@ -440,21 +439,60 @@ def lock_status_rows(session: Session, resource_ids: Sequence[int], now: datetim
     if not ids:
         return {}
     connection = session.connection()
-    connection.execute(_statement(session, "placeholders"),
-                       [{"resource_id": rid, "state": "unchecked", "state_since": now} for rid in ids])
-    table = LinkStatus.__table__
+    table = cast(Table, LinkStatus.__table__)
+    # the placeholders, set-based: one statement, one parameter for the ids (no row per link to bind)
+    fixed = {c.name: c.default.arg for c in table.columns  # type: ignore[attr-defined]
+             if c.default is not None and c.default.is_scalar}
+    fixed.update(state="unchecked")
+    names = ["resource_id", "state_since", *fixed]
+    for cond in one_of(session, Resource.id, ids):
+        source = select(Resource.id, bindparam("now_", now, type_=table.c.state_since.type),
+                        *(literal(value, type_=table.c[name].type) for name, value in fixed.items())).where(cond)
+        connection.execute(insert_for(session, table).from_select(names, source)
+                           .on_conflict_do_nothing(index_elements=["resource_id"]))
     columns = [table.c.resource_id, *(table.c[name] for name in STATUS_WRITTEN)]
     out: dict[int, dict[str, Any]] = {}
     for cond in one_of(session, table.c.resource_id, ids):
         rows = connection.execute(select(*columns).where(cond).order_by(table.c.resource_id).with_for_update())
-        out.update((row[0], dict(row._mapping)) for row in rows)
+        out.update((row[0], dict(row._mapping)) for row in rows.all())
     return out
 
 
 def write_status_rows(session: Session, rows: Iterable[dict[str, Any]]) -> None:
-    """Write back status rows from ``lock_status_rows`` (changed in place): one cached
-    ``UPDATE link_status SET … WHERE resource_id = ?`` executemany over the
-    ``STATUS_WRITTEN`` columns."""
-    params = [{"rid_": row["resource_id"], **{name: row[name] for name in STATUS_WRITTEN}} for row in rows]
-    if params:
-        session.connection().execute(_statement(session, "status_update"), params)
+    """Write back status rows from ``lock_status_rows`` (changed in place): one
+    ``UPDATE link_status SET … WHERE resource_id = ?`` over the ``STATUS_WRITTEN`` columns,
+    compiled once, run by the driver's executemany."""
+    rows = list(rows)
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    key = (dialect.name, "status_update")
+    prepared = _DRIVER.get(key)
+    if prepared is None:  # compiled once: the SQL text and, per parameter, its column's bind processor
+        table = cast(Table, LinkStatus.__table__)
+        compiled = _statement(session, "status_update").compile(dialect=dialect, column_keys=list(STATUS_WRITTEN))
+        names = list(compiled.positiontup or compiled.binds)
+        processors = [table.c[n if n != "rid_" else "resource_id"].type.bind_processor(dialect) for n in names]
+        prepared = _DRIVER[key] = (str(compiled), names, processors, bool(compiled.positiontup))
+    sql, names, processors, positional = prepared
+    # the driver's executemany with each value passed through its type as SQLAlchemy would (aware
+    # UTC → naive); a value that repeats in the batch (its ``now``, next check times) is converted once
+    memo: dict[tuple[int, Any], Any] = {}
+    params: list[Any] = []
+    for row in rows:
+        values = []
+        for i, (name, process) in enumerate(zip(names, processors)):
+            value = row["resource_id" if name == "rid_" else name]
+            if process is not None and value is not None:
+                cached = memo.get((i, value), memo)
+                if cached is memo:
+                    cached = memo[(i, value)] = process(value)
+                value = cached
+            values.append(value)
+        params.append(tuple(values) if positional else dict(zip(names, values)))
+    connection.exec_driver_sql(sql, params)
+
+
+#: statement text, parameter names, bind processors and paramstyle, per dialect and statement
+_DRIVER: dict[tuple[str, str], tuple[str, list[str], list[Any], bool]] = {}
