@@ -4,8 +4,9 @@ Owns: reading resources with their cached link status, the recent observations
 the policy needs, writing runs/observations/status/archive lookups, and the
 topics (section, chapter) each resource is placed in by the latest version of
 its document, and the claims that keep two concurrent checks off each other's
-links (``claim_links``/``release_links``; status rows are created by upsert in
-``lock_status_rows``). Also the set-based planning queries a check needs (what is
+links (``claim_links``/``release_links``; recording a batch, with status rows created by
+upsert and locked in ``lock_status_rows``, is ``repo_linkstore``'s: its names are
+re-exported here). Also the set-based planning queries a check needs (what is
 due, how many links there are, counts by state, dead links awaiting an archive
 answer): each is one index-backed query (``explain_planning`` shows the plans),
 so a check with nothing due costs milliseconds however many links are stored.
@@ -18,27 +19,24 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, exists, func, literal, or_, select, update
+from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic
+from tracker.db.models_core import Placement, Resource, Topic
 from tracker.db.repo_documents import latest_version_ids
-from tracker.db.models_links import ArchiveLookup, CheckRun, LinkClaim, LinkObservation, LinkStatus
-from tracker.db.sets import insert_rows, is_postgres, one_of
+from tracker.db.models_links import ArchiveLookup, CheckRun, LinkClaim, LinkStatus
+from tracker.db.repo_linkstore import (OBSERVATION_WINDOW, add_resource_version, lock_status_rows,
+                                       recent_observations)
+from tracker.db.sets import is_postgres, one_of
 from tracker.db.upsert import insert_for
 from tracker.types import LinkStatus as LinkStatusView
 
 __all__ = ["Session", "TopicRef", "resources_with_status", "recent_observations", "topics_by_resource",
            "add_resource_version", "latest_run", "status_rows", "OBSERVATION_WINDOW", "claim_links",
-           "release_links", "lock_status_rows", "write_status_rows", "add_observations", "add_check_versions",
-           "STATUS_WRITTEN", "OBSERVATION_COLUMNS", "count_resources", "due_resource_ids", "state_counts",
+           "release_links", "lock_status_rows", "count_resources", "due_resource_ids", "state_counts",
            "archive_candidates", "resources_by_id", "report_rows", "explain_planning"]
-
-#: how many of a link's latest observations the policy looks at (far more than a streak needs)
-OBSERVATION_WINDOW = 40
-
 
 @dataclass(frozen=True)
 class TopicRef:
@@ -175,39 +173,6 @@ def explain_planning(session: Session, now: datetime) -> list[tuple[str, list[st
     return out
 
 
-#: the observation columns the policy reads (``links.model.Observation``'s fields, in its order)
-OBSERVATION_COLUMNS = ("observed_at", "outcome", "reason", "http_status", "final_url", "suggested_url",
-                       "soft404", "counted")
-
-
-def recent_observations(session: Session, resource_ids: Sequence[int],
-                        window: int = OBSERVATION_WINDOW) -> dict[int, list[Any]]:
-    """The latest ``window`` counted observations of each resource, oldest first, as plain
-    rows of ``resource_id`` and the ``OBSERVATION_COLUMNS`` (no ORM objects: a batch of 500
-    links reads up to 20,000 of them). One cached statement per batch (``one_of``)."""
-    table = LinkObservation.__table__
-    wanted = [table.c.resource_id, table.c.id, *(table.c[name] for name in OBSERVATION_COLUMNS)]
-    rank = func.row_number().over(partition_by=table.c.resource_id,
-                                  order_by=(table.c.observed_at.desc(), table.c.id.desc())).label("rank")
-    out: dict[int, list[Any]] = defaultdict(list)
-    connection = session.connection()
-    for cond in one_of(session, table.c.resource_id, resource_ids):
-        ranked = select(*wanted, rank).where(cond, table.c.counted.is_(True)).subquery()
-        rows = connection.execute(
-            select(ranked.c.resource_id, *(ranked.c[name] for name in OBSERVATION_COLUMNS))
-            .where(ranked.c.rank <= window)
-            .order_by(ranked.c.resource_id, ranked.c.observed_at, ranked.c.id))
-        for row in rows.all():
-            out[row[0]].append(row)
-    return out
-
-
-def add_observations(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert a batch of ``link_observations`` rows (``COPY`` on PostgreSQL, one Core
-    executemany on SQLite: no ORM object, no statement compiled per batch)."""
-    insert_rows(session, LinkObservation, rows)
-
-
 def topics_by_resource(session: Session, resource_ids: Iterable[int] | None = None) -> dict[int, list[TopicRef]]:
     """Topics of each resource's placements in the latest version of its document."""
     parent = aliased(Topic)
@@ -243,27 +208,6 @@ def topics_by_resource(session: Session, resource_ids: Iterable[int] | None = No
                 refs[tid] = ref
             out[rid].append(ref)
     return out
-
-
-def add_resource_version(session: Session, resource_id: int, label: str, title: str,
-                         old_title: str, seen_at: datetime) -> bool:
-    """Record a changed page as a resource version (origin ``check``); False if the label exists
-    (one upsert: a concurrent writer of the same label is not an error)."""
-    return add_check_versions(session, [dict(resource_id=resource_id, label=label, title=title,
-                                             old_title=old_title, seen_at=seen_at)]) == 1
-
-
-def add_check_versions(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Record changed pages as resource versions (origin ``check``), each row with
-    ``resource_id``, ``label``, ``title``, ``old_title``, ``seen_at``: one cached
-    ``INSERT … ON CONFLICT (resource_id, label) DO NOTHING RETURNING`` executemany.
-    Returns how many were new (a label that exists, even one a concurrent writer just
-    stored, is skipped without error)."""
-    if not rows:
-        return 0
-    stmt = _statement(session, "versions")
-    params = [{**row, "origin": "check"} for row in rows]
-    return len(session.connection().execute(stmt, params).all())
 
 
 def latest_run(session: Session) -> CheckRun | None:
@@ -393,106 +337,3 @@ def release_links(session: Session, holder: str, resource_ids: Iterable[int] | N
             return
         query = query.where(LinkClaim.resource_id.in_(ids))
     session.execute(query.execution_options(synchronize_session=False))
-
-
-#: the ``link_status`` columns a recorded batch reads and writes back (the archive answer's
-#: own columns, written by ``record_archive_answer``, are left alone)
-STATUS_WRITTEN = ("state", "previous_state", "state_since", "reason", "http_status", "final_url",
-                  "suggested_url", "soft404", "consecutive_failures", "first_failure_at", "last_ok_at",
-                  "last_checked_at", "next_check_at", "elapsed_ms", "content_type", "etag", "last_modified",
-                  "archive_outcome", "content_hash", "title")
-
-
-def _build(session: Session, name: str) -> Any:
-    status, versions = cast(Table, LinkStatus.__table__), cast(Table, ResourceVersion.__table__)
-    if name == "versions":
-        return (insert_for(session, versions)
-                .on_conflict_do_nothing(index_elements=["resource_id", "label"]).returning(versions.c.id))
-    if name == "status_update":  # SET columns: the keys of the parameter sets (``STATUS_WRITTEN``)
-        return update(status).where(status.c.resource_id == bindparam("rid_"))
-    raise KeyError(name)
-
-
-_STATEMENTS: dict[tuple[str, str], Any] = {}
-
-
-def _statement(session: Session, name: str) -> Any:
-    """One statement object per dialect and name, built once: executed with a list of
-    parameter sets, SQLAlchemy compiles it once and reuses the compiled form."""
-    dialect = session.get_bind().dialect.name
-    key = (dialect, name)
-    stmt = _STATEMENTS.get(key)
-    if stmt is None:
-        stmt = _STATEMENTS[key] = _build(session, name)
-    return stmt
-
-
-def lock_status_rows(session: Session, resource_ids: Sequence[int], now: datetime) -> dict[int, dict[str, Any]]:
-    """The status rows of ``resource_ids`` (``resource_id`` and the ``STATUS_WRITTEN``
-    columns, as dicts to change and hand to ``write_status_rows``), created (state
-    ``unchecked``) where missing by one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (the ids
-    as one parameter, ``one_of``), then
-    read and write-locked in id order (``FOR UPDATE`` on PostgreSQL; SQLite's writer already
-    holds the database lock): two writers of one link's status queue behind each other
-    instead of failing on a duplicate key."""
-    ids = sorted(set(resource_ids))
-    if not ids:
-        return {}
-    connection = session.connection()
-    table = cast(Table, LinkStatus.__table__)
-    # the placeholders, set-based: one statement, one parameter for the ids (no row per link to bind)
-    fixed = {c.name: c.default.arg for c in table.columns  # type: ignore[attr-defined]
-             if c.default is not None and c.default.is_scalar}
-    fixed.update(state="unchecked")
-    names = ["resource_id", "state_since", *fixed]
-    for cond in one_of(session, Resource.id, ids):
-        source = select(Resource.id, bindparam("now_", now, type_=table.c.state_since.type),
-                        *(literal(value, type_=table.c[name].type) for name, value in fixed.items())).where(cond)
-        connection.execute(insert_for(session, table).from_select(names, source)
-                           .on_conflict_do_nothing(index_elements=["resource_id"]))
-    columns = [table.c.resource_id, *(table.c[name] for name in STATUS_WRITTEN)]
-    out: dict[int, dict[str, Any]] = {}
-    for cond in one_of(session, table.c.resource_id, ids):
-        rows = connection.execute(select(*columns).where(cond).order_by(table.c.resource_id).with_for_update())
-        out.update((row[0], dict(row._mapping)) for row in rows.all())
-    return out
-
-
-def write_status_rows(session: Session, rows: Iterable[dict[str, Any]]) -> None:
-    """Write back status rows from ``lock_status_rows`` (changed in place): one
-    ``UPDATE link_status SET … WHERE resource_id = ?`` over the ``STATUS_WRITTEN`` columns,
-    compiled once, run by the driver's executemany."""
-    rows = list(rows)
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    key = (dialect.name, "status_update")
-    prepared = _DRIVER.get(key)
-    if prepared is None:  # compiled once: the SQL text and, per parameter, its column's bind processor
-        table = cast(Table, LinkStatus.__table__)
-        compiled = _statement(session, "status_update").compile(dialect=dialect, column_keys=list(STATUS_WRITTEN))
-        names = list(compiled.positiontup or compiled.binds)
-        processors = [table.c[n if n != "rid_" else "resource_id"].type.bind_processor(dialect) for n in names]
-        prepared = _DRIVER[key] = (str(compiled), names, processors, bool(compiled.positiontup))
-    sql, names, processors, positional = prepared
-    # the driver's executemany with each value passed through its type as SQLAlchemy would (aware
-    # UTC → naive); a value that repeats in the batch (its ``now``, next check times) is converted once
-    memo: dict[tuple[int, Any], Any] = {}
-    params: list[Any] = []
-    for row in rows:
-        values = []
-        for i, (name, process) in enumerate(zip(names, processors)):
-            value = row["resource_id" if name == "rid_" else name]
-            if process is not None and value is not None:
-                cached = memo.get((i, value), memo)
-                if cached is memo:
-                    cached = memo[(i, value)] = process(value)
-                value = cached
-            values.append(value)
-        params.append(tuple(values) if positional else dict(zip(names, values)))
-    connection.exec_driver_sql(sql, params)
-
-
-#: statement text, parameter names, bind processors and paramstyle, per dialect and statement
-_DRIVER: dict[tuple[str, str], tuple[str, list[str], list[Any], bool]] = {}

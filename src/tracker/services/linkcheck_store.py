@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker.config import Settings
-from tracker.db import repo_links
+from tracker.db import repo_links, repo_linkstore
 from tracker.db.models_links import ArchiveLookup, LinkStatus
 from tracker.db.session import Database
 from tracker.fetch.core import FetchResult
@@ -51,7 +51,7 @@ _OUTCOMES = {o.value: o for o in Outcome}
 
 
 def _to_observation(row: Any) -> Observation:
-    """A row of ``repo_links.recent_observations`` (``resource_id``, then the fields in order)."""
+    """A row of ``repo_linkstore.recent_observations`` (``resource_id``, then the fields in order)."""
     return Observation(row[1], _OUTCOMES[row[2]], row[3], row[4], row[5], row[6], row[7], row[8])
 
 
@@ -98,7 +98,7 @@ def _apply_state(st: dict[str, Any], new: LinkState, obs: dict[str, Any], now: d
 
 def _freshness(st: dict[str, Any], obs: dict[str, Any], now: datetime) -> dict[str, Any] | None:
     """A changed normalised-text hash of a working page is a new version of the resource:
-    the version row to add (``repo_links.add_check_versions``), if any."""
+    the version row to add (``repo_linkstore.add_check_versions``), if any."""
     if obs["outcome"] != Outcome.OK.value or obs["content_hash"] is None:
         return None
     version = None
@@ -120,14 +120,14 @@ def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen
     out = BatchOutcome([])
     with db.transaction() as session:
         rows = [_observation(run_id, s, now, counted) for s in batch]
-        repo_links.add_observations(session, rows)
+        repo_linkstore.add_observations(session, rows)
         if not counted or not rows:
             return out
         ids = [s.resource_id for s in batch]
         # created by upsert and locked: a concurrent run recording the same link waits, never collides;
         # the history is read after the lock, so it includes what that run stored
-        statuses = repo_links.lock_status_rows(session, ids, now)
-        history = repo_links.recent_observations(session, ids)
+        statuses = repo_linkstore.lock_status_rows(session, ids, now)
+        history = repo_linkstore.recent_observations(session, ids)
         versions: list[dict[str, Any]] = []
         for s, obs in zip(batch, rows):
             new = policy.state_of([_to_observation(o) for o in history.get(s.resource_id, ())], now, settings.links)
@@ -138,8 +138,8 @@ def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen
                 versions.append(version)
             if old != st["state"]:
                 out.changes.append({"url": s.url, "from": old, "to": st["state"], "reason": st["reason"]})
-        repo_links.write_status_rows(session, statuses.values())
-        out.new_versions = repo_links.add_check_versions(session, versions)
+        repo_linkstore.write_status_rows(session, statuses.values())
+        out.new_versions = repo_linkstore.add_check_versions(session, versions)
     return out
 
 
