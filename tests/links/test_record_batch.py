@@ -94,6 +94,10 @@ def test_a_link_with_status_and_history_moves_as_the_policy_says(db: Database, d
     assert (_status(db, d)["content_type"], _status(db, d)["etag"]) == ("", None)  # only OK answers set them
     for rid in (a, b, c, d, e):
         _matches_policy(db, rid, t1)
+    with db.transaction() as s:  # stored as every other statement stores times: SQL comparisons find them
+        assert set(s.scalars(select(LinkStatus.resource_id).where(LinkStatus.next_check_at == t1 + days(7),
+                                                                  LinkStatus.last_checked_at == t1))) == {a, b, c, e}
+        assert len(list(s.scalars(select(LinkObservation.id).where(LinkObservation.observed_at == t1)))) == 5
     before = {rid: _status(db, rid) for rid in (a, b, c, d, e)}
 
     # 2. an offline batch: stored, not counted, nothing moves

@@ -113,10 +113,11 @@ def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen
                  counted: bool) -> BatchOutcome:
     """Store one batch in its own transaction; states move only when ``counted``.
 
-    A fixed number of statements per batch, each built once and run over the whole
-    batch: the observations (``COPY``/executemany), the status rows created where missing
-    and locked in id order, the recent history, one ``UPDATE`` executemany of the status
-    rows, one insert of the new resource versions. No ORM objects."""
+    A few statements per batch, each built once and run over the whole batch: the
+    observations (``COPY``/executemany), the status rows created where missing and locked
+    in id order, the recent history, the changed columns of the status rows (one ``UPDATE``
+    executemany per set of changed columns), one insert of the new resource versions. No
+    ORM objects."""
     out = BatchOutcome([])
     with db.transaction() as session:
         rows = [_observation(run_id, s, now, counted) for s in batch]
@@ -129,16 +130,17 @@ def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen
         statuses = repo_linkstore.lock_status_rows(session, ids, now)
         history = repo_linkstore.recent_observations(session, ids)
         versions: list[dict[str, Any]] = []
+        written: dict[int, dict[str, Any]] = {}
         for s, obs in zip(batch, rows):
             new = policy.state_of([_to_observation(o) for o in history.get(s.resource_id, ())], now, settings.links)
-            st = statuses[s.resource_id]
+            st = written.get(s.resource_id) or written.setdefault(s.resource_id, dict(statuses[s.resource_id]))
             old = _apply_state(st, new, obs, now)
             version = _freshness(st, obs, now)
             if version is not None:
                 versions.append(version)
             if old != st["state"]:
                 out.changes.append({"url": s.url, "from": old, "to": st["state"], "reason": st["reason"]})
-        repo_linkstore.write_status_rows(session, statuses.values())
+        repo_linkstore.write_status_rows(session, statuses, written.values())
         out.new_versions = repo_linkstore.add_check_versions(session, versions)
     return out
 
