@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, literal, select, update
+from sqlalchemy import String, Table, bindparam, func, insert, literal, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from tracker.db.models_core import Resource, ResourceVersion
@@ -43,7 +43,7 @@ OBSERVATION_COLUMNS = ("observed_at", "outcome", "reason", "http_status", "final
 def recent_observations(session: Session, resource_ids: Sequence[int],
                         window: int = OBSERVATION_WINDOW) -> dict[int, list[Any]]:
     """The latest ``window`` counted observations of each resource, oldest first, as plain
-    rows of ``resource_id`` and the ``OBSERVATION_COLUMNS`` (no ORM objects: a batch of 500
+    tuples of ``resource_id`` and the ``OBSERVATION_COLUMNS`` (no ORM objects: a batch of 500
     links reads up to 20,000 of them). One cached statement per batch (``one_of``)."""
     table = LinkObservation.__table__
     wanted = [table.c.resource_id, table.c.id, *(table.c[name] for name in OBSERVATION_COLUMNS)]
@@ -51,14 +51,22 @@ def recent_observations(session: Session, resource_ids: Sequence[int],
                                   order_by=(table.c.observed_at.desc(), table.c.id.desc())).label("rank")
     out: dict[int, list[Any]] = defaultdict(list)
     connection = session.connection()
+    # ``observed_at`` read as the driver gives it and converted once per distinct value: the
+    # observations of one run share their time, so a batch's history holds few distinct times
+    convert = table.c.observed_at.type.dialect_impl(connection.dialect).result_processor(connection.dialect, None)
+    times: dict[Any, Any] = {}
     for cond in one_of(session, table.c.resource_id, resource_ids):
         ranked = select(*wanted, rank).where(cond, table.c.counted.is_(True)).subquery()
         rows = connection.execute(
-            select(ranked.c.resource_id, *(ranked.c[name] for name in OBSERVATION_COLUMNS))
+            select(ranked.c.resource_id, type_coerce(ranked.c.observed_at, String()),
+                   *(ranked.c[name] for name in OBSERVATION_COLUMNS[1:]))
             .where(ranked.c.rank <= window)
             .order_by(ranked.c.resource_id, ranked.c.observed_at, ranked.c.id))
-        for row in rows.all():
-            out[row[0]].append(row)
+        for rid, raw, *rest in rows.all():
+            at = times.get(raw)
+            if at is None:
+                at = times[raw] = convert(raw) if convert is not None else raw
+            out[rid].append((rid, at, *rest))
     return out
 
 
