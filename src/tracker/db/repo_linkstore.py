@@ -3,10 +3,10 @@
 Owns: the observation rows of a batch (``add_observations``: ``COPY`` on PostgreSQL,
 one executemany on SQLite), the recent counted history the policy reads
 (``recent_observations``, plain rows), the ``link_status`` rows of a batch created where
-missing and write-locked in id order (``lock_status_rows``) and written back in one
-``UPDATE`` executemany (``write_status_rows``), and changed pages stored as resource
-versions (``add_check_versions``). A batch costs a fixed number of statements, each built
-once and run over all its links: no ORM objects, no SQL compiled per batch (a check of
+missing and write-locked in id order (``lock_status_rows``) and their changed columns
+written back by ``UPDATE`` executemany (``write_status_rows``), and changed pages stored as
+resource versions (``add_check_versions``). A batch costs a handful of statements, each
+built once and run over all its links: no ORM objects, no SQL compiled per batch (a check of
 10,000 links records 20 batches in its worker thread, beside the event loop that fetches).
 Does not own: any decision (``tracker.links.policy`` gives the new state; the caller,
 ``services.linkcheck_store``, applies it) or the planning and report queries
