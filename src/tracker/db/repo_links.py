@@ -4,8 +4,9 @@ Owns: reading resources with their cached link status, the recent observations
 the policy needs, writing runs/observations/status/archive lookups, and the
 topics (section, chapter) each resource is placed in by the latest version of
 its document, and the claims that keep two concurrent checks off each other's
-links (``claim_links``/``release_links``; status rows are created by upsert in
-``lock_status_rows``). Also the set-based planning queries a check needs (what is
+links (``claim_links``/``release_links``; recording a batch, with status rows created by
+upsert and locked in ``lock_status_rows``, is ``repo_linkstore``'s: its names are
+re-exported here). Also the set-based planning queries a check needs (what is
 due, how many links there are, counts by state, dead links awaiting an archive
 answer): each is one index-backed query (``explain_planning`` shows the plans),
 so a check with nothing due costs milliseconds however many links are stored.
@@ -23,9 +24,11 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from tracker.db.models_core import Placement, Resource, ResourceVersion, Topic
+from tracker.db.models_core import Placement, Resource, Topic
 from tracker.db.repo_documents import latest_version_ids
-from tracker.db.models_links import ArchiveLookup, CheckRun, LinkClaim, LinkObservation, LinkStatus
+from tracker.db.models_links import ArchiveLookup, CheckRun, LinkClaim, LinkStatus
+from tracker.db.repo_linkstore import (OBSERVATION_WINDOW, add_resource_version, lock_status_rows,
+                                       recent_observations)
 from tracker.db.sets import is_postgres, one_of
 from tracker.db.upsert import insert_for
 from tracker.types import LinkStatus as LinkStatusView
@@ -34,10 +37,6 @@ __all__ = ["Session", "TopicRef", "resources_with_status", "recent_observations"
            "add_resource_version", "latest_run", "status_rows", "OBSERVATION_WINDOW", "claim_links",
            "release_links", "lock_status_rows", "count_resources", "due_resource_ids", "state_counts",
            "archive_candidates", "resources_by_id", "report_rows", "explain_planning"]
-
-#: how many of a link's latest observations the policy looks at (far more than a streak needs)
-OBSERVATION_WINDOW = 40
-
 
 @dataclass(frozen=True)
 class TopicRef:
@@ -174,30 +173,6 @@ def explain_planning(session: Session, now: datetime) -> list[tuple[str, list[st
     return out
 
 
-def recent_observations(session: Session, resource_ids: Sequence[int],
-                        window: int = OBSERVATION_WINDOW) -> dict[int, list[LinkObservation]]:
-    """The latest ``window`` counted observations of each resource, oldest first."""
-    out: dict[int, list[LinkObservation]] = defaultdict(list)
-    for start in range(0, len(resource_ids), 500):
-        chunk = list(resource_ids[start:start + 500])
-        ranked = (
-            select(LinkObservation.id, func.row_number().over(
-                partition_by=LinkObservation.resource_id,
-                order_by=(LinkObservation.observed_at.desc(), LinkObservation.id.desc()),
-            ).label("rank"))
-            .where(LinkObservation.resource_id.in_(chunk), LinkObservation.counted.is_(True))
-            .subquery()
-        )
-        rows = session.scalars(
-            select(LinkObservation).join(ranked, ranked.c.id == LinkObservation.id)
-            .where(ranked.c.rank <= window)
-            .order_by(LinkObservation.resource_id, LinkObservation.observed_at, LinkObservation.id)
-        )
-        for row in rows:
-            out[row.resource_id].append(row)
-    return out
-
-
 def topics_by_resource(session: Session, resource_ids: Iterable[int] | None = None) -> dict[int, list[TopicRef]]:
     """Topics of each resource's placements in the latest version of its document."""
     parent = aliased(Topic)
@@ -233,16 +208,6 @@ def topics_by_resource(session: Session, resource_ids: Iterable[int] | None = No
                 refs[tid] = ref
             out[rid].append(ref)
     return out
-
-
-def add_resource_version(session: Session, resource_id: int, label: str, title: str,
-                         old_title: str, seen_at: datetime) -> bool:
-    """Record a changed page as a resource version (origin ``check``); False if the label exists
-    (one upsert: a concurrent writer of the same label is not an error)."""
-    stmt = insert_for(session, ResourceVersion).values(
-        resource_id=resource_id, label=label, origin="check", title=title, old_title=old_title,
-        seen_at=seen_at).on_conflict_do_nothing(index_elements=["resource_id", "label"])
-    return session.execute(stmt.returning(ResourceVersion.id)).scalar() is not None
 
 
 def latest_run(session: Session) -> CheckRun | None:
@@ -372,19 +337,3 @@ def release_links(session: Session, holder: str, resource_ids: Iterable[int] | N
             return
         query = query.where(LinkClaim.resource_id.in_(ids))
     session.execute(query.execution_options(synchronize_session=False))
-
-
-def lock_status_rows(session: Session, resource_ids: Sequence[int], now: datetime) -> dict[int, LinkStatus]:
-    """The status rows of ``resource_ids``, created (state ``unchecked``) where missing by one
-    ``INSERT … ON CONFLICT DO NOTHING``, then read and write-locked in id order: two writers
-    of one link's status queue behind each other instead of failing on a duplicate key."""
-    ids = sorted(set(resource_ids))
-    if not ids:
-        return {}
-    session.execute(insert_for(session, LinkStatus).values(
-        [{"resource_id": rid, "state": "unchecked", "state_since": now} for rid in ids])
-        .on_conflict_do_nothing(index_elements=["resource_id"]))
-    rows = session.scalars(select(LinkStatus).where(LinkStatus.resource_id.in_(ids))
-                           .order_by(LinkStatus.resource_id).with_for_update()
-                           .execution_options(populate_existing=True))
-    return {s.resource_id: s for s in rows}

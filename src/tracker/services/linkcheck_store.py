@@ -14,15 +14,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert
-
 from tracker.config import Settings
-from tracker.db import repo_links
-from tracker.db.models_links import ArchiveLookup, LinkObservation, LinkStatus
-from tracker.db.repo_links import Session
+from tracker.db import repo_links, repo_linkstore
+from tracker.db.models_links import ArchiveLookup, LinkStatus
 from tracker.db.session import Database
 from tracker.fetch.core import FetchResult
 from tracker.links import archive, policy
@@ -51,9 +47,12 @@ class BatchOutcome:
     new_versions: int = 0
 
 
-def _to_observation(row: LinkObservation) -> Observation:
-    return Observation(row.observed_at, Outcome(row.outcome), row.reason, row.http_status,
-                       row.final_url, row.suggested_url, row.soft404, row.counted)
+_OUTCOMES = {o.value: o for o in Outcome}
+
+
+def _to_observation(row: Any) -> Observation:
+    """A row of ``repo_linkstore.recent_observations`` (``resource_id``, then the fields in order)."""
+    return Observation(row[1], _OUTCOMES[row[2]], row[3], row[4], row[5], row[6], row[7], row[8])
 
 
 def _header(headers: Mapping[str, str], name: str, limit: int) -> str | None:
@@ -78,72 +77,71 @@ def _observation(run_id: int, s: Seen, now: datetime, counted: bool) -> dict[str
         last_modified=_header(res.headers, "last-modified", 100), counted=counted)
 
 
-def _apply_state(st: LinkStatus | None, rid: int, new: LinkState, obs: SimpleNamespace,
-                 now: datetime) -> tuple[LinkStatus, str]:
-    old_state = st.state if st is not None else "unchecked"
-    if st is None:
-        st = LinkStatus(resource_id=rid, state=new.state, state_since=now, content_hash=None,
-                        title="", soft404=False, consecutive_failures=0, elapsed_ms=0, content_type="")
+def _apply_state(st: dict[str, Any], new: LinkState, obs: dict[str, Any], now: datetime) -> str:
+    """Move a status row (a dict from ``lock_status_rows``) to the policy's ``new`` state;
+    returns the state it had."""
+    old_state: str = st["state"]
     if new.state != old_state:
-        st.previous_state, st.state_since = old_state, now
-    st.state, st.reason, st.http_status = new.state, new.reason, new.http_status
-    st.final_url, st.suggested_url, st.soft404 = new.final_url, new.suggested_url, new.soft404
-    st.consecutive_failures, st.first_failure_at = new.consecutive_failures, new.first_failure_at
-    st.last_ok_at, st.last_checked_at, st.next_check_at = new.last_ok_at, new.last_checked_at, new.next_check_at
-    st.elapsed_ms = obs.elapsed_ms
-    if obs.outcome == Outcome.OK.value and obs.http_status != 304:
-        st.content_type = obs.content_type
-        st.etag, st.last_modified = obs.etag, obs.last_modified
+        st["previous_state"], st["state_since"] = old_state, now
+    st["state"], st["reason"], st["http_status"] = new.state, new.reason, new.http_status
+    st["final_url"], st["suggested_url"], st["soft404"] = new.final_url, new.suggested_url, new.soft404
+    st["consecutive_failures"], st["first_failure_at"] = new.consecutive_failures, new.first_failure_at
+    st["last_ok_at"], st["last_checked_at"], st["next_check_at"] = new.last_ok_at, new.last_checked_at, new.next_check_at
+    st["elapsed_ms"] = obs["elapsed_ms"]
+    if obs["outcome"] == Outcome.OK.value and obs["http_status"] != 304:
+        st["content_type"] = obs["content_type"]
+        st["etag"], st["last_modified"] = obs["etag"], obs["last_modified"]
     if new.state != "dead":
-        st.archive_outcome = st.archive_outcome if new.state == "failing" else None
-    return st, old_state
+        st["archive_outcome"] = st["archive_outcome"] if new.state == "failing" else None
+    return old_state
 
 
-def _freshness(session: Session, st: LinkStatus, obs: SimpleNamespace, now: datetime) -> bool:
-    """A changed normalised-text hash of a working page is a new version of the resource."""
-    if obs.outcome != Outcome.OK.value or obs.content_hash is None:
-        return False
-    changed = st.content_hash is not None and st.content_hash != obs.content_hash
-    created = False
-    if changed:
-        label = f"check {now.strftime('%Y-%m-%dT%H:%M:%SZ')} {obs.content_hash[:8]}"
-        created = repo_links.add_resource_version(session, st.resource_id, label,
-                                                  obs.title, st.title or "", now)
-    st.content_hash, st.title = obs.content_hash, obs.title or st.title
-    return created
+def _freshness(st: dict[str, Any], obs: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """A changed normalised-text hash of a working page is a new version of the resource:
+    the version row to add (``repo_linkstore.add_check_versions``), if any."""
+    if obs["outcome"] != Outcome.OK.value or obs["content_hash"] is None:
+        return None
+    version = None
+    if st["content_hash"] is not None and st["content_hash"] != obs["content_hash"]:
+        version = dict(resource_id=st["resource_id"], title=obs["title"], old_title=st["title"] or "", seen_at=now,
+                       label=f"check {now.strftime('%Y-%m-%dT%H:%M:%SZ')} {obs['content_hash'][:8]}")
+    st["content_hash"], st["title"] = obs["content_hash"], obs["title"] or st["title"]
+    return version
 
 
 def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen], now: datetime,
                  counted: bool) -> BatchOutcome:
-    """Store one batch in its own transaction; states move only when ``counted``."""
+    """Store one batch in its own transaction; states move only when ``counted``.
+
+    A few statements per batch, each built once and run over the whole batch: the
+    observations (``COPY``/executemany), the status rows created where missing and locked
+    in id order, the recent history, the changed columns of the status rows (one ``UPDATE``
+    executemany per set of changed columns), one insert of the new resource versions. No
+    ORM objects."""
     out = BatchOutcome([])
     with db.transaction() as session:
         rows = [_observation(run_id, s, now, counted) for s in batch]
-        if rows:  # one executemany, not an ORM unit of work over thousands of new objects
-            session.execute(insert(LinkObservation), rows)
+        repo_linkstore.add_observations(session, rows)
         if not counted or not rows:
             return out
-        stored = [SimpleNamespace(**row) for row in rows]
-        urls = {s.resource_id: s.url for s in batch}
-        ids = [o.resource_id for o in stored]
-        history = repo_links.recent_observations(session, ids)
-        # created by upsert and locked: a concurrent run recording the same link waits, never collides
-        statuses = repo_links.lock_status_rows(session, ids, now)
-        first: list[LinkStatus] = []  # rows lock_status_rows could not return (none expected): added below
-        for obs in stored:
-            new = policy.state_of([_to_observation(o) for o in history[obs.resource_id]], now, settings.links)
-            known = statuses.get(obs.resource_id)
-            st, old = _apply_state(known, obs.resource_id, new, obs, now)
-            if known is None:
-                first.append(st)
-            if _freshness(session, st, obs, now):
-                out.new_versions += 1
-            if old != st.state:
-                out.changes.append({"url": urls[obs.resource_id], "from": old, "to": st.state,
-                                    "reason": st.reason})
-        if first:
-            columns = [c.key for c in LinkStatus.__table__.columns]
-            session.execute(insert(LinkStatus), [{k: getattr(st, k) for k in columns} for st in first])
+        ids = [s.resource_id for s in batch]
+        # created by upsert and locked: a concurrent run recording the same link waits, never collides;
+        # the history is read after the lock, so it includes what that run stored
+        statuses = repo_linkstore.lock_status_rows(session, ids, now)
+        history = repo_linkstore.recent_observations(session, ids)
+        versions: list[dict[str, Any]] = []
+        written: dict[int, dict[str, Any]] = {}
+        for s, obs in zip(batch, rows):
+            new = policy.state_of([_to_observation(o) for o in history.get(s.resource_id, ())], now, settings.links)
+            st = written.get(s.resource_id) or written.setdefault(s.resource_id, dict(statuses[s.resource_id]))
+            old = _apply_state(st, new, obs, now)
+            version = _freshness(st, obs, now)
+            if version is not None:
+                versions.append(version)
+            if old != st["state"]:
+                out.changes.append({"url": s.url, "from": old, "to": st["state"], "reason": st["reason"]})
+        repo_linkstore.write_status_rows(session, statuses, written.values())
+        out.new_versions = repo_linkstore.add_check_versions(session, versions)
     return out
 
 
