@@ -17,7 +17,6 @@ from typing import Any
 import click
 
 from tracker.cli.common import Runtime
-from tracker.db.session import DATABASE_FAILURES, database_error
 from tracker.config import load_settings, redact
 from tracker.errors import TrackerError
 from tracker.human import and_list
@@ -41,12 +40,64 @@ COMMAND_MODULES = {
     "serve": "web",
 }
 
+# command name → the first sentence of its help, for the command list of `tracker --help`
+# (click shortens it to the terminal exactly as it shortens the real help). Listing the
+# commands this way imports no area module, as git and pip do; a test checks the table
+# against what the modules register.
+SHORT_HELP = {
+    "candidates": "Decide on candidates without the interactive review.",
+    "changelog": "What changed between two imported versions (default: the last two), per section and "
+                 "chapter: resources added, removed, moved and replaced; chapters added, removed and "
+                 "renamed; wording changes summarised.",
+    "check": "Check the links that are due (alive every 7 days, failing sooner…).",
+    "crawl": "Poll the sources that are due (or one by name) and store new and updated items.",
+    "db": "Manage the database schema.",
+    "demo": "See the whole product work offline: a local stand-in internet, a sample document, two "
+            "simulated weeks of checks and crawls, and the reports they produce.",
+    "eval": "Measure how well tracker ranks topics.",
+    "export": "The updated resource list of the latest version: every resource under its section and "
+              "chapter in document order, dead links pointing to archived copies, redirects to their "
+              "new URL, accepted candidates added.",
+    "import": "Import a living document: the handbook layout (index.md + _includes/) or plain Markdown "
+              "(a file or a folder), from disk, git history or the raw-Markdown base URL.",
+    "items": "List stored feed items, newest first (one per real paper, video or post).",
+    "jobs": "Show the schedule with next fire times, and the most recent runs.",
+    "propose": "Score new feed items against the document's chapters and queue the fitting ones.",
+    "queue": "Show the week's candidates by section and chapter, best first, within the weekly budget "
+             "(``[candidates] weekly_budget``, ``per_topic_budget``); ``--all`` adds the overflow.",
+    "report": "Reports over the stored state.",
+    "resources": "List the resources the latest version cites, each once.",
+    "review": "Walk the week's queue: accept, reject (with a reason), defer, move, open, skip or quit.",
+    "run": "Run one task now, through the same function the scheduler calls, and record it.",
+    "scheduler": "Run the schedule in jobs/schedule.toml until stopped.",
+    "serve": "Serve the review queue, the link report, the document and the sources as web pages.",
+    "sources": "Manage the feeds `tracker crawl` polls: arXiv queries and listings, blog feeds, YouTube "
+               "channels and playlists.",
+    "topics": "List sections and chapters of the latest version, with resource counts.",
+    "versions": "List imported versions of the document, oldest first by their own date (dated_by: "
+                "commit, name — a date in the label or folder name — or import).",
+    "weekly": "The weekly cycle: re-import the document ([document] location), check due links, crawl, "
+              "propose, and write the link-rot report, the candidate queue, the pending changelog and "
+              "the updated resource list.",
+}
+
 
 def load_commands(module: str) -> dict[str, click.Command]:
     """The commands one area module registers."""
     holder = click.Group()
     importlib.import_module(f"tracker.cli.{module}").register(holder)
     return dict(holder.commands)
+
+
+def database_failures() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean "the database failed" — none before SQLAlchemy is imported
+    (nothing can have raised one), so `--help` and `--version` never import it. An
+    ``except`` clause evaluates this only when an exception reaches it."""
+    if "sqlalchemy" not in sys.modules:
+        return ()
+    from tracker.db.session import DATABASE_FAILURES
+
+    return DATABASE_FAILURES
 
 
 def usage_message(exc: click.UsageError) -> str:
@@ -91,13 +142,26 @@ class _Group(click.Group):
         module = COMMAND_MODULES.get(cmd_name)
         return load_commands(module).get(cmd_name) if module else None
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help`` from ``SHORT_HELP``: click's own layout and
+        shortening, without importing every area module (and SQLAlchemy, httpx… with them)."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)  # as click.Group does
+        rows = [(name, click.Command(name, help=SHORT_HELP[name]).get_short_help_str(limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except TrackerError as exc:  # redacted: a message may quote a database URL
             click.echo(f"Error: {redact(str(exc))}", err=True)
             sys.exit(1)
-        except DATABASE_FAILURES as exc:  # a failure no service named: still one line, exit 1
+        except database_failures() as exc:  # a failure no service named: still one line, exit 1
+            from tracker.db.session import database_error
+
             click.echo(f"Error: {redact(str(database_error(exc)))}", err=True)
             sys.exit(1)
         except BrokenPipeError:  # the reader went away (`tracker queue | head`): nothing to say to it

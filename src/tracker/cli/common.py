@@ -13,14 +13,16 @@ import io
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tracker import escape, human
 from tracker.config import Settings
-from tracker.db.session import Database, open_database, sqlite_file_missing
 from tracker.errors import DatabaseError, InputError
+
+if TYPE_CHECKING:  # SQLAlchemy loads when a command first uses the database, not for --help
+    from tracker.db.session import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +38,8 @@ class Runtime:
     @property
     def db(self) -> Database:
         if self._db is None:
+            from tracker.db.session import open_database, sqlite_file_missing
+
             missing = sqlite_file_missing(self.settings.database_url)
             if missing is not None and not self.may_create:
                 raise DatabaseError(f"no tracker database at {missing}; run `tracker import PATH` first "

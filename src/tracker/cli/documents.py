@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 
 from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
-from tracker.db.session import open_database
-from tracker.services import catalog
-from tracker.services.import_ import import_document
+
+# Services (and SQLAlchemy with them) are imported inside each command, so that
+# `tracker db --help` costs no more than click.
 
 document_option = click.option("--document", "document", metavar="NAME", default=None,
                                help="Which document (default: [document] name, or the only one).")
@@ -37,6 +37,8 @@ def db_upgrade(rt: Runtime) -> None:
     Example:
       tracker db upgrade
     """
+    from tracker.db.session import open_database
+
     db = open_database(rt.settings.database_url, ensure_schema=False)
     try:
         db.upgrade()
@@ -54,6 +56,8 @@ def db_check(rt: Runtime) -> None:
     Example:
       tracker db check
     """
+    from tracker.db.session import open_database
+
     db = open_database(rt.settings.database_url, ensure_schema=False)
     try:
         db.check()
@@ -92,6 +96,8 @@ def import_cmd(rt: Runtime, path: str, document: str | None, history: bool, labe
       tracker import ~/src/genai-handbook.github.io --history
       tracker import https://raw.githubusercontent.com/genai-handbook/genai-handbook.github.io/main/
     """
+    from tracker.services.import_ import import_document
+
     source: Path | str = path if path.startswith(("http://", "https://")) else Path(path)
     results = import_document(rt.db, source, rt.settings, document=document, history=history,
                               label=label, strict=strict)
@@ -121,6 +127,8 @@ def topics_cmd(rt: Runtime, document: str | None, fmt: str) -> None:
     Example:
       tracker topics --format json
     """
+    from tracker.services import catalog
+
     rows = catalog.list_topics(rt.db, rt.settings, document)
     emit(fmt, rows, ["slug", "title", "kind", "parent", "position", "resources"])
 
@@ -137,6 +145,8 @@ def resources_cmd(rt: Runtime, document: str | None, topic: str | None, fmt: str
     Example:
       tracker resources --topic tokenization --format json
     """
+    from tracker.services import catalog
+
     rows = catalog.list_resources(rt.db, rt.settings, document, topic)
     emit(fmt, rows, ["kind", "state", "title", "url", "topics"] if fmt == "table" else
          ["url", "canonical_url", "kind", "title", "topics", "state"])
@@ -154,6 +164,8 @@ def versions_cmd(rt: Runtime, document: str | None, fmt: str) -> None:
     Example:
       tracker versions --format json
     """
+    from tracker.services import catalog
+
     rows = catalog.list_versions(rt.db, rt.settings, document)
     emit(fmt, rows, ["seq", "label", "date", "dated_by", "commit", "links", "content_hash", "imported_at"])
 

@@ -11,9 +11,13 @@ import click
 
 from tracker.cli.common import Runtime, emit, exit_found, format_option, info, parse_fail_on, pass_runtime, creates_database
 from tracker.packaged import default_jobs_file
-from tracker.services import crawl as crawl_service
-from tracker.services import sources as source_service
-from tracker.sources.model import ITEM_KINDS
+
+# Services (and SQLAlchemy, feedparser, httpx with them) are imported inside each command,
+# so that `tracker sources --help` costs no more than click.
+
+#: ``tracker.sources.model.ITEM_KINDS``, written out so that building ``--kind`` does not
+#: import the feed parsers (a test keeps the two equal)
+ITEM_KINDS = ("paper", "video", "blog")
 
 SOURCE_COLUMNS = ("name", "kind", "status", "target", "items", "consecutive_errors", "next_poll_at", "reason")
 CRAWL_COLUMNS = ("source", "outcome", "new", "updated", "items", "status", "error")
@@ -54,6 +58,8 @@ def sources_add(rt: Runtime, kind: str, target: str, name: str | None, topics: t
       tracker sources add arxiv-listing cs.CL+cs.LG --name arxiv-cl-lg
       tracker sources add youtube UCXUPKJO5MZQN11PqgIvyuvQ --name karpathy
     """
+    from tracker.services import sources as source_service
+
     row, warnings = source_service.add_source(rt.db, rt.settings, kind, target, name=name, topics=topics,
                                               enabled=not disabled)
     for warning in warnings:
@@ -75,6 +81,8 @@ def sources_list(rt: Runtime, fmt: str) -> None:
     Example:
       tracker sources list --format json
     """
+    from tracker.services import sources as source_service
+
     emit(fmt, source_service.list_sources(rt.db, rt.settings), SOURCE_COLUMNS)
 
 
@@ -88,6 +96,8 @@ def sources_remove(rt: Runtime, name: str) -> None:
     Example:
       tracker sources remove lilianweng.github.io
     """
+    from tracker.services import sources as source_service
+
     row = source_service.remove_source(rt.db, rt.settings, name)
     info(f"removed source {row['name']} ({row['items']} items kept)")
 
@@ -102,6 +112,8 @@ def sources_enable(rt: Runtime, name: str) -> None:
     Example:
       tracker sources enable lilianweng.github.io
     """
+    from tracker.services import sources as source_service
+
     row = source_service.set_enabled(rt.db, rt.settings, name, True)
     info(f"source {row['name']} is {row['status']}")
 
@@ -116,6 +128,8 @@ def sources_disable(rt: Runtime, name: str) -> None:
     Example:
       tracker sources disable lilianweng.github.io
     """
+    from tracker.services import sources as source_service
+
     row = source_service.set_enabled(rt.db, rt.settings, name, False)
     info(f"source {row['name']} is {row['status']}")
 
@@ -135,6 +149,8 @@ def sources_sync(rt: Runtime, file: str | None, prune: bool, fmt: str) -> None:
     Example:
       tracker sources sync jobs/sources.toml
     """
+    from tracker.services import sources as source_service
+
     path = file or default_jobs_file("sources.toml")
     report = source_service.sync_sources(rt.db, rt.settings, path, prune=prune)
     for warning in report.warnings:
@@ -161,6 +177,8 @@ def crawl_command(rt: Runtime, source: str | None, fail_on: str | None, fmt: str
       tracker crawl --format json
       tracker crawl --source arxiv-cs.CL-cs.LG
     """
+    from tracker.services import crawl as crawl_service
+
     wanted = parse_fail_on(fail_on, ("error",))
     reports = [r.as_dict() for r in crawl_service.crawl(rt.db, rt.settings, source=source)]
     if not reports:
@@ -184,6 +202,8 @@ def items_command(rt: Runtime, source: str | None, kind: str | None, limit: int 
       tracker items --format json
       tracker items --source lilianweng.github.io --limit 5
     """
+    from tracker.services import crawl as crawl_service
+
     emit(fmt, crawl_service.list_items(rt.db, source=source, kind=kind, limit=limit), ITEM_COLUMNS)
 
 

@@ -12,9 +12,6 @@ from tracker.cli.common import (Runtime, emit, exit_found, format_option, info, 
 from tracker.config import parse_duration
 from tracker.errors import ConfigError, InputError
 from tracker.human import plural
-from tracker.links.report import report_json
-from tracker.links.report_render import render_html, render_markdown
-from tracker.services.report import link_report
 
 _FAIL_ON = ("dead", "failing", "blocked", "redirected", "unchecked")
 _FAIL_ON_HELP = "Exit 2 when any link is in one of these states (comma-separated: dead,failing,…)."
@@ -90,6 +87,10 @@ def report_links(rt: Runtime, fmt: str, fail_on: str | None, since: str) -> None
         window = parse_duration(since)
     except ConfigError as exc:
         raise InputError(f"--since: {exc}") from None
+    from tracker.links.report import report_json
+    from tracker.links.report_render import render_html, render_markdown
+    from tracker.services.report import link_report
+
     report = link_report(rt.db, rt.settings, since=window)
     if fmt == "json":
         click.echo(to_json(report_json(report)))

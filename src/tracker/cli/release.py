@@ -11,7 +11,8 @@ import click
 
 from tracker.human import plural
 from tracker.cli.common import Runtime, info, pass_runtime, to_json
-from tracker.services import release
+
+# the release service (and SQLAlchemy with it) is imported inside each command
 
 document_option = click.option("--document", "document", metavar="NAME", default=None,
                                help="Which document (default: [document] name, or the only one).")
@@ -44,6 +45,8 @@ def changelog_cmd(rt: Runtime, from_name: str | None, to_name: str | None, pendi
       tracker changelog --format atom --site https://genai-handbook.github.io > changes.xml
       tracker changelog --pending
     """
+    from tracker.services import release
+
     log = release.changelog(rt.db, rt.settings, document=document, from_name=from_name, to_name=to_name,
                             pending=pending, whole_history=fmt == "atom")
     text = release.render_changelog(log, fmt, site_url)
@@ -76,6 +79,8 @@ def export_cmd(rt: Runtime, fmt: str, out: Path | None, apply_dir: Path | None, 
       tracker export --format json | jq '.sections[].chapters[].resources[].url'
       tracker export --apply ../genai-handbook --dry-run
     """
+    from tracker.services import release
+
     if apply_dir is None:
         if dry_run:
             raise click.UsageError("--dry-run goes with --apply DIR")

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from tracker.config import Settings
 from tracker.db import repo_feeds, repo_links
 from tracker.db.repo_links import Session
-from tracker.sources import request_url
 
 __all__ = ["network_canaries", "MAX_CANARIES"]
 
@@ -23,6 +22,8 @@ MAX_CANARIES = 3
 
 
 def network_canaries(session: Session, settings: Settings) -> list[str]:
+    from tracker.sources import request_url  # the feed parsers: only when a run asks for canaries
+
     urls = list(settings.check.canary_urls)
     learned = repo_links.answered_urls(session)
     for source in repo_feeds.list_sources(session):

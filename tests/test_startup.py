@@ -1,0 +1,99 @@
+"""Start-up cost of the command line: what each cheap command imports.
+
+``tracker --help``, ``--version`` and the help of a group must not import the
+database, HTTP, feed, web, rendering or scoring stacks; ``tracker check`` with
+nothing due imports the database but no migration tool, feed parser or scorer.
+Each case runs in a fresh interpreter and reads ``sys.modules`` after the CLI
+has finished. Timings live in benchmarks/startup, never here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import click
+import pytest
+
+from tests.conftest import TEST_NOW
+from tracker.cli import COMMAND_MODULES, SHORT_HELP, cli, load_commands
+
+#: top-level packages a help or version screen must never import
+HEAVY = {"sqlalchemy", "alembic", "httpx", "httpcore", "httptools", "uvloop", "feedparser", "flask",
+         "werkzeug", "rich", "markdown_it", "sklearn", "scipy", "numpy", "apscheduler", "psycopg"}
+
+_PROBE = """
+import json, sys
+sys.argv = ["tracker", *json.loads(sys.argv[1])]
+from tracker.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}), file=sys.stderr)
+"""
+
+
+def _imports_after(args: list[str], env: dict[str, str] | None = None) -> tuple[int, set[str]]:
+    """Run ``tracker ARGS`` in a fresh interpreter: its exit code and every top-level
+    package imported by the time it finished."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], capture_output=True, text=True,
+                          env={**os.environ, "TRACKER_NOW": TEST_NOW, **(env or {})}, check=False)
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return report["code"], set(report["modules"])
+
+
+@pytest.mark.parametrize("args", [["--help"], [], ["--version"], ["db", "--help"], ["sources", "--help"],
+                                  ["report", "--help"], ["candidates", "--help"], ["eval", "--help"],
+                                  ["check", "--help"], ["crawl", "--help"], ["import", "--help"],
+                                  ["export", "--help"], ["serve", "--help"]], ids=" ".join)
+def test_help_and_version_import_no_heavy_package(args: list[str]) -> None:
+    code, modules = _imports_after(args)
+    assert code == 0
+    assert "click" in modules and "tracker" in modules  # the probe saw the CLI run
+    assert not modules & HEAVY, f"tracker {' '.join(args)} imported {sorted(modules & HEAVY)}"
+
+
+def test_check_with_nothing_due_imports_no_migration_tool_feed_parser_or_scorer(db_url: str) -> None:
+    from tracker.db.session import open_database
+
+    open_database(db_url).dispose()  # a current schema, no links: nothing is due
+    code, modules = _imports_after(["--db", db_url, "check"])
+    assert code == 0
+    assert "sqlalchemy" in modules  # it did open the database
+    unwanted = {"alembic", "feedparser", "flask", "werkzeug", "markdown_it", "sklearn", "scipy", "numpy",
+                "apscheduler"}
+    assert not modules & unwanted, sorted(modules & unwanted)
+
+
+def test_short_help_table_lists_every_command() -> None:
+    assert set(SHORT_HELP) == set(COMMAND_MODULES)
+
+
+@pytest.mark.parametrize("module", sorted(set(COMMAND_MODULES.values())))
+def test_short_help_table_shortens_like_the_real_commands(module: str) -> None:
+    for name, command in load_commands(module).items():
+        stub = click.Command(name, help=SHORT_HELP[name])
+        for limit in range(0, 240):
+            assert stub.get_short_help_str(limit) == command.get_short_help_str(limit), (name, limit)
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 100, 160])
+def test_help_command_list_is_what_click_prints_from_the_real_commands(width: int) -> None:
+    ctx = click.Context(cli, terminal_width=width, max_content_width=width)
+    ours, clicks = ctx.make_formatter(), ctx.make_formatter()
+    cli.format_commands(ctx, ours)
+    click.Group.format_commands(cli, ctx, clicks)  # loads every area module, as click would
+    assert ours.getvalue() == clicks.getvalue()
+    assert "check" in ours.getvalue()
+
+
+def test_item_kinds_of_the_cli_are_the_sources_item_kinds() -> None:
+    from tracker.cli.feeds import ITEM_KINDS
+    from tracker.sources.model import ITEM_KINDS as SOURCE_ITEM_KINDS
+
+    assert ITEM_KINDS == SOURCE_ITEM_KINDS
