@@ -2,7 +2,7 @@
 
 ``tracker --help``, ``--version`` and the help of a group must not import the
 database, HTTP, feed, web, rendering or scoring stacks; ``tracker check`` with
-nothing due imports the database but no migration tool, feed parser or scorer.
+nothing due imports the database but no migration tool, HTTP stack, feed parser or scorer.
 Each case runs in a fresh interpreter and reads ``sys.modules`` after the CLI
 has finished. Timings live in benchmarks/startup, never here.
 """
@@ -58,7 +58,7 @@ def test_help_and_version_import_no_heavy_package(args: list[str]) -> None:
     assert not modules & HEAVY, f"tracker {' '.join(args)} imported {sorted(modules & HEAVY)}"
 
 
-def test_check_with_nothing_due_imports_no_migration_tool_feed_parser_or_scorer(db_url: str) -> None:
+def test_check_with_nothing_due_imports_no_migration_tool_http_stack_feed_parser_or_scorer(db_url: str) -> None:
     from tracker.db.session import open_database
 
     open_database(db_url).dispose()  # a current schema, no links: nothing is due
@@ -66,7 +66,7 @@ def test_check_with_nothing_due_imports_no_migration_tool_feed_parser_or_scorer(
     assert code == 0
     assert "sqlalchemy" in modules  # it did open the database
     unwanted = {"alembic", "feedparser", "flask", "werkzeug", "markdown_it", "sklearn", "scipy", "numpy",
-                "apscheduler"}
+                "apscheduler", "httpx", "httpcore", "httptools", "uvloop"}
     assert not modules & unwanted, sorted(modules & unwanted)
 
 

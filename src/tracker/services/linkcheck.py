@@ -17,43 +17,36 @@ instead of doubling it: each page of due links is *claimed* before it is fetched
 (``repo_links.claim_links``: a lease of ``CLAIM_LEASE`` on the wall clock, taken
 by one upsert, then due-ness read again), so a link another run holds, or has just
 checked, is skipped; the claims end with the run. Does not own: HTTP details (``tracker.fetch``),
-judgement (``tracker.links``), storage details (``linkcheck_store``).
+judgement (``tracker.links``), storage details (``linkcheck_store``), the run's
+moving parts (``linkcheck_run``, imported only when there is something to fetch or
+look up: a check with nothing due never loads the HTTP stack).
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
 import secrets
-import ssl
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
-import httpx
-
-from tracker.fetch import runner
 from tracker.config import Settings
 from tracker.db import repo_links
 from tracker.db.models_links import CheckRun
 from tracker.db.repo_links import DueLink
 from tracker.db.session import Database
-from tracker.fetch.addresses import Resolver
-from tracker.fetch.core import FetchRequest, FetchResult, HttpCore
-from tracker.fetch.errors import NETWORK_ERRORS
-from tracker.fetch.gate import Clock, HostGates, LocalGates, Sleep, shared_gates
-from tracker.fetch.links import LinkClient
-from tracker.fetch.network import canaries_answer, looks_down
-from tracker.fetch.wayback import WaybackClient
-from tracker.links import archive, judge
-from tracker.links.model import Exchange, Outcome
-from tracker.links.text import content_hash, decode_body, extract_title
-from tracker.services.linkcheck_store import Seen, archive_wanted, record_archive_answers, record_batch
-from tracker.services.network import network_canaries
+from tracker.services.linkcheck_store import archive_wanted
 from tracker.urls import InvalidURL, request_url
+
+if TYPE_CHECKING:  # the HTTP stack is imported only when a run has something to fetch
+    import random
+    import ssl
+
+    import httpx
+
+    from tracker.fetch.addresses import Resolver
+    from tracker.fetch.gate import Clock, HostGates, Sleep
 
 __all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW", "CLAIM_LEASE"]
 
@@ -120,200 +113,6 @@ class CheckReport:
                 "skipped": self.skipped}
 
 
-def _method_for(url: str, link: DueLink) -> str:
-    if urlsplit(url).path.lower().endswith(HEAD_EXTENSIONS):
-        return "HEAD"
-    ctype = link.content_type.split(";")[0].strip().lower()
-    if ctype and link.state in ("alive", "redirected") and \
-            not ctype.startswith(("text/", "application/xhtml", "application/xml")):
-        return "HEAD"
-    return "GET"
-
-
-def _request(link: DueLink) -> FetchRequest:
-    url = url_to_fetch(link)
-    conditional = link.state in ("alive", "redirected") and link.content_hash
-    return FetchRequest(url, _method_for(url, link), etag=link.etag if conditional else None,
-                        last_modified=link.last_modified if conditional else None)
-
-
-def _exchange(res: FetchResult) -> Exchange:
-    ctype = res.headers.get("content-type", "")
-    return Exchange(
-        url=res.url, status=res.status, final_url=res.final_url,
-        redirects=tuple((h.url, h.status) for h in res.redirects),
-        error_class=str(res.error_class) if res.error_class is not None else None,
-        error=res.error, content_type=ctype, headers=tuple(sorted(res.headers.items())),
-        html=decode_body(res.body, ctype) if res.body else "", method=res.method)
-
-
-@dataclass
-class _Run:
-    """The state of one run shared by its tasks."""
-
-    db: Database
-    settings: Settings
-    now: datetime
-    run_id: int
-    due: int
-    all_links: bool
-    canaries: list[str]
-    progress: Progress | None
-    tick: Tick | None
-    holder: str = ""
-    lease_clock: WallClock = wall_clock
-    done: int = 0
-    skipped: int = 0
-    offline: bool = False
-    network_failures: int = 0
-    hosts: set[str] = field(default_factory=set)
-    changes: list[dict[str, object]] = field(default_factory=list)
-    new_versions: int = 0
-    canary_checked: float = -1e18
-    canary_up: bool = False
-
-
-class _Checker:
-    def __init__(self, run: _Run, client: LinkClient, rng: random.Random) -> None:
-        self.run, self.client, self.rng = run, client, rng
-        self.probes: dict[tuple[str, str, str], asyncio.Task[Exchange]] = {}
-        self.window = asyncio.Semaphore(WINDOW)
-        self.batch: list[Seen] = []
-        self.batches: asyncio.Queue[list[Seen] | None] = asyncio.Queue()
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    async def _probe(self, url: str) -> Exchange:
-        return _exchange(await self.client.fetch(FetchRequest(url)))
-
-    async def check(self, link: DueLink) -> None:
-        result = await self.client.fetch(_request(link))
-        # judging a page costs ~0.3 ms of CPU: let the requests this answer just made room for
-        # (woken by its slot) go on the wire first, so the host never waits on our reading
-        await asyncio.sleep(0)
-        ex = _exchange(result)
-        verdict = judge.classify(ex)
-        if verdict.outcome is Outcome.OK and judge.needs_probe(ex):
-            key = judge.probe_key(ex.final_url)
-            if key not in self.probes:
-                if len(self.probes) >= MAX_PROBES:  # forget finished probes: memory stays bounded
-                    for old in [k for k, t in self.probes.items() if t.done()][:MAX_PROBES // 2]:
-                        del self.probes[old]
-                token = "%016x" % self.rng.getrandbits(64)
-                self.probes[key] = asyncio.ensure_future(self._probe(judge.probe_url(ex.final_url, token)))
-            sibling = await self.probes[key]
-            if sibling.error_class is None and sibling.status is not None and 200 <= sibling.status < 300:
-                verdict = judge.classify(ex, sibling)  # only a 2xx sibling can change the verdict
-        chash = content_hash(ex.html) if ex.html and verdict.outcome is Outcome.OK else None
-        seen = Seen(link.resource_id, link.url, result.url, replace(result, body=b""), verdict, chash,
-                    extract_title(ex.html) if ex.html else "")
-        run = self.run
-        run.done += 1
-        if run.tick is not None:
-            run.tick(run.done, run.due)
-        if run.progress is not None and (run.done % 500 == 0 or run.done == run.due):
-            run.progress(f"checked {run.done}/{run.due} links ({self.client.requests} requests so far; archive look-ups come after)")
-        self.batch.append(seen)
-        if len(self.batch) >= BATCH:
-            self.batches.put_nowait(self.batch)
-            self.batch = []
-
-    async def produce(self) -> None:
-        run, after = self.run, 0
-        while True:
-            page = await asyncio.to_thread(_page, run, after)
-            if not page:
-                break
-            after = page[-1].resource_id
-            mine = await asyncio.to_thread(_claim, run, page)
-            if len(mine) < len(page):  # another run holds (or has just checked) the rest
-                run.skipped += len(page) - len(mine)
-                run.due = max(run.done, run.due - (len(page) - len(mine)))
-            for link in (link for link in page if link.resource_id in mine):
-                await self.window.acquire()
-                task = asyncio.ensure_future(self.check(link))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks))
-        if self.batch:
-            self.batches.put_nowait(self.batch)
-            self.batch = []
-        self.batches.put_nowait(None)
-
-    async def record(self) -> None:
-        while (batch := await self.batches.get()) is not None:
-            counted = not await self._offline(batch)
-            outcome = await asyncio.to_thread(record_batch, self.run.db, self.run.settings, self.run.run_id,
-                                              batch, self.run.now, counted)
-            self.run.changes.extend(outcome.changes)
-            self.run.new_versions += outcome.new_versions
-            for _ in batch:
-                self.window.release()
-
-    async def _offline(self, batch: list[Seen]) -> bool:
-        """Is our side offline for this batch? (see ``fetch.network``)"""
-        run = self.run
-        errors: dict[str, list[str | None]] = defaultdict(list)
-        for s in batch:
-            host = urlsplit(s.fetched_url).hostname or ""
-            run.hosts.add(host)
-            errors[host].append(s.result.error_class)
-            if s.result.error_class in NETWORK_ERRORS:
-                run.network_failures += 1
-            elif s.result.status is not None and len(run.canaries) < 6 and \
-                    all(urlsplit(c).hostname != host for c in run.canaries):
-                run.canaries.append(s.fetched_url)  # answered in this run: a canary for later batches
-        if not looks_down(errors, run.settings.links.inconclusive_ratio):
-            return False
-        clock = time.monotonic()
-        if clock - run.canary_checked > CANARY_TTL:
-            run.canary_up = await canaries_answer(self.client.core, run.settings, run.canaries)
-            run.canary_checked = clock
-        if not run.canary_up:
-            run.offline = True
-        return not run.canary_up
-
-
-def _page(run: _Run, after: int) -> list[DueLink]:
-    with run.db.transaction() as session:
-        return repo_links.due_links_page(session, run.now, run.all_links, after, 1000)
-
-
-def _claim(run: _Run, page: list[DueLink]) -> set[int]:
-    """The links of ``page`` this run may fetch: claimed by it now and still due."""
-    lease_now = run.lease_clock()
-    with run.db.transaction() as session:
-        return repo_links.claim_links(session, [link.resource_id for link in page], run.holder, lease_now,
-                                      lease_now + CLAIM_LEASE, run.now, run.all_links)
-
-
-def _release(run: _Run) -> None:
-    with run.db.transaction() as session:
-        repo_links.release_links(session, run.holder)
-
-
-async def _fetch_and_record(run: _Run, core: HttpCore, wayback_core: HttpCore, rng: random.Random) -> int:
-    async with core, wayback_core:
-        client = LinkClient(run.settings, core=core)
-        checker = _Checker(run, client, rng)
-        if run.due:
-            await asyncio.gather(checker.produce(), checker.record())
-        if not run.offline:
-            wanted = await asyncio.to_thread(archive_wanted, run.db, run.now)
-            if wanted:
-                answers = []
-                wayback = WaybackClient(run.settings, core=wayback_core)
-                for st, url in wanted:
-                    stamp = archive.wayback_timestamp(archive.snapshot_time_for(st.last_ok_at, st.first_failure_at,
-                                                                                run.now))
-                    reply = await wayback.lookup(url, stamp)
-                    answers.append((st, url, stamp, archive.read_availability(reply.status, reply.body,
-                                                                              reply.error_class), reply.status))
-                await asyncio.to_thread(record_archive_answers, run.db, run.settings, run.now, answers)
-                return len(answers)
-        return 0
-
-
 def check_links(db: Database, settings: Settings, *, all_links: bool = False,
                 transport: httpx.AsyncBaseTransport | None = None,
                 wayback_transport: httpx.AsyncBaseTransport | None = None,
@@ -326,7 +125,11 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
     now = settings.now()
     with db.transaction() as session:
         total, due = repo_links.count_links(session, now, all_links)
-        canaries = network_canaries(session, settings) if due else []
+        if due:
+            from tracker.services.network import network_canaries
+            canaries = network_canaries(session, settings)
+        else:
+            canaries = []
         row = CheckRun(started_at=now, finished_at=now, all_links=all_links, inconclusive=False,
                        links=due, hosts=0, requests=0, network_failures=0, elapsed_ms=0, note="")
         session.add(row)
@@ -334,30 +137,26 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
         run_id = row.id
     if progress is not None:
         progress(f"{due} of {total} links due")
-    run = _Run(db, settings, now, run_id, due, all_links, canaries, progress, tick,
-               holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock)
-    if gates is None:
-        gates = LocalGates(clock, sleep) if (clock is not None or sleep is not None) else shared_gates()
-    core = HttpCore(gates=gates, transport=transport, verify=verify, clock=clock, sleep=sleep, rng=rng,
-                    resolver=resolver, max_concurrency=max(1, settings.check.max_concurrency))
-    wayback_core = core if wayback_transport is None and transport is None else \
-        HttpCore(gates=gates, transport=wayback_transport, clock=clock, sleep=sleep)
-    try:
-        archive_lookups = runner.run(_fetch_and_record(run, core, wayback_core,
-                                                        rng or random.Random(secrets.randbits(64))))
-    finally:
-        _release(run)
-    report = CheckReport(run_id, now, run.offline, total, run.done, len(run.hosts), core.requests, 0.0,
-                         changes=run.changes, archive_lookups=archive_lookups, new_versions=run.new_versions,
-                         skipped=run.skipped)
+    report = CheckReport(run_id, now, False, total, 0, 0, 0, 0.0)
+    network_failures = 0
+    if due or archive_wanted(db, now):
+        from tracker.services.linkcheck_run import Run, run_check
+        run = Run(db, settings, now, run_id, due, all_links, canaries, progress, tick,
+                  holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock)
+        report.requests, report.archive_lookups = run_check(
+            run, transport=transport, wayback_transport=wayback_transport, sleep=sleep, clock=clock, rng=rng,
+            verify=verify, gates=gates, resolver=resolver)
+        report.inconclusive, report.checked, report.hosts = run.offline, run.done, len(run.hosts)
+        report.changes, report.new_versions, report.skipped = run.changes, run.new_versions, run.skipped
+        network_failures = run.network_failures
     report.elapsed = time.monotonic() - started
     with db.transaction() as session:
         run_row = session.get(CheckRun, run_id)
         if run_row is not None:
-            run_row.inconclusive, run_row.hosts, run_row.requests = run.offline, len(run.hosts), core.requests
-            run_row.links = run.done
-            run_row.network_failures, run_row.elapsed_ms = run.network_failures, int(report.elapsed * 1000)
-            if run.offline:
+            run_row.inconclusive, run_row.hosts, run_row.requests = report.inconclusive, report.hosts, report.requests
+            run_row.links = report.checked
+            run_row.network_failures, run_row.elapsed_ms = network_failures, int(report.elapsed * 1000)
+            if report.inconclusive:
                 run_row.note = ("most hosts failed at the network level and no canary answered: our "
                                 "connection looks down; no state changed")
         counts = repo_links.state_counts(session)

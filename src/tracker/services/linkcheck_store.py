@@ -14,16 +14,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.config import Settings
 from tracker.db import repo_links, repo_linkstore
 from tracker.db.models_links import ArchiveLookup, LinkStatus
 from tracker.db.session import Database
-from tracker.fetch.core import FetchResult
 from tracker.links import archive, policy
 from tracker.links.model import LinkState, Observation, Outcome, Verdict
 from tracker.urls import InvalidURL, request_url
+
+if TYPE_CHECKING:  # only the annotation: recording never talks HTTP
+    from tracker.fetch.core import FetchResult
 
 __all__ = ["Seen", "BatchOutcome", "record_batch", "record_archive_answers"]
 
