@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from tracker.db.models_core import Placement, Resource, Topic
@@ -315,17 +315,24 @@ def claim_links(session: Session, resource_ids: Sequence[int], holder: str, leas
     ids = sorted(set(resource_ids))
     if not ids:
         return set()
-    stmt = insert_for(session, LinkClaim).values(
-        [{"resource_id": rid, "claimed_by": holder, "claimed_until": until} for rid in ids])
+    # one statement, compiled once and cached, run for every id (a VALUES list of a page's
+    # ids would be compiled anew for every page)
+    claims = LinkClaim.__table__
+    stmt = insert_for(session, claims)
     stmt = stmt.on_conflict_do_update(
         index_elements=["resource_id"],
         set_={"claimed_by": stmt.excluded.claimed_by, "claimed_until": stmt.excluded.claimed_until},
-        where=(LinkClaim.claimed_until <= lease_now) | (LinkClaim.claimed_by == holder))
-    session.execute(stmt)
-    mine = select(LinkClaim.resource_id).where(LinkClaim.claimed_by == holder, LinkClaim.resource_id.in_(ids))
-    due = session.scalars(select(Resource.id).outerjoin(LinkStatus, LinkStatus.resource_id == Resource.id)
-                          .where(Resource.id.in_(mine), *_due_filter(now, all_links)))  # type: ignore[arg-type]
-    return set(due)
+        where=(claims.c.claimed_until <= bindparam("lease_now", type_=claims.c.claimed_until.type))
+        | (claims.c.claimed_by == bindparam("holder", type_=claims.c.claimed_by.type)))
+    session.execute(stmt, [{"resource_id": rid, "claimed_by": holder, "claimed_until": until,
+                            "lease_now": lease_now, "holder": holder} for rid in ids])
+    due: set[int] = set()
+    for these in one_of(session, LinkClaim.resource_id, ids):
+        mine = select(LinkClaim.resource_id).where(LinkClaim.claimed_by == holder, these)
+        due.update(session.scalars(
+            select(Resource.id).outerjoin(LinkStatus, LinkStatus.resource_id == Resource.id)
+            .where(Resource.id.in_(mine), *_due_filter(now, all_links))))  # type: ignore[arg-type]
+    return due
 
 
 def release_links(session: Session, holder: str, resource_ids: Iterable[int] | None = None) -> None:
