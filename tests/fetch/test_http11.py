@@ -208,3 +208,14 @@ def test_tls_answers_are_read_and_an_untrusted_certificate_is_named(tmp_path: An
         assert bad.error_class is ErrorClass.TLS and bad.status is None
     finally:
         server.stop()
+
+
+def test_a_result_without_its_body_keeps_every_other_field() -> None:
+    import dataclasses
+
+    from tracker.fetch.core import Hop
+    full = FetchResult("http://h/a", "GET", 200, "http://h/b", (Hop("http://h/a", 301),), ErrorClass.TIMEOUT, "e",
+                       1.5, 2, {"etag": '"x"'}, b"body", True, 3.0)
+    assert full.without_body() == dataclasses.replace(full, body=b"")
+    # every field set away from its default above: a field added later must be added there too
+    assert all(getattr(full, f.name) != f.default for f in dataclasses.fields(FetchResult) if f.name != "body")

@@ -111,6 +111,12 @@ class FetchResult:
     truncated: bool = False
     retry_after: float | None = None
 
+    def without_body(self) -> FetchResult:
+        """The same result without its body (what is kept once the page is judged)."""
+        return FetchResult(self.url, self.method, self.status, self.final_url, self.redirects, self.error_class,
+                           self.error, self.elapsed, self.attempts, self.headers, b"", self.truncated,
+                           self.retry_after)
+
 
 def _no_body(method: str, status: int, headers: Mapping[str, str]) -> tuple[int, bool] | None:
     return None

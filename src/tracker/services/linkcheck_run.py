@@ -18,7 +18,7 @@ import secrets
 import ssl
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -130,7 +130,7 @@ class _Checker:
             if sibling.error_class is None and sibling.status is not None and 200 <= sibling.status < 300:
                 verdict = judge.classify(ex, sibling)  # only a 2xx sibling can change the verdict
         chash = content_hash(ex.html) if ex.html and verdict.outcome is Outcome.OK else None
-        seen = Seen(link.resource_id, link.url, result.url, replace(result, body=b""), verdict, chash,
+        seen = Seen(link.resource_id, link.url, result.url, result.without_body(), verdict, chash,
                     extract_title(ex.html) if ex.html else "")
         run = self.run
         run.done += 1

@@ -40,6 +40,8 @@ UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: whitespace and control characters (a URL as written may contain none)
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _HOST = re.compile(r"^(?:[a-z0-9\-._~]+|\[[0-9a-f:.]+\])$")
 #: a URL already in normal form (most links): lower-case scheme and DNS host, only
 #: unreserved and reserved characters, no escape; the caller still checks port and dots
@@ -95,7 +97,7 @@ def normalize(url: str) -> str:
     text = url.strip()
     if len(text) > MAX_URL_CHARS:
         raise InvalidURL(f"URL is {len(text)} characters long, over the {MAX_URL_CHARS}-character limit")
-    if any(c in text for c in "\x00\r\n\t ") or any(ord(c) < 32 or ord(c) == 127 for c in text):
+    if _CONTROL.search(text):
         raise InvalidURL(f"URL {url!r} contains whitespace or control characters")
     fast = _NORMAL.match(text)
     if fast and "/." not in fast["path"] and len(fast["host"]) <= 253 and \
