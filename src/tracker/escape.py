@@ -63,6 +63,11 @@ _URI_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?#%]*")
 _NETLOC_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]%]+")
 _HOST = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: any character ``md_text`` escapes (without one, the text is its own Markdown)
+_MD_ANY = re.compile(r"[\\`*\[\]|~#!^_&<>]")
+#: an http(s) URL ``safe_url`` keeps exactly as written (but ``&`` before something
+#: entity-like): a plain host and port, then only characters ``quote`` leaves alone
+_PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][A-Za-z0-9/:?#\[\]@!$&*+,;=%._~-]*)?")
 
 
 # --- any format ---------------------------------------------------------------------------------
@@ -70,6 +75,16 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 def one_line(text: str | None) -> str:
     """Collapse line breaks, tabs and spaces into single spaces; drop control characters,
     non-characters and lone surrogates (they break terminals, XML and UTF-8 files)."""
+    # Fast path, exactly ``_one_line``: every character the slow path changes (controls,
+    # separators, non-characters, surrogates, every whitespace but " ") is not printable,
+    # so printable text without doubled or outer spaces is already one line.
+    if text and text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text
+    return _one_line(text)
+
+
+def _one_line(text: str | None) -> str:
+    """``one_line`` without the fast path (the reference the tests compare it with)."""
     return " ".join(_CONTROL.sub(" ", _NONCHAR.sub("", text or "")).split())
 
 
@@ -93,7 +108,15 @@ def terminal_text(text: str | None) -> str:
 def md_text(text: str | None) -> str:
     """Inline Markdown that renders exactly ``text``: no link, emphasis, code, HTML tag,
     entity or table cell can come out of it."""
-    line = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    line = one_line(text)
+    if _MD_ANY.search(line) is None:  # nothing to escape (exactly what ``_md_escape`` gives)
+        return line
+    return _md_escape(line)
+
+
+def _md_escape(line: str) -> str:
+    """The escaping of ``md_text`` on a line, without the fast path."""
+    line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", line))
 
 
@@ -112,6 +135,13 @@ def safe_url(url: str | None, *, relative: bool = False) -> str | None:
     target in Markdown and HTML: spaces, quotes, ``()<>``, backslashes, backticks and
     non-ASCII percent-encoded, ``&`` before something entity-like too. ``None`` for
     anything else (``javascript:``, ``data:``, ``//host``, no host…)."""
+    if url is not None and _PLAIN_URL.fullmatch(url):  # fast path, exactly ``_safe_url``'s answer
+        return _ENTITY_LIKE.sub("%26", url) if "&" in url else url
+    return _safe_url(url, relative=relative)
+
+
+def _safe_url(url: str | None, *, relative: bool = False) -> str | None:
+    """``safe_url`` without the fast path (the reference the tests compare it with)."""
     if url is None or _CONTROL.search(url.strip()) or _NONCHAR.search(url):
         return None  # a control character inside a URL is an attack or garbage, never a link
     text = url.strip()
@@ -177,13 +207,14 @@ def html_link(title: str | None, url: str | None, *, relative: bool = False) -> 
 #: CR and NUL cannot start a cell, ``one_line`` removes them), possibly behind apostrophes,
 #: so that the guard itself can be undone exactly
 _FORMULA = re.compile(r"^'*[=+\-@]")
+_FORMULA_START = frozenset("'=+-@")
 
 
 def csv_cell(text: str | None) -> str:
     """One line, and text a spreadsheet will not run as a formula: a cell starting with
     ``= + - @`` gets a leading ``'`` (OWASP's CSV-injection advice). ``csv_value`` undoes it."""
     line = one_line(text)
-    if _FORMULA.match(line):
+    if line[:1] in _FORMULA_START and _FORMULA.match(line):
         return "'" + line
     return line
 

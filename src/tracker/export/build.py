@@ -118,7 +118,12 @@ def _norm(text: str) -> str:
 
 def _why(c: Citation) -> str:
     sentence = one_line(c.sentence)
-    if not sentence or _norm(sentence) in (_norm(c.anchor_text), _norm(c.title), _norm(c.label)):
+    if not sentence:
+        return ""
+    said = _norm(sentence)
+    # compared one after the other: most sentences differ from the anchor text already,
+    # and ``label`` (anchor-text regexes) is the dearest to compute
+    if said == _norm(c.anchor_text) or said == _norm(c.title) or said == _norm(c.label):
         return ""
     return shorten(sentence, WHY_LIMIT)
 
