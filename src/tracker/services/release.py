@@ -37,7 +37,8 @@ from tracker.export.patch import Addition, UrlEdit, candidate_line, chapter_end,
 from tracker.export.verify import changed_files
 from tracker.services.catalog import resolve_document
 from tracker.services.document_source import read_path
-from tracker.services.pending import load_accepted, load_inputs, pending_changes
+from tracker.services import pending as pending_area  # looked up at call time (tests replace the loader)
+from tracker.services.pending import load_inputs, pending_changes
 
 __all__ = ["changelog", "render_changelog", "export_list", "render_export", "write_text",
            "apply_pending", "ApplyResult"]
@@ -119,7 +120,7 @@ def export_list(db: Database, settings: Settings, *, document: str | None = None
         view = _view(session, latest)
         states = repo_release.link_states(session, {c.resource_id for c in view.citations})
         return build_resource_list(doc.name, latest.label, view.topics, view.citations, states,
-                                   load_accepted(session, doc.id), settings.now())
+                                   pending_area.load_accepted(session, doc.id), settings.now())
 
 
 def render_export(rl: ResourceList, fmt: str) -> str:
