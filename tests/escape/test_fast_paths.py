@@ -1,6 +1,6 @@
 """The fast paths of the escaping functions give exactly what their slow paths give.
 
-``one_line``, ``md_text``, ``safe_url``, ``csv_cell`` and the export's ``source_of``
+``one_line``, ``md_text``, ``safe_url``, ``csv_cell``, the export's ``source_of`` and the JSON writers
 skip their regular expressions (or ``urlsplit``) for plain text and plain URLs, which
 is what makes an export of 50,000 links cheap (issue 15). Each test compares the
 function with its reference (the code without the fast path) on hostile text, on
@@ -10,8 +10,14 @@ point where that matters.
 
 from __future__ import annotations
 
+import json
 import re
 import string
+from datetime import datetime, timezone
+from enum import IntFlag as _IntFlag
+from typing import Any
+
+import pytest
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -152,3 +158,61 @@ def test_safe_url_and_source_of_fast_paths_with_every_character_in_every_part() 
             for relative in (False, True):
                 assert escape.safe_url(url, relative=relative) == escape._safe_url(url, relative=relative), url
             assert kinds.source_of(url) == kinds._source_of_host(kinds._host(url)), url
+
+
+# --- JSON ---------------------------------------------------------------------------------------
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12),
+                     st.sampled_from(PAYLOADS), st.datetimes(), st.datetimes(timezones=st.timezones()),
+                     st.dates())
+_keys = st.one_of(st.text(max_size=8), st.sampled_from(["url", "\u2028", '"', "\\"]))
+json_like = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.lists(inner, max_size=3).map(tuple),
+                            st.dictionaries(_keys, inner, max_size=4),
+                            st.dictionaries(st.one_of(st.integers(), st.booleans(), st.none()), inner, max_size=2)),
+    max_leaves=25)
+
+
+def _same_or_same_error(fast: Any, reference: Any) -> None:
+    try:
+        expected = reference()
+    except (TypeError, ValueError) as exc:
+        try:
+            fast()
+        except type(exc):
+            return
+        raise AssertionError(f"the reference raised {exc!r}, the fast writer did not")
+    assert fast() == expected
+
+
+@settings(max_examples=400)
+@given(json_like, st.sampled_from([0, 1, 2, 4]))
+@example({"a": [1, 2.5, float("nan"), float("inf"), -float("inf"), True, False, None]}, 2)
+@example({"x": {}, "y": [], "z": ()}, 2)
+@example({1: "int key", True: "bool key", None: "none key"}, 2)
+@example({"set": {1, 2}}, 2)
+@example({"datetime": datetime(2026, 1, 1, 12, tzinfo=timezone.utc)}, 2)
+def test_json_writers_give_exactly_what_json_dumps_gives(data: Any, indent: int) -> None:
+    _same_or_same_error(lambda: escape.json_text(data, indent=indent),
+                        lambda: json.dumps(data, indent=indent, ensure_ascii=False))
+    _same_or_same_error(lambda: escape.to_json(data, indent=indent),
+                        lambda: json.dumps(escape.json_value(data), indent=indent, ensure_ascii=False))
+
+
+def test_json_writers_fall_back_on_subclasses_and_cycles() -> None:
+    class Kind(str):
+        pass
+
+    class Number(int):
+        pass
+
+    class Flag(_IntFlag):
+        ON = 1
+
+    data = {"kind": Kind("blog"), "n": Number(3), "flag": Flag.ON}
+    assert escape.json_text(data) == json.dumps(data, indent=2, ensure_ascii=False)
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(ValueError):
+        escape.json_text(loop)
