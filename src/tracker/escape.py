@@ -278,6 +278,8 @@ def rfc3339(value: datetime | date) -> str:
     """RFC 3339 in UTC with ``Z`` (a naive datetime is taken as UTC); a date stays a date."""
     if not isinstance(value, datetime):
         return value.isoformat()
+    if value.tzinfo is timezone.utc:  # as the database gives them: already UTC
+        return value.isoformat()[:-6] + "Z"
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
@@ -330,52 +332,54 @@ def _indented(data: Any, indent: int, *, timestamps: bool) -> str:
     for exact dicts (string keys), lists, tuples, strings, ints, floats, booleans, ``None``
     (and, with ``timestamps``, datetimes and dates); raises ``_NotPlain`` on anything else
     (subclasses included), and then the caller uses ``json.dumps``."""
-    out: list[str] = []
-    add = out.append
     step = " " * indent
+    keys: dict[str, str] = {}  # '"key": ', written once per key
 
-    def value(v: Any, newline: str) -> None:
+    def key(k: Any) -> str:
+        prefix = keys.get(k)
+        if prefix is None:
+            if type(k) is not str:
+                raise _NotPlain
+            prefix = keys[k] = _json_str(k) + ": "
+        return prefix
+
+    def value(v: Any, newline: str) -> str:
         t = type(v)
         if t is str:
-            add(_json_str(v))
-        elif t is dict:
+            return _json_str(v)
+        if t is dict:
             if not v:
-                add("{}")
-                return
+                return "{}"
             inner = newline + step
-            sep = "{" + inner
+            parts = []
             for k, item in v.items():
-                if type(k) is not str:
+                if type(k) is not str:  # json_value would str() it: left to json.dumps
                     raise _NotPlain
-                add(sep)
-                add(_json_str(k))
-                add(": ")
-                if type(item) is str:
-                    add(_json_str(item))
+                prefix = keys.get(k) or key(k)
+                t = type(item)  # the usual scalars inline, without a call each
+                if t is str:
+                    parts.append(prefix + _json_str(item))
+                elif item is None:
+                    parts.append(prefix + "null")
+                elif t is bool:
+                    parts.append(prefix + ("true" if item else "false"))
+                elif t is int:
+                    parts.append(prefix + int.__repr__(item))
+                elif t is datetime and timestamps and item.tzinfo is timezone.utc:
+                    parts.append(prefix + '"' + item.isoformat()[:-6] + 'Z"')  # rfc3339, nothing to escape
                 else:
-                    value(item, inner)
-                sep = "," + inner
-            add(newline + "}")
-        elif t is list or t is tuple:
+                    parts.append(prefix + value(item, inner))
+            return "{" + inner + ("," + inner).join(parts) + newline + "}"
+        if t is list or t is tuple:
             if not v:
-                add("[]")
-                return
+                return "[]"
             inner = newline + step
-            sep = "[" + inner
-            for item in v:
-                add(sep)
-                if type(item) is str:
-                    add(_json_str(item))
-                else:
-                    value(item, inner)
-                sep = "," + inner
-            add(newline + "]")
-        elif t in _SIMPLE:
-            add(_SIMPLE[t](v))
-        elif timestamps and (t is datetime or t is date):
-            add(_json_str(rfc3339(v)))
-        else:
-            raise _NotPlain
+            return ("[" + inner + ("," + inner).join([_json_str(x) if type(x) is str else value(x, inner)
+                                                     for x in v]) + newline + "]")
+        if t in _SIMPLE:
+            return _SIMPLE[t](v)
+        if timestamps and (t is datetime or t is date):
+            return _json_str(rfc3339(v))
+        raise _NotPlain
 
-    value(data, "\n")
-    return "".join(out)
+    return value(data, "\n")
