@@ -15,8 +15,9 @@ the use case (the service call plus rendering, no interpreter start-up):
 * ``plan``: the planning queries alone (``repo_links.due_resource_ids``, ``state_counts``,
   ``archive_candidates``, ``count_resources``), what ``check`` costs with nothing due once
   it plans with them;
-* ``report-md|json|html``: ``tracker report links`` in each format;
-* ``export-md|json|csv``: ``tracker export`` in each format.
+* ``report-md|json|html``: ``tracker report links`` in each format (the JSON written as the
+  CLI writes it, ``escape.to_json``);
+* ``export-md|json|csv``: ``tracker export`` in each format (``release.render_export``, as the CLI).
 
 Under each line, ``cpu`` gives the CPU seconds this process spent on the same step: on a
 shared machine it is what the step would take alone (on SQLite all of the work; on
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -50,6 +50,7 @@ from sqlalchemy.engine import make_url
 from tracker.config import load_settings
 from tracker.db import repo_links
 from tracker.db.session import Database, open_database
+from tracker.escape import to_json
 from tracker.links.report import report_json
 from tracker.links.report_render import render_html, render_markdown
 from tracker.services import release
@@ -164,7 +165,7 @@ def run_size(backend: Backend, doc: Path, links: int) -> dict[str, float]:
         out["plan"], _ = _timed(plan, "plan")
         renderers: dict[str, Callable[[Any], Any]] = {
             "md": lambda r: "\n".join(render_markdown(r)),
-            "json": lambda r: json.dumps(report_json(r), default=str),
+            "json": lambda r: to_json(report_json(r)),  # as `tracker report links --format json` writes it
             "html": lambda r: "\n".join(render_html(r))}
         for fmt, render in renderers.items():
             out[f"report-{fmt}"], _ = _timed(lambda: render(link_report(db, settings)), f"report-{fmt}")
