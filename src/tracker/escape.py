@@ -208,11 +208,14 @@ def html_link(title: str | None, url: str | None, *, relative: bool = False) -> 
 #: so that the guard itself can be undone exactly
 _FORMULA = re.compile(r"^'*[=+\-@]")
 _FORMULA_START = frozenset("'=+-@")
+_CELL_SLOW = frozenset(" '=+-@")  # a first character that needs one_line's or the guard's look
 
 
 def csv_cell(text: str | None) -> str:
     """One line, and text a spreadsheet will not run as a formula: a cell starting with
     ``= + - @`` gets a leading ``'`` (OWASP's CSV-injection advice). ``csv_value`` undoes it."""
+    if text and text.isprintable() and "  " not in text and text[0] not in _CELL_SLOW and text[-1] != " ":
+        return text  # fast path: one line already (see ``one_line``), no formula prefix
     line = one_line(text)
     if line[:1] in _FORMULA_START and _FORMULA.match(line):
         return "'" + line

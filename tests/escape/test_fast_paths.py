@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from tests.escape.test_renderers import FRAGMENTS, PAYLOADS, hostile
 from tracker import escape
-from tracker.export import kinds
+from tracker.changelog.model import Citation
+from tracker.export import build, kinds
 
 #: pieces of URLs around the edges of the fast paths: hosts, ports, user info, IPv6,
 #: percent escapes, entity-like ampersands, non-ASCII, whitespace and controls
@@ -216,3 +217,34 @@ def test_json_writers_fall_back_on_subclasses_and_cycles() -> None:
     loop.append(loop)
     with pytest.raises(ValueError):
         escape.json_text(loop)
+
+
+# --- the export's "why" ---------------------------------------------------------------------------
+
+def _why_reference(c: Citation) -> str:
+    """``export.build._why`` as it was: every comparison made, ``label`` always computed."""
+    sentence = escape.one_line(c.sentence)
+    norm = build._norm
+    if not sentence or norm(sentence) in (norm(c.anchor_text), norm(c.title), norm(c.label)):
+        return ""
+    return escape.shorten(sentence, build.WHY_LIMIT)
+
+
+_words = st.lists(st.sampled_from(["video", "this", "blog post", "Attention", "Is", "All", "You", "Need",
+                                   '"', "“", "’", "'", " ", "  ", "\t", "\n", "İ", "ß", "x", "here", "https://",
+                                   "a.b/c", "The", "paper", ".", "É"]), max_size=7).map("".join)
+
+
+@settings(max_examples=600)
+@given(_words, _words, _words, st.one_of(_words, st.sampled_from(["same-anchor", "same-title", "same-url"])))
+@example("İstanbul", "", "https://x.org", "i̇stanbul")
+@example('"Attention"', "", "https://x.org", "attention")
+@example("video", "A title", "https://x.org/p", "a title")
+@example("video", "", "https://x.org/p", "https://x.org/p")
+@example("", "", "https://x.org/p", "HTTPS://X.ORG/P")
+@example('"\t"İİ', "", "", "i̇i̇")
+@example("", "", "İİ", "i̇i̇")
+def test_why_skips_the_label_only_when_it_cannot_match(anchor: str, title: str, url: str, sentence: str) -> None:
+    sentence = {"same-anchor": anchor.upper(), "same-title": f" {title} ", "same-url": url}.get(sentence, sentence)
+    c = Citation(0, "t", url, "https://x.org", anchor, sentence, title)
+    assert build._why(c) == _why_reference(c)

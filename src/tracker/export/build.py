@@ -134,11 +134,21 @@ def _why(c: Citation) -> str:
     if not sentence:
         return ""
     said = _norm(sentence)
-    # compared one after the other: most sentences differ from the anchor text already,
-    # and ``label`` (anchor-text regexes) is the dearest to compute
-    if said == _norm(c.anchor_text) or said == _norm(c.title) or said == _norm(c.label):
+    if said == _norm(c.anchor_text) or said == _norm(c.title) or (_may_equal_label(said, c)
+                                                                    and said == _norm(c.label)):
         return ""
     return shorten(sentence, WHY_LIMIT)
+
+
+def _may_equal_label(said: str, c: Citation) -> bool:
+    """False when ``_norm(c.label)`` cannot be ``said``, without ``label``'s anchor-text
+    regexes: the label is the anchor text, the title (or a part of one), or the URL when
+    both are empty, and ``_norm`` never lengthens ASCII text, so ASCII ones shorter than
+    ``said`` cannot match."""
+    anchor, title = c.anchor_text, c.title
+    if anchor or title:
+        return not (len(said) > max(len(anchor), len(title)) and anchor.isascii() and title.isascii())
+    return not (len(said) > len(c.url) and c.url.isascii())
 
 
 def _cited(c: Citation, status: LinkState | None) -> ExportItem:
