@@ -41,6 +41,8 @@ from urllib.parse import quote, urlsplit
 
 import idna
 
+from tracker.bulk import gc_paused
+
 __all__ = ["one_line", "shorten", "terminal_text", "md_text", "safe_url", "md_link", "html_text",
            "html_link", "csv_cell", "csv_value", "xml_text", "patch_url", "json_value", "to_json",
            "rfc3339", "json_text"]
@@ -304,7 +306,8 @@ def to_json(data: Any, *, indent: int | None = 2) -> str:
     given, UTF-8 kept; anything JSON cannot hold is an error, never ``str()``-ed."""
     if indent is not None:
         try:  # the same text, written without json's generator per value (50,000 report rows)
-            return _indented(data, indent, timestamps=True)
+            with gc_paused():
+                return _indented(data, indent, timestamps=True)
         except (_NotPlain, RecursionError):
             pass
     return json.dumps(json_value(data), indent=indent, ensure_ascii=False)
@@ -314,7 +317,8 @@ def json_text(data: Any, *, indent: int = 2) -> str:
     """Exactly ``json.dumps(data, indent=indent, ensure_ascii=False)``, quicker on large
     documents made of dicts, lists, strings, numbers, booleans and ``None``."""
     try:
-        return _indented(data, indent, timestamps=False)
+        with gc_paused():
+            return _indented(data, indent, timestamps=False)
     except (_NotPlain, RecursionError):
         return json.dumps(data, indent=indent, ensure_ascii=False)
 

@@ -10,6 +10,7 @@ point where that matters.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import string
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 
 from tests.escape.test_renderers import FRAGMENTS, PAYLOADS, hostile
 from tracker import escape
+from tracker.bulk import gc_paused
 from tracker.changelog.model import Citation
 from tracker.export import build, kinds
 
@@ -248,3 +250,25 @@ def test_why_skips_the_label_only_when_it_cannot_match(anchor: str, title: str, 
     sentence = {"same-anchor": anchor.upper(), "same-title": f" {title} ", "same-url": url}.get(sentence, sentence)
     c = Citation(0, "t", url, "https://x.org", anchor, sentence, title)
     assert build._why(c) == _why_reference(c)
+
+
+# --- bulk work --------------------------------------------------------------------------------------
+
+def test_gc_paused_switches_the_collector_off_and_back_only_at_the_outermost_block() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block leaves it to the outer one
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()  # back on after an error too
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # someone else turned it off: theirs to turn back on
+    finally:
+        gc.enable()

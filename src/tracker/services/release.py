@@ -29,6 +29,7 @@ from tracker.db import repo_documents, repo_release
 from tracker.db.models_core import Document, DocumentVersion
 from tracker.db.session import Database
 from tracker.document.structure import parse_document
+from tracker.bulk import gc_paused
 from tracker.escape import json_text
 from tracker.errors import ConflictError, InputError, NotFoundError
 from tracker.export import render as export_render
@@ -114,7 +115,7 @@ def render_changelog(log: Changelog, fmt: str, site_url: str | None = None) -> s
 
 def export_list(db: Database, settings: Settings, *, document: str | None = None) -> ResourceList:
     """The updated resource list of the latest version."""
-    with db.transaction() as session:
+    with gc_paused(), db.transaction() as session:  # one object per link: no collector re-scans
         doc = resolve_document(session, settings, document)
         latest = _latest(session, doc)
         view = _view(session, latest)
@@ -125,11 +126,12 @@ def export_list(db: Database, settings: Settings, *, document: str | None = None
 
 def render_export(rl: ResourceList, fmt: str) -> str:
     """``md``, ``json`` or ``csv`` text."""
-    if fmt == "json":
-        return json_text(export_render.resource_list_json(rl), indent=2) + "\n"
-    if fmt == "csv":
-        return export_render.render_csv(rl)
-    return export_render.render_markdown(rl)
+    with gc_paused():
+        if fmt == "json":
+            return json_text(export_render.resource_list_json(rl), indent=2) + "\n"
+        if fmt == "csv":
+            return export_render.render_csv(rl)
+        return export_render.render_markdown(rl)
 
 
 def _write_all(files: dict[Path, bytes]) -> None:

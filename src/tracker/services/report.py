@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from tracker.bulk import gc_paused
 from tracker.config import Settings
 from tracker.db import repo_links
 from tracker.db.session import Database
@@ -29,7 +30,7 @@ def link_report(db: Database, settings: Settings, *, since: timedelta = DEFAULT_
     """Every link with its state, grouped data for the renderers."""
     now = settings.now()
     start = now - since
-    with db.transaction() as session:
+    with gc_paused(), db.transaction() as session:  # 50,000 rows of acyclic objects
         rows = repo_links.report_rows(session)
         topics = repo_links.topics_by_resource(session)
         run = repo_links.latest_run(session)
@@ -67,10 +68,10 @@ def link_report(db: Database, settings: Settings, *, since: timedelta = DEFAULT_
         info = None if run is None else RunInfo(run.id, run.started_at, run.inconclusive, run.links,
                                                 run.requests, run.elapsed_ms)
     order = {"dead": 0, "failing": 1, "blocked": 2, "redirected": 3, "alive": 4, "unchecked": 5}
-    # by first place in the document, state, URL (a stable sort: ties keep the id order)
-    keys = [(first, order.get(r.state, 9), r.url) for first, r in zip(firsts, out)]
-    ranked = sorted(range(len(out)), key=keys.__getitem__)
-    ordered = [out[i] for i in ranked]
+    with gc_paused():  # by first place in the document, state, URL (stable: ties keep the id order)
+        keys = [(first, order.get(r.state, 9), r.url) for first, r in zip(firsts, out)]
+        ranked = sorted(range(len(out)), key=keys.__getitem__)
+        ordered = [out[i] for i in ranked]
     return LinkReport(now, start, tuple(ordered), info, summarise(ordered))
 
 
