@@ -15,8 +15,11 @@ the use case (the service call plus rendering, no interpreter start-up):
 * ``plan``: the planning queries alone (``repo_links.due_resource_ids``, ``state_counts``,
   ``archive_candidates``, ``count_resources``), what ``check`` costs with nothing due once
   it plans with them;
-* ``report-md|json|html``: ``tracker report links`` in each format;
-* ``export-md|json|csv``: ``tracker export`` in each format.
+* ``report-md|json|html``: ``tracker report links`` in each format (the JSON written as the
+  CLI writes it, ``escape.to_json``);
+* ``export-md|json|csv``: ``tracker export`` in each format (``release.render_export``, as the CLI);
+  reports and exports run with the cyclic garbage collector paused, as the CLI runs them
+  (``tracker.bulk.gc_paused``).
 
 Under each line, ``cpu`` gives the CPU seconds this process spent on the same step: on a
 shared machine it is what the step would take alone (on SQLite all of the work; on
@@ -32,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -47,9 +49,11 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tracker.bulk import gc_paused
 from tracker.config import load_settings
 from tracker.db import repo_links
 from tracker.db.session import Database, open_database
+from tracker.escape import to_json
 from tracker.links.report import report_json
 from tracker.links.report_render import render_html, render_markdown
 from tracker.services import release
@@ -117,6 +121,12 @@ def _timed(fn: Callable[[], Any], name: str = "") -> tuple[float, Any]:
     return time.perf_counter() - start, out
 
 
+def _paused(fn: Callable[[], Any]) -> Any:
+    """``fn()`` with the cyclic garbage collector paused, as ``tracker report``/``export`` run."""
+    with gc_paused():
+        return fn()
+
+
 def _no_network(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"nothing is due, yet {request.url} was requested")
 
@@ -164,13 +174,14 @@ def run_size(backend: Backend, doc: Path, links: int) -> dict[str, float]:
         out["plan"], _ = _timed(plan, "plan")
         renderers: dict[str, Callable[[Any], Any]] = {
             "md": lambda r: "\n".join(render_markdown(r)),
-            "json": lambda r: json.dumps(report_json(r), default=str),
+            "json": lambda r: to_json(report_json(r)),  # as `tracker report links --format json` writes it
             "html": lambda r: "\n".join(render_html(r))}
-        for fmt, render in renderers.items():
-            out[f"report-{fmt}"], _ = _timed(lambda: render(link_report(db, settings)), f"report-{fmt}")
+        for fmt, render in renderers.items():  # as the CLI runs them: the collector paused (tracker.bulk)
+            out[f"report-{fmt}"], _ = _timed(lambda: _paused(lambda: render(link_report(db, settings))),
+                                             f"report-{fmt}")
         for fmt in ("md", "json", "csv"):
-            out[f"export-{fmt}"], _ = _timed(lambda: release.render_export(release.export_list(db, settings), fmt),
-                                             f"export-{fmt}")
+            out[f"export-{fmt}"], _ = _timed(lambda: _paused(
+                lambda: release.render_export(release.export_list(db, settings), fmt)), f"export-{fmt}")
         out.update({f"cpu:{name}": seconds for name, seconds in CPU.items()})
     finally:
         db.dispose()

@@ -9,6 +9,7 @@ import click
 
 from tracker.cli.common import (Runtime, emit, exit_found, format_option, info, parse_fail_on,
                                 pass_runtime, to_json)
+from tracker.bulk import gc_paused
 from tracker.config import parse_duration
 from tracker.errors import ConfigError, InputError
 from tracker.human import plural
@@ -91,13 +92,15 @@ def report_links(rt: Runtime, fmt: str, fail_on: str | None, since: str) -> None
     from tracker.links.report_render import render_html, render_markdown
     from tracker.services.report import link_report
 
-    report = link_report(rt.db, rt.settings, since=window)
-    if fmt == "json":
-        click.echo(to_json(report_json(report)))
-    elif fmt == "html":
-        click.echo("\n".join(render_html(report)))
-    else:
-        click.echo("\n".join(render_markdown(report)))
+    with gc_paused():  # one row object per link, then the text: no collector re-scans in between
+        report = link_report(rt.db, rt.settings, since=window)
+        if fmt == "json":
+            text = to_json(report_json(report))
+        elif fmt == "html":
+            text = "\n".join(render_html(report))
+        else:
+            text = "\n".join(render_markdown(report))
+    click.echo(text)
     if any(report.summary.get(name, 0) for name in wanted):
         exit_found()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from tracker.bulk import gc_paused
 from tracker.human import plural
 from tracker.cli.common import Runtime, info, pass_runtime, to_json
 
@@ -84,10 +85,11 @@ def export_cmd(rt: Runtime, fmt: str, out: Path | None, apply_dir: Path | None, 
     if apply_dir is None:
         if dry_run:
             raise click.UsageError("--dry-run goes with --apply DIR")
-        rl = release.export_list(rt.db, rt.settings, document=document)
-        for note in rl.notes:
-            info(f"note: {note}")
-        text = release.render_export(rl, fmt)
+        with gc_paused():  # one object per link, then the text: no collector re-scans in between
+            rl = release.export_list(rt.db, rt.settings, document=document)
+            for note in rl.notes:
+                info(f"note: {note}")
+            text = release.render_export(rl, fmt)
         if out is not None:
             release.write_text(out, text)
             info(f"wrote {out}: {rl.summary()}")

@@ -137,8 +137,8 @@ def report_rows(session: Session) -> list[Any]:
     """Every resource with its status columns (``None`` when never checked), by id, as plain
     rows (no ORM objects: 50,000 of them would cost seconds). Status columns are prefixed
     ``st_`` where a resource column has the same name (``st_title``); ``services.report``
-    unpacks them in this order."""
-    return list(session.execute(
+    unpacks them in this order (read through Core: no ORM result processing per row)."""
+    return list(session.connection().execute(
         select(Resource.id, Resource.url, Resource.canonical_url, Resource.title, Resource.host,
                LinkStatus.resource_id.label("status_id"), LinkStatus.state, LinkStatus.previous_state,
                LinkStatus.state_since, LinkStatus.reason, LinkStatus.http_status, LinkStatus.final_url,
@@ -194,7 +194,7 @@ def topics_by_resource(session: Session, resource_ids: Iterable[int] | None = No
     seen: set[tuple[int, int]] = set()
     refs: dict[int, TopicRef] = {}  # one TopicRef per topic, shared by its resources
     for cond in conditions:
-        rows = session.execute(query if cond is None else query.where(cond))
+        rows = session.connection().execute(query if cond is None else query.where(cond))  # Core: plain rows
         for rid, tid, slug, title, kind, position, par_id, par_slug, par_title, par_position in rows:
             if (rid, tid) in seen:
                 continue

@@ -20,13 +20,18 @@ from tracker.db.models_links import LinkStatus as LinkStatusRow
 from tracker.db.sets import one_of
 from tracker.types import LinkStatus
 
-__all__ = ["topic_snapshots", "placements", "resource_versions", "link_statuses"]
+__all__ = ["topic_snapshots", "placements", "resource_versions", "link_statuses", "link_states"]
 
-def topic_snapshots(session: Session, version_id: int) -> list[tuple[TopicSnapshot, str]]:
-    """(snapshot, topic slug) of one version in document order."""
-    stmt = (select(TopicSnapshot, Topic.slug).join(Topic, TopicSnapshot.topic_id == Topic.id)
+def topic_snapshots(session: Session, version_id: int) -> list[Any]:
+    """The topic snapshots of one version in document order, as plain rows: ``slug`` (the
+    topic's), ``title``, ``kind``, ``parent_slug``, ``position``, ``text``, ``text_hash``,
+    ``description``, ``file``, ``line``."""
+    stmt = (select(Topic.slug, TopicSnapshot.title, TopicSnapshot.kind, TopicSnapshot.parent_slug,
+                   TopicSnapshot.position, TopicSnapshot.text, TopicSnapshot.text_hash,
+                   TopicSnapshot.description, TopicSnapshot.file, TopicSnapshot.line)
+            .join(Topic, TopicSnapshot.topic_id == Topic.id)
             .where(TopicSnapshot.version_id == version_id).order_by(TopicSnapshot.position))
-    return [(snap, slug) for snap, slug in session.execute(stmt).all()]
+    return list(session.connection().execute(stmt).all())  # Core: no ORM result processing
 
 
 def placements(session: Session, version_id: int) -> list[Any]:
@@ -40,7 +45,7 @@ def placements(session: Session, version_id: int) -> list[Any]:
             .join(Resource, Placement.resource_id == Resource.id)
             .join(Topic, Placement.topic_id == Topic.id).where(Placement.version_id == version_id)
             .order_by(Placement.position))
-    return list(session.execute(stmt).all())
+    return list(session.connection().execute(stmt).all())
 
 
 def resource_versions(session: Session, resource_ids: Iterable[int]) -> list[Any]:
@@ -76,3 +81,16 @@ def link_statuses(session: Session, resource_ids: Iterable[int]
                 changed_at=since)
             previous[rid] = before
     return current, previous
+
+
+def link_states(session: Session, resource_ids: Iterable[int]) -> dict[int, Any]:
+    """resource id → a plain row (``state``, ``suggested_url``, ``archive_url``): what the
+    export needs, without the timestamps and status objects of ``link_statuses``."""
+    out: dict[int, Any] = {}
+    cols = (LinkStatusRow.resource_id, LinkStatusRow.state, LinkStatusRow.suggested_url,
+            LinkStatusRow.archive_url)
+    conn = session.connection()  # Core: plain rows, no ORM result processing
+    for cond in one_of(session, LinkStatusRow.resource_id, sorted(set(resource_ids))):
+        for row in conn.execute(select(*cols).where(cond)):
+            out[row[0]] = row
+    return out

@@ -15,14 +15,15 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from tracker.changelog.model import Citation, TopicView
 from tracker.export.kinds import kind_label, source_of
 from tracker.export.text import one_line, shorten
-from tracker.types import AcceptedCandidate, LinkStatus
+from tracker.types import AcceptedCandidate
 
 __all__ = ["ExportItem", "ExportTopic", "ResourceList", "build_resource_list", "replacement_for",
-           "WHY_LIMIT"]
+           "LinkState", "WHY_LIMIT"]
 
 #: longest "why" line taken from the document's own sentence
 WHY_LIMIT = 220
@@ -100,7 +101,19 @@ class ResourceList:
         return text
 
 
-def replacement_for(url: str, status: LinkStatus | None) -> tuple[str, str] | None:
+class LinkState(Protocol):
+    """What the list needs of a link's status: a ``tracker.types.LinkStatus``, or a plain
+    row with these columns (an export of 50,000 links builds no status objects)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def suggested_url(self) -> str | None: ...
+    @property
+    def archive_url(self) -> str | None: ...
+
+
+def replacement_for(url: str, status: LinkState | None) -> tuple[str, str] | None:
     """("archived", archive URL) for a dead link with an archived copy, ("redirect", new URL)
     for a permanent redirect, else ``None``."""
     if status is None:
@@ -118,12 +131,27 @@ def _norm(text: str) -> str:
 
 def _why(c: Citation) -> str:
     sentence = one_line(c.sentence)
-    if not sentence or _norm(sentence) in (_norm(c.anchor_text), _norm(c.title), _norm(c.label)):
+    if not sentence:
+        return ""
+    said = _norm(sentence)
+    if said == _norm(c.anchor_text) or said == _norm(c.title) or (_may_equal_label(said, c)
+                                                                    and said == _norm(c.label)):
         return ""
     return shorten(sentence, WHY_LIMIT)
 
 
-def _cited(c: Citation, status: LinkStatus | None) -> ExportItem:
+def _may_equal_label(said: str, c: Citation) -> bool:
+    """False when ``_norm(c.label)`` cannot be ``said``, without ``label``'s anchor-text
+    regexes: the label is the anchor text, the title (or a part of one), or the URL when
+    both are empty, and ``_norm`` never lengthens ASCII text, so ASCII ones shorter than
+    ``said`` cannot match."""
+    anchor, title = c.anchor_text, c.title
+    if anchor or title:
+        return not (len(said) > max(len(anchor), len(title)) and anchor.isascii() and title.isascii())
+    return not (len(said) > len(c.url) and c.url.isascii())
+
+
+def _cited(c: Citation, status: LinkState | None) -> ExportItem:
     swap = replacement_for(c.url, status)
     title = one_line(c.title or c.label)  # best known: fetched or fed, else from the anchor
     return ExportItem(
@@ -144,7 +172,7 @@ def _accepted(a: AcceptedCandidate) -> ExportItem:
 
 
 def build_resource_list(document: str, version: str, topics: Sequence[TopicView],
-                        citations: Sequence[Citation], statuses: Mapping[int, LinkStatus],
+                        citations: Sequence[Citation], statuses: Mapping[int, LinkState],
                         accepted: Sequence[AcceptedCandidate], now: datetime) -> ResourceList:
     """The list in document order; accepted candidates follow their chapter's own links."""
     known = {t.slug for t in topics}

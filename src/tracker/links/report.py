@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tracker.bulk import gc_paused
 from tracker.links.model import STATES
 
 __all__ = ["Place", "LinkRow", "HostFigures", "RunInfo", "LinkReport", "Group", "groups",
@@ -182,6 +183,11 @@ def _link_json(r: LinkRow) -> dict[str, Any]:
 
 def report_json(report: LinkReport) -> dict[str, Any]:
     """The report as JSON-ready data (datetimes are left for the CLI's encoder)."""
+    with gc_paused():  # a dict per link
+        return _report_json(report)
+
+
+def _report_json(report: LinkReport) -> dict[str, Any]:
     run = report.last_run
     return {
         "generated_at": report.generated_at,

@@ -29,6 +29,8 @@ from tracker.db import repo_documents, repo_release
 from tracker.db.models_core import Document, DocumentVersion
 from tracker.db.session import Database
 from tracker.document.structure import parse_document
+from tracker.bulk import gc_paused
+from tracker.escape import json_text
 from tracker.errors import ConflictError, InputError, NotFoundError
 from tracker.export import render as export_render
 from tracker.export.build import ResourceList, build_resource_list, replacement_for
@@ -36,6 +38,7 @@ from tracker.export.patch import Addition, UrlEdit, candidate_line, chapter_end,
 from tracker.export.verify import changed_files
 from tracker.services.catalog import resolve_document
 from tracker.services.document_source import read_path
+from tracker.services import pending as pending_area  # looked up at call time (tests replace the loader)
 from tracker.services.pending import load_inputs, pending_changes
 
 __all__ = ["changelog", "render_changelog", "export_list", "render_export", "write_text",
@@ -50,9 +53,9 @@ def _refs(session: Session, doc: Document) -> list[tuple[VersionRef, DocumentVer
 
 
 def _view(session: Session, version: DocumentVersion) -> VersionView:
-    topics = tuple(TopicView(slug, s.title, s.kind, s.parent_slug, s.position, s.text, s.text_hash,
-                             s.description, s.file, s.line)
-                   for s, slug in repo_release.topic_snapshots(session, version.id))
+    topics = tuple(TopicView(slug, title, kind, parent, position, text, text_hash, description, file, line)
+                   for (slug, title, kind, parent, position, text, text_hash, description, file, line)
+                   in repo_release.topic_snapshots(session, version.id))
     citations = tuple(Citation(position, slug, url, canonical, anchor, sentence, title, kind, file, line, rid,
                                url_version, fragment or "")
                       for (position, url, anchor, sentence, file, line, url_version, fragment, rid, canonical,
@@ -112,22 +115,23 @@ def render_changelog(log: Changelog, fmt: str, site_url: str | None = None) -> s
 
 def export_list(db: Database, settings: Settings, *, document: str | None = None) -> ResourceList:
     """The updated resource list of the latest version."""
-    with db.transaction() as session:
+    with gc_paused(), db.transaction() as session:  # one object per link: no collector re-scans
         doc = resolve_document(session, settings, document)
         latest = _latest(session, doc)
         view = _view(session, latest)
-        inputs = load_inputs(session, doc.id, view.citations)
-        return build_resource_list(doc.name, latest.label, view.topics, view.citations, inputs.statuses,
-                                   inputs.accepted, settings.now())
+        states = repo_release.link_states(session, {c.resource_id for c in view.citations})
+        return build_resource_list(doc.name, latest.label, view.topics, view.citations, states,
+                                   pending_area.load_accepted(session, doc.id), settings.now())
 
 
 def render_export(rl: ResourceList, fmt: str) -> str:
     """``md``, ``json`` or ``csv`` text."""
-    if fmt == "json":
-        return json.dumps(export_render.resource_list_json(rl), indent=2, ensure_ascii=False) + "\n"
-    if fmt == "csv":
-        return export_render.render_csv(rl)
-    return export_render.render_markdown(rl)
+    with gc_paused():
+        if fmt == "json":
+            return json_text(export_render.resource_list_json(rl), indent=2) + "\n"
+        if fmt == "csv":
+            return export_render.render_csv(rl)
+        return export_render.render_markdown(rl)
 
 
 def _write_all(files: dict[Path, bytes]) -> None:

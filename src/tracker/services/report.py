@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from tracker.bulk import gc_paused
 from tracker.config import Settings
 from tracker.db import repo_links
 from tracker.db.session import Database
@@ -29,13 +30,16 @@ def link_report(db: Database, settings: Settings, *, since: timedelta = DEFAULT_
     """Every link with its state, grouped data for the renderers."""
     now = settings.now()
     start = now - since
-    with db.transaction() as session:
+    with gc_paused(), db.transaction() as session:  # 50,000 rows of acyclic objects
         rows = repo_links.report_rows(session)
         topics = repo_links.topics_by_resource(session)
         run = repo_links.latest_run(session)
         out = []
-        # one tuple per set of topics (``topics_by_resource`` gives one TopicRef object per topic)
+        # one tuple per set of topics (``topics_by_resource`` gives one TopicRef object per topic),
+        # with where it first appears in the document (the sort key's first part)
         places_of: dict[tuple[int, ...], tuple[Place, ...]] = {}
+        first_of: dict[tuple[int, ...], tuple[int, int]] = {}
+        firsts: list[tuple[int, int]] = []
         for (rid, url, canonical_url, title, host, status_id, state, previous_state, state_since, reason,
              http_status, final_url, suggested_url, soft404, failures, first_failure_at, last_ok_at,
              last_checked_at, elapsed_ms, st_title, archive_url, archived_at) in rows:
@@ -46,6 +50,9 @@ def link_report(db: Database, settings: Settings, *, since: timedelta = DEFAULT_
                 places = places_of[key] = tuple(
                     Place(t.slug, t.section_slug, t.section_title, t.section_position,
                           t.chapter_slug, t.chapter_title, t.chapter_position) for t in refs)
+                first_of[key] = min(((p.section_position, p.chapter_position) for p in places),
+                                    default=(1 << 30, 0))
+            firsts.append(first_of[key])
             if status_id is None:
                 out.append(LinkRow(url, canonical_url, title, host, "unchecked", "never checked", places=places))
                 continue
@@ -61,9 +68,11 @@ def link_report(db: Database, settings: Settings, *, since: timedelta = DEFAULT_
         info = None if run is None else RunInfo(run.id, run.started_at, run.inconclusive, run.links,
                                                 run.requests, run.elapsed_ms)
     order = {"dead": 0, "failing": 1, "blocked": 2, "redirected": 3, "alive": 4, "unchecked": 5}
-    out.sort(key=lambda r: (min(((p.section_position, p.chapter_position) for p in r.places),
-                                default=(1 << 30, 0)), order.get(r.state, 9), r.url))
-    return LinkReport(now, start, tuple(out), info, summarise(out))
+    with gc_paused():  # by first place in the document, state, URL (stable: ties keep the id order)
+        keys = [(first, order.get(r.state, 9), r.url) for first, r in zip(firsts, out)]
+        ranked = sorted(range(len(out)), key=keys.__getitem__)
+        ordered = [out[i] for i in ranked]
+    return LinkReport(now, start, tuple(ordered), info, summarise(ordered))
 
 
 def current_link_statuses(db: Database, resource_ids: Iterable[int] | None = None) -> dict[int, LinkStatusView]:
