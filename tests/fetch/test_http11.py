@@ -63,6 +63,12 @@ class Scripted:
             threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
 
     def _connection(self, conn: socket.socket) -> None:
+        try:
+            self._answer(conn)
+        except OSError:  # the client hung up on an answer it refused (a reset is its right)
+            pass
+
+    def _answer(self, conn: socket.socket) -> None:
         buffer = b""
         with conn:
             while True:
@@ -219,3 +225,11 @@ def test_a_result_without_its_body_keeps_every_other_field() -> None:
     assert full.without_body() == dataclasses.replace(full, body=b"")
     # every field set away from its default above: a field added later must be added there too
     assert all(getattr(full, f.name) != f.default for f in dataclasses.fields(FetchResult) if f.name != "body")
+
+
+def test_an_endless_header_section_is_cut_off_not_collected(scripted: Any) -> None:
+    """A server may stream header lines forever; memory must not follow (h11 stopped at 64 KB too)."""
+    flood = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"y" * 1000) for i in range(200))
+    server = scripted([flood + b"Content-Length: 0\r\n\r\n"])
+    [result] = fetch_all([FetchRequest(server.url())])
+    assert result.error_class is ErrorClass.PROTOCOL and "header" in result.error

@@ -39,6 +39,8 @@ from tracker.fetch.errors import ProtocolViolation
 __all__ = ["WirePool", "Exchange", "ProtocolViolation", "ClosedEarly", "request_head", "Target", "target_of"]
 
 HIGH_WATER = 256 * 1024
+#: the most header bytes one answer may send (h11's default too): beyond it, not HTTP we read
+MAX_HEADER_BYTES = 64 * 1024
 KEEPALIVE_EXPIRY = 5.0
 MAX_IDLE = 16
 
@@ -110,6 +112,7 @@ class _Connection(asyncio.Protocol):
     def _reset(self) -> None:
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
+        self.header_bytes = 0
         self.chunks: deque[bytes] = deque()
         self.buffered = 0
         self.headers_done = False
@@ -133,7 +136,8 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._fail(ProtocolViolation("the server switched protocols"))
         except httptools.HttpParserError as exc:
-            self._fail(ProtocolViolation(f"malformed HTTP answer: {exc}"))
+            cause = exc.__context__ if isinstance(exc.__context__, ProtocolViolation) else None
+            self._fail(cause or ProtocolViolation(f"malformed HTTP answer: {exc}"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -155,8 +159,13 @@ class _Connection(asyncio.Protocol):
     # -- httptools callbacks -----------------------------------------------------
     def on_message_begin(self) -> None:
         self.headers = []
+        self.header_bytes = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_bytes += len(name) + len(value) + 4
+        if self.header_bytes > MAX_HEADER_BYTES:
+            # raised inside llhttp's callback: feed_data stops and reports a callback error
+            raise ProtocolViolation(f"more than {MAX_HEADER_BYTES} bytes of response headers")
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
