@@ -37,7 +37,7 @@ import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -319,21 +319,17 @@ class HttpCore:
         except _PausedMeanwhile:
             raise
         except TimeoutError:
-            if phase == "body" and single.status is not None:
-                limit = policy.body_limit(method, single.status, single.headers)
-                if limit is not None and not limit[1]:  # a slow drip: keep the prefix we got
-                    single.body, single.truncated = bytes(out), True
-                    return single
+            if _keeps_prefix(policy, method, phase, single):  # a slow drip: keep the prefix we got
+                single.body, single.truncated = bytes(out), True
+                return single
             cls = ErrorClass.CONNECT_TIMEOUT if phase == "connect" else ErrorClass.TIMEOUT
             return _Single(None, {}, error_class=cls, sent_at=single.sent_at,
                            error=f"no complete answer within {timeout:g} s")
         except (httpx.HTTPError, httpx.InvalidURL, *_CORE_ERRORS, ProtocolViolation, OSError, ValueError,
                 ssl.SSLError) as exc:
-            if phase == "body" and single.status is not None:
-                limit = policy.body_limit(method, single.status, single.headers)
-                if limit is not None and not limit[1]:  # reset mid-body: keep the prefix
-                    single.body, single.truncated = bytes(out), True
-                    return single
+            if _keeps_prefix(policy, method, phase, single):  # reset mid-body: keep the prefix
+                single.body, single.truncated = bytes(out), True
+                return single
             return _Single(None, {}, error_class=classify_exception(exc), error=describe(exc),
                            sent_at=single.sent_at)
         finally:
@@ -475,11 +471,13 @@ _CORE_ERRORS = (httpcore.UnsupportedProtocol, httpcore.ProtocolError, httpcore.N
 _KEPT = frozenset(KEPT_HEADERS)
 
 
-def _header_bytes(value: str) -> bytes:
-    try:
-        return value.encode("ascii")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
+def _keeps_prefix(policy: Policy, method: str, phase: str, single: _Single) -> bool:
+    """Whether a body cut off mid-way (deadline, reset) still answers: the status came, and the
+    caller reads text prefixes (a non-strict body limit)."""
+    if phase != "body" or single.status is None:
+        return False
+    limit = policy.body_limit(method, single.status, single.headers)
+    return limit is not None and not limit[1]
 
 
 def _kept_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -532,9 +530,4 @@ async def _read_chunks(chunks: Any, encoding: str | None, cap: int, strict: bool
     except zlib.error:
         return True, (ErrorClass.DECODE if strict else None)
     return False, None
-
-
-def with_timeout(policy: Policy, seconds: float) -> Policy:
-    """``policy`` with one deadline for every host (for tests and one-off callers)."""
-    return replace(policy, timeout_for=lambda _host: seconds)
 

@@ -150,12 +150,6 @@ class _Connection(asyncio.Protocol):
             self._fail(ClosedEarly("the server closed the connection before a complete answer")
                        if exc is None else exc)
 
-    def pause_writing(self) -> None:  # requests are small: nothing to throttle
-        pass
-
-    def resume_writing(self) -> None:
-        pass
-
     # -- httptools callbacks -----------------------------------------------------
     def on_message_begin(self) -> None:
         self.headers = []
@@ -333,10 +327,6 @@ class WirePool:
             return
         conn.idle_since = time.monotonic()
         self._idle.append(conn)
-
-    @property
-    def idle(self) -> int:
-        return len(self._idle)
 
     def close(self) -> None:
         for conn in self._idle:
