@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tests.links import server as srv
@@ -81,21 +82,27 @@ def slow(seconds: float, then: srv.Handler) -> srv.Handler:
     return handle
 
 
+def _trickle(h: srv._RequestHandler, pieces: Iterable[bytes], every: float, sent: list[int]) -> None:
+    """Write one piece every ``every`` seconds, counting them in ``sent[0]``, until the pieces,
+    the client or the server run out; then close the connection."""
+    for piece in pieces:
+        if h.server.owner.stopping.wait(every):
+            break
+        try:
+            h.wfile.write(piece)
+            h.wfile.flush()
+        except OSError:
+            break
+        sent[0] += 1
+    h.close_connection = True
+
+
 def tarpit(lines_sent: list[int], every: float = 1.0, limit: int = 60) -> srv.Handler:
     """A status line, then one header line every ``every`` seconds, never a blank line."""
     def handle(h: srv._RequestHandler) -> None:
         h.wfile.write(b"HTTP/1.1 200 OK\r\n")
         h.wfile.flush()
-        for i in range(limit):
-            if h.server.owner.stopping.wait(every):
-                break
-            try:
-                h.wfile.write(f"X-Tarpit-{i}: still here\r\n".encode())
-                h.wfile.flush()
-            except OSError:
-                break
-            lines_sent[0] += 1
-        h.close_connection = True
+        _trickle(h, (f"X-Tarpit-{i}: still here\r\n".encode() for i in range(limit)), every, lines_sent)
     return handle
 
 
@@ -109,14 +116,5 @@ def slow_body(bytes_sent: list[int], every: float = 0.5, limit: int = 120,
         h.end_headers()
         h.wfile.write(b"<rss>")
         h.wfile.flush()
-        for _ in range(limit):
-            if h.server.owner.stopping.wait(every):
-                break
-            try:
-                h.wfile.write(b" ")
-                h.wfile.flush()
-            except OSError:
-                break
-            bytes_sent[0] += 1
-        h.close_connection = True
+        _trickle(h, (b" " for _ in range(limit)), every, bytes_sent)
     return handle
