@@ -54,9 +54,14 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _clean(fragment: str) -> str:
+def _words(fragment: str) -> list[str]:
+    """The words a reader sees in a fragment of markup: tags dropped, entities unescaped."""
     text = _TAG.sub(" ", fragment)
-    return _collapse(htmllib.unescape(text) if "&" in text else text)
+    return (htmllib.unescape(text) if "&" in text else text).split()
+
+
+def _clean(fragment: str) -> str:
+    return " ".join(_words(fragment))
 
 
 def extract_title(html: str) -> str:
@@ -78,9 +83,7 @@ def visible_text(html: str) -> str:
 def _visible(html: str) -> tuple[str, int]:
     """``visible_text`` and the length of its longest word (one split serves both)."""
     text = _COMMENT.sub(" ", html) if "<!--" in html else html
-    text = _DROP.sub(" ", text)
-    text = _TAG.sub(" ", text)
-    words = (htmllib.unescape(text) if "&" in text else text).split()
+    words = _words(_DROP.sub(" ", text))
     return " ".join(words), max(map(len, words), default=0)
 
 
