@@ -26,10 +26,12 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, for ``benchmarks.linkcheck``
+from benchmarks.linkcheck.seeding import seed  # noqa: E402
 
 NOW = "2026-11-23T09:00:00Z"
 LATER = "2026-11-23T10:00:00Z"
@@ -124,31 +126,6 @@ def build(latency: float, n_links: int, n_hosts: int) -> tuple[list[Site], list[
     return sites, links
 
 
-def seed_db(db_url: str, links: list[tuple[str, str]]) -> None:
-    from tracker.db.models_core import Document, DocumentVersion, Placement, Resource, Topic
-    from tracker.db.session import open_database
-    from tracker.urls import canonicalize
-
-    db = open_database(db_url)
-    now = datetime(2026, 11, 23, tzinfo=timezone.utc)
-    with db.transaction() as s:
-        doc = Document(name="bench", location="", layout="markdown", created_at=now)
-        s.add(doc)
-        s.flush()
-        ver = DocumentVersion(document_id=doc.id, seq=1, label="v1", content_hash="0" * 64, imported_at=now)
-        topic = Topic(document_id=doc.id, slug="bench", title="Bench", kind="section", position=0)
-        s.add_all([ver, topic])
-        s.flush()
-        for n, (url, _) in enumerate(links):
-            c = canonicalize(url)
-            res = Resource(canonical_url=c.canonical, url=url, kind=c.kind, host=c.host, title="",
-                           origin="document", created_at=now)
-            s.add(res)
-            s.flush()
-            s.add(Placement(version_id=ver.id, topic_id=topic.id, resource_id=res.id, position=n, url=url))
-    db.dispose()
-
-
 def run_lychee(lychee: str, md: Path, args: list[str]) -> tuple[float, set[str]]:
     started = time.monotonic()
     proc = subprocess.run([lychee, "--no-progress", "--format", "json", *args, str(md)],
@@ -239,11 +216,11 @@ def main() -> None:
             ly_wall, ly_broken = run_lychee(opts.lychee, md, ly_args)
             ly_requests = sum(s.requests.get("lychee", 0) for s in sites)
             db_url = f"sqlite:///{tmp / f'{name}-{rep}.db'}"
-            seed_db(db_url, links)
+            seed(db_url, [url for url, _ in links])
             env = {"TRACKER_NOW": NOW, **tr_env}
             if rep == 0:  # the full CLI once (its start-up imports every area's commands)
                 cli_wall, _ = run_tracker(f"sqlite:///{tmp / f'{name}-cli.db'}", env, "--all") \
-                    if seed_db(f"sqlite:///{tmp / f'{name}-cli.db'}", links) is None else (0.0, {})
+                    if seed(f"sqlite:///{tmp / f'{name}-cli.db'}", [url for url, _ in links]) is None else (0.0, {})
             tr_wall, tr_out = run_tracker_service(db_url, env, True)
             states = tracker_states(db_url, env)
             tr_broken = {u for u, st in states.items() if st in ("failing", "dead", "blocked")}

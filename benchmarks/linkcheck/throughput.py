@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # the checkout, for ``benchmarks.linkcheck.loopserver``
 
 from benchmarks.linkcheck.loopserver import LoopServers, audit  # noqa: E402
+from benchmarks.linkcheck.seeding import seed  # noqa: E402
 
 HOSTS = [f"127.0.0.{101 + i}" for i in range(20)]
 FOLDERS = 8
@@ -68,37 +68,6 @@ def links_for(web: LoopServers, n: int) -> list[str]:
         path = f"/gone/f{k % FOLDERS}/{k}" if i % 20 == 7 else f"/p/f{k % FOLDERS}/{k}"  # 5 % gone
         urls.append(web.url(host, path))
     return urls
-
-
-def seed(db_url: str, urls: list[str]) -> None:
-    """One document version citing every URL (bulk inserts: seeding is not what we measure)."""
-    from sqlalchemy import insert
-
-    from tracker.db.models_core import Document, DocumentVersion, Placement, Resource, Topic
-    from tracker.db.session import open_database
-    from tracker.urls import canonicalize
-
-    db = open_database(db_url)
-    now = datetime(2026, 11, 23, tzinfo=timezone.utc)
-    with db.transaction() as s:
-        doc = Document(name="bench", location="", layout="markdown", created_at=now)
-        s.add(doc)
-        s.flush()
-        ver = DocumentVersion(document_id=doc.id, seq=1, label="v1", content_hash="0" * 64, imported_at=now,
-                              source_path="")
-        topic = Topic(document_id=doc.id, slug="bench", title="Bench", kind="section", position=0)
-        s.add_all([ver, topic])
-        s.flush()
-        rows = []
-        for url in urls:
-            c = canonicalize(url)
-            rows.append({"canonical_url": c.canonical, "url": url, "kind": c.kind, "host": c.host, "title": "",
-                         "origin": "document", "created_at": now, "external_id": c.external_id})
-        s.execute(insert(Resource), rows)
-        ids = {url: rid for rid, url in s.query(Resource.id, Resource.url)}
-        s.execute(insert(Placement), [{"version_id": ver.id, "topic_id": topic.id, "resource_id": ids[u],
-                                       "position": n, "url": u} for n, u in enumerate(urls)])
-    db.dispose()
 
 
 def uptime() -> str:
