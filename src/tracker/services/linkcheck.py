@@ -139,10 +139,12 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
         progress(f"{due} of {total} links due")
     report = CheckReport(run_id, now, False, total, 0, 0, 0, 0.0)
     network_failures = 0
-    if due or archive_wanted(db, now):
+    # with links due, the dead links to look up are read after the run (it may add some)
+    wanted = None if due else archive_wanted(db, now)
+    if due or wanted:
         from tracker.services.linkcheck_run import Run, run_check
         run = Run(db, settings, now, run_id, due, all_links, canaries, progress, tick,
-                  holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock)
+                  holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock, archive_wanted=wanted)
         report.requests, report.archive_lookups = run_check(
             run, transport=transport, wayback_transport=wayback_transport, sleep=sleep, clock=clock, rng=rng,
             verify=verify, gates=gates, resolver=resolver)

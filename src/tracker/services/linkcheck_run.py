@@ -26,6 +26,7 @@ import httpx
 
 from tracker.config import Settings
 from tracker.db import repo_links
+from tracker.db.models_links import LinkStatus
 from tracker.db.repo_links import DueLink
 from tracker.db.session import Database
 from tracker.fetch import runner
@@ -100,6 +101,8 @@ class Run:
     new_versions: int = 0
     canary_checked: float = -1e18
     canary_up: bool = False
+    #: the dead links to look up, when already read before the run (nothing was due)
+    archive_wanted: list[tuple[LinkStatus, str]] | None = None
 
 
 class _Checker:
@@ -233,7 +236,8 @@ async def _fetch_and_record(run: Run, core: HttpCore, wayback_core: HttpCore, rn
         if run.due:
             await asyncio.gather(checker.produce(), checker.record())
         if not run.offline:
-            wanted = await asyncio.to_thread(archive_wanted, run.db, run.now)
+            wanted = run.archive_wanted if run.archive_wanted is not None else \
+                await asyncio.to_thread(archive_wanted, run.db, run.now)
             if wanted:
                 answers = []
                 wayback = WaybackClient(run.settings, core=wayback_core)
