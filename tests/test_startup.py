@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 import sys
 
 import click
@@ -97,3 +98,37 @@ def test_item_kinds_of_the_cli_are_the_sources_item_kinds() -> None:
     from tracker.sources.model import ITEM_KINDS as SOURCE_ITEM_KINDS
 
     assert ITEM_KINDS == SOURCE_ITEM_KINDS
+
+
+def test_a_check_that_fetches_plain_http_imports_neither_httpx_nor_feed_parsers(db_url: str) -> None:
+    """The checker's own wire serves http(s) links: httpx and httpcore (which also pull in
+    h11 and, through httpx's CLI module, rich) cost ~0.1 s of every start and are loaded only
+    for a caller's transport or a URL only httpx can parse; the feed parsers only for the
+    canaries of feeds."""
+    from tests.links import server as srv
+    from tests.links.seed import seed
+    from tracker.db.session import open_database
+
+    db = open_database(db_url)
+    with srv.FaultServer("127.0.0.1", default=srv.html_page("A page", "words " * 50)) as site:
+        seed(db, [site.url("/a"), site.url("/b")])
+        db.dispose()
+        code, modules = _imports_after(["--db", db_url, "check", "--all", "--format", "json"])
+        assert {h.path for h in site.hits()} >= {"/a", "/b"}  # the run did fetch both links
+    assert code == 0
+    assert {"httptools", "sqlalchemy"} <= modules
+    unwanted = {"httpx", "httpcore", "rich", "h11", "feedparser", "sklearn", "alembic"}
+    assert not modules & unwanted, sorted(modules & unwanted)
+
+
+def test_a_check_on_sqlite_does_not_load_the_postgresql_dialect(tmp_path: Path) -> None:
+    from tracker.db.session import open_database
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    open_database(url).dispose()
+    done = subprocess.run([sys.executable, "-c", _PROBE.replace(
+        "m.split(\".\")[0] for m in sys.modules", "m for m in sys.modules"), json.dumps(["--db", url, "check"])],
+        capture_output=True, text=True, env={**os.environ, "TRACKER_NOW": TEST_NOW}, check=False)
+    modules = set(json.loads(done.stderr.strip().splitlines()[-1])["modules"])
+    assert "sqlalchemy.dialects.sqlite" in modules
+    assert "sqlalchemy.dialects.postgresql" not in modules

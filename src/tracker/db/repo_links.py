@@ -25,7 +25,6 @@ from sqlalchemy import Select, bindparam, delete, exists, func, or_, select, upd
 from sqlalchemy.orm import Session, aliased
 
 from tracker.db.models_core import Placement, Resource, Topic
-from tracker.db.repo_documents import latest_version_ids
 from tracker.db.models_links import ArchiveLookup, CheckRun, LinkClaim, LinkStatus
 from tracker.db.repo_linkstore import (OBSERVATION_WINDOW, add_resource_version, lock_status_rows,
                                        recent_observations)
@@ -180,7 +179,7 @@ def topics_by_resource(session: Session, resource_ids: Iterable[int] | None = No
         select(Placement.resource_id, Topic.id, Topic.slug, Topic.title, Topic.kind, Topic.position,
                parent.id.label("parent_id"), parent.slug.label("parent_slug"),
                parent.title.label("parent_title"), parent.position.label("parent_position"))
-        .where(Placement.version_id.in_(latest_version_ids()))
+        .where(Placement.version_id.in_(_latest_version_ids()))
         .join(Topic, Topic.id == Placement.topic_id)
         .outerjoin(parent, parent.id == Topic.parent_id)
         .order_by(Placement.resource_id, Placement.position)
@@ -344,3 +343,11 @@ def release_links(session: Session, holder: str, resource_ids: Iterable[int] | N
             return
         query = query.where(LinkClaim.resource_id.in_(ids))
     session.execute(query.execution_options(synchronize_session=False))
+
+
+def _latest_version_ids() -> Any:
+    """``repo_documents.latest_version_ids`` (imported on first use: a link check needs it only
+    for reports, and the documents repository brings the import machinery with it)."""
+    from tracker.db.repo_documents import latest_version_ids
+
+    return latest_version_ids()

@@ -20,9 +20,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, any_, bindparam, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from tracker.db.upsert import insert_for
 
 __all__ = ["CHUNK", "chunks", "is_postgres", "one_of", "insert_rows", "insert_missing"]
 
@@ -53,6 +54,8 @@ def one_of(session: Session, column: InstrumentedAttribute[Any] | ColumnElement[
     if not wanted:
         return
     if is_postgres(session):
+        from sqlalchemy.dialects import postgresql  # not imported on SQLite (~40 ms)
+
         yield column == any_(bindparam("one_of", wanted, type_=postgresql.ARRAY(column.type), unique=True))
         return
     if len(wanted) > CHUNK and _SQLITE_JSON:
@@ -130,7 +133,7 @@ def insert_missing(session: Session, table: Table | Any, rows: Sequence[dict[str
                                    f"ON CONFLICT ({conflict}) DO NOTHING")
         connection.exec_driver_sql(f"DROP TABLE {load}")
         return
-    stmt = (postgresql if postgres else sqlite).insert(target).on_conflict_do_nothing(index_elements=list(keys))
+    stmt = insert_for(session, target).on_conflict_do_nothing(index_elements=list(keys))
     connection = session.connection()
     for chunk in chunks(rows, size):
         connection.execute(stmt, list(chunk))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 __all__ = ["insert_for"]
@@ -20,8 +19,12 @@ __all__ = ["insert_for"]
 def insert_for(session: Session, model: Any) -> Any:
     """An ``insert(model)`` that understands ``on_conflict_do_*`` on this session's database."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if dialect == "postgresql":  # imported on first use: SQLite never loads it (~40 ms)
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(model)
     if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(model)
     raise NotImplementedError(f"no upsert for the {dialect} dialect")

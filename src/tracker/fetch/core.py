@@ -31,26 +31,29 @@ which URLs to fetch, storage.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import ssl
+import sys
 import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-
-import httpcore
-import httpx
 
 from tracker import headers as header_rules
 from tracker.fetch import body_decoder
 from tracker.fetch.addresses import HostAddresses, Resolver, system_resolver
-from tracker.fetch.errors import TRANSIENT_ERRORS, ErrorClass, ProtocolViolation, classify_exception, describe
+from tracker.fetch.errors import (TRANSIENT_ERRORS, ErrorClass, ProtocolViolation, UnsupportedTarget,
+                                  classify_exception, describe)
 from tracker.fetch.gate import Clock, Deferred, HostGates, HostRule, LocalGates, Sleep, shared_gates
 from tracker.fetch.wire import Exchange, WirePool, request_head, target_of
+
+if TYPE_CHECKING:  # httpx is imported only by callers that bring a transport (tests) or odd URLs
+    import httpx
 
 __all__ = ["HttpCore", "Policy", "FetchRequest", "FetchResult", "Hop", "BodyLimit", "REDIRECT_STATUSES",
            "retry_after_seconds", "MAX_PAUSE"]
@@ -211,7 +214,7 @@ class HttpCore:
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
-            self._ssl = httpx.create_ssl_context(verify=self._verify)
+            self._ssl = _tls_context(bool(self._verify))
         return self._ssl
 
     def _pool(self, key: tuple[str, str, int]) -> WirePool:
@@ -266,7 +269,7 @@ class HttpCore:
                 if self._shared_transport is None:
                     target = target_of(url)
                     if target.scheme not in ("http", "https"):
-                        raise httpx.UnsupportedProtocol(f"not an http(s) URL: {url[:200]}")
+                        raise UnsupportedTarget(f"not an http(s) URL: {url[:200]}")
                     pool_key = (target.scheme, target.host, target.port)
                     self._busy[pool_key] = self._busy.get(pool_key, 0) + 1
                     data = request_head(method, target.target, target.netloc, headers)
@@ -281,6 +284,7 @@ class HttpCore:
                     single.headers = _kept_headers(raw_headers)
                     chunks: Any = exchange.body()
                 else:  # a caller's transport (tests): through httpx, started when its trace says so
+                    import httpx
                     async def trace(name: str, info: Mapping[str, Any]) -> None:
                         if name.endswith("send_request_headers.started") and gates.paused_for(key) > 0:
                             raise _PausedMeanwhile()
@@ -325,8 +329,7 @@ class HttpCore:
             cls = ErrorClass.CONNECT_TIMEOUT if phase == "connect" else ErrorClass.TIMEOUT
             return _Single(None, {}, error_class=cls, sent_at=single.sent_at,
                            error=f"no complete answer within {timeout:g} s")
-        except (httpx.HTTPError, httpx.InvalidURL, *_CORE_ERRORS, ProtocolViolation, OSError, ValueError,
-                ssl.SSLError) as exc:
+        except _trouble() as exc:
             if _keeps_prefix(policy, method, phase, single):  # reset mid-body: keep the prefix
                 single.body, single.truncated = bytes(out), True
                 return single
@@ -337,7 +340,7 @@ class HttpCore:
             if exchange is not None:
                 exchange.finish()  # kept alive after a complete answer, closed otherwise
             if response is not None:
-                if isinstance(response.stream, httpx.AsyncByteStream):
+                if isinstance(response.stream, sys.modules["httpx"].AsyncByteStream):
                     await response.aclose()
                 else:  # a synchronous body from a test transport
                     response.close()
@@ -466,8 +469,35 @@ async def _sync(response: httpx.Response) -> Any:
         yield chunk
 
 
-_CORE_ERRORS = (httpcore.UnsupportedProtocol, httpcore.ProtocolError, httpcore.NetworkError,
-                httpcore.TimeoutException, httpcore.ProxyError)
+def _trouble() -> tuple[type[BaseException], ...]:
+    """The exceptions an exchange turns into a failed ``FetchResult``: socket, TLS and protocol
+    errors, and httpx's and httpcore's own when a caller's transport brought them in (their
+    exceptions cannot occur otherwise; the tuple is built only when something was raised)."""
+    found: list[type[BaseException]] = [ProtocolViolation, OSError, ValueError, ssl.SSLError]
+    if (httpx := sys.modules.get("httpx")) is not None:
+        found += [httpx.HTTPError, httpx.InvalidURL]
+    if (httpcore := sys.modules.get("httpcore")) is not None:
+        found += [httpcore.UnsupportedProtocol, httpcore.ProtocolError, httpcore.NetworkError,
+                  httpcore.TimeoutException, httpcore.ProxyError]
+    return tuple(found)
+
+
+def _tls_context(verify: bool) -> ssl.SSLContext:
+    """The TLS context of the core's own connections, as ``httpx.create_ssl_context`` makes it:
+    ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set, else certifi's roots; no checks when
+    ``verify`` is false."""
+    if not verify:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 _KEPT = frozenset(KEPT_HEADERS)
 
 
@@ -499,7 +529,8 @@ async def _read(response: httpx.Response, cap: int, strict: bool,
                 out: bytearray) -> tuple[bool, ErrorClass | None]:
     """Read at most ``cap`` decoded bytes of an httpx response into ``out``."""
     chunks = _in_memory(response) if response.is_stream_consumed else \
-        response.aiter_raw(_CHUNK) if isinstance(response.stream, httpx.AsyncByteStream) else _sync(response)
+        response.aiter_raw(_CHUNK) if isinstance(response.stream, sys.modules["httpx"].AsyncByteStream) \
+        else _sync(response)
     return await _read_chunks(chunks, response.headers.get("content-encoding"), cap, strict, out)
 
 

@@ -14,18 +14,20 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+import sys
 from collections.abc import Iterator
 from enum import StrEnum
 
-import httpcore
-import httpx
-
 __all__ = ["ErrorClass", "classify_exception", "NETWORK_ERRORS", "TRANSIENT_ERRORS", "describe",
-           "ProtocolViolation"]
+           "ProtocolViolation", "UnsupportedTarget"]
 
 
 class ProtocolViolation(Exception):
     """The server's answer is not HTTP/1.x we can read, or a header we were asked to send is unsafe."""
+
+
+class UnsupportedTarget(ValueError):
+    """A URL the core's own wire cannot request (not http or https)."""
 
 
 class ErrorClass(StrEnum):
@@ -84,6 +86,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def classify_exception(exc: BaseException) -> ErrorClass:
     """The ``ErrorClass`` of a failed exchange, by the types in its exception chain."""
     chain = list(_chain(exc))
+    lib = _library_types
 
     def has(kind: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
         return any(isinstance(e, kind) for e in chain)
@@ -95,29 +98,41 @@ def classify_exception(exc: BaseException) -> ErrorClass:
         return ErrorClass.DNS_TEMPORARY if gai.errno in _DNS_TEMPORARY else ErrorClass.DNS
     if has(ConnectionRefusedError):
         return ErrorClass.REFUSED
-    if has((httpx.ConnectTimeout, httpcore.ConnectTimeout)):
+    if has(lib("ConnectTimeout")):
         return ErrorClass.CONNECT_TIMEOUT
-    if has((httpx.TimeoutException, httpcore.TimeoutException, TimeoutError)):
+    if has((*lib("TimeoutException"), TimeoutError)):
         return ErrorClass.TIMEOUT
     if has((ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
         return ErrorClass.RESET
-    if has((httpx.UnsupportedProtocol, httpcore.UnsupportedProtocol, httpx.InvalidURL)):
+    if has((*lib("UnsupportedProtocol", "InvalidURL"), UnsupportedTarget)):
         return ErrorClass.INVALID_URL
-    if has((httpx.RemoteProtocolError, httpcore.RemoteProtocolError)):
+    if has(lib("RemoteProtocolError")):
         # h11 raises its own error for malformed HTTP; a bare one means the peer hung up
         malformed = any(type(e).__module__.split(".")[0] == "h11" for e in chain)
         return ErrorClass.PROTOCOL if malformed else ErrorClass.RESET
-    if has((httpx.LocalProtocolError, httpcore.LocalProtocolError, ProtocolViolation)):
+    if has((*lib("LocalProtocolError"), ProtocolViolation)):
         return ErrorClass.PROTOCOL
     if any(isinstance(e, OSError) and e.errno in _UNREACHABLE for e in chain):
         return ErrorClass.NETWORK
-    if has((httpx.ConnectError, httpcore.ConnectError)):
+    if has(lib("ConnectError")):
         return ErrorClass.NETWORK
-    if has((httpx.ReadError, httpx.WriteError, httpcore.ReadError, httpcore.WriteError)):
+    if has(lib("ReadError", "WriteError")):
         return ErrorClass.RESET
     if has(OSError):
         return ErrorClass.NETWORK
     return ErrorClass.ERROR
+
+
+def _library_types(*names: str) -> tuple[type[BaseException], ...]:
+    """httpx's and httpcore's exception classes called ``names``, from whichever of the two is
+    imported: an exception of a library nobody imported cannot be in a chain, and the link
+    checker's own wire never imports them (their import costs ~0.1 s of every start)."""
+    found: list[type[BaseException]] = []
+    for library in ("httpx", "httpcore"):
+        module = sys.modules.get(library)
+        if module is not None:
+            found += [cls for name in names if isinstance(cls := getattr(module, name, None), type)]
+    return tuple(found)
 
 
 def describe(exc: BaseException) -> str:

@@ -15,13 +15,12 @@ which URLs are due.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import lru_cache
-
-import asyncio
-import httpx
+from typing import TYPE_CHECKING
 
 from tracker.config import Settings
 from tracker.fetch.addresses import Resolver
@@ -29,6 +28,9 @@ from tracker.fetch.core import (REDIRECT_STATUSES, FetchRequest, FetchResult, Ho
                                 retry_after_seconds)
 from tracker.fetch.errors import TRANSIENT_ERRORS, ErrorClass, classify_exception
 from tracker.fetch.gate import Clock, HostGates, HostRule, Sleep
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "FetchRequest", "FetchResult", "Hop", "LinkClient", "Sleep", "Clock", "link_policy",

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from tracker.config import Settings
 from tracker.fetch.core import FetchRequest, HttpCore, Policy
 from tracker.fetch.gate import HostRule
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["WaybackReply", "WaybackClient", "wayback_policy"]
 
@@ -69,6 +71,8 @@ class WaybackClient:
         """Ask for the snapshot of ``url`` closest to ``timestamp``; never raises."""
         self.requests += 1
         try:
+            import httpx
+
             address = str(httpx.URL(self.api_url, params={"url": url, "timestamp": timestamp}))
         except (httpx.InvalidURL, ValueError) as exc:
             return WaybackReply(None, b"", "invalid_url", str(exc)[:300])

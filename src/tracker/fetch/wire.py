@@ -31,7 +31,6 @@ from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
 import httptools
-import httpx
 
 from tracker.fetch.addresses import literal_ip
 from tracker.fetch.errors import ProtocolViolation
@@ -83,6 +82,8 @@ def target_of(url: str) -> Target:
         if not target.startswith("/"):
             target = "/" + target
         return Target(scheme, host, port or _DEFAULT_PORTS[scheme], netloc.encode("ascii"), target.encode("ascii"))
+    import httpx  # ~0.1 s to import: only for the rare URL that needs its parser
+
     parsed = httpx.URL(url)
     return Target(parsed.scheme, parsed.raw_host.decode("ascii"), parsed.port or _DEFAULT_PORTS.get(parsed.scheme, 0),
                   parsed.netloc, parsed.raw_path)

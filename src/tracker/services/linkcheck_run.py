@@ -20,9 +20,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from tracker.config import Settings
 from tracker.db import repo_links
@@ -43,6 +42,9 @@ from tracker.links.text import content_hash, decode_body, extract_title
 from tracker.services.linkcheck import (BATCH, CANARY_TTL, CLAIM_LEASE, HEAD_EXTENSIONS, MAX_PROBES, WINDOW,
                                         Progress, Tick, WallClock, url_to_fetch, wall_clock)
 from tracker.services.linkcheck_store import Seen, archive_wanted, record_archive_answers, record_batch
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Run", "run_check"]
 
