@@ -13,6 +13,7 @@ the server's own log (kernel arrival stamps): requests in flight beyond the
 limit, arrivals on a host closer than the interval minus 5 ms, arrivals within N
 s of a ``Retry-After: N``. The politeness bound is links per host × interval.
 Prints one table (and ``--out FILE`` writes JSON); ``uptime`` before and after.
+tracker's modules are byte-compiled first, as ``pip install`` does (``benchmarks/installed.py``).
 Traffic goes only to 127.0.0.x.
 """
 
@@ -33,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # the checkout, for ``benchmarks.linkcheck.loopserver``
 
 from benchmarks.linkcheck.loopserver import LoopServers, audit  # noqa: E402
+from benchmarks.installed import compile_tracker  # noqa: E402
 from benchmarks.linkcheck.seeding import seed  # noqa: E402
 
 HOSTS = [f"127.0.0.{101 + i}" for i in range(20)]
@@ -157,6 +159,7 @@ def main() -> None:
     ap.add_argument("--lychee", default=shutil.which("lychee") or str(Path(sys.executable).with_name("lychee")))
     ap.add_argument("--out", default="")
     opts = ap.parse_args()
+    compile_tracker()  # as an installed tracker starts: from bytecode
     tools = opts.tools.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="linkthroughput-"))
     cases = []

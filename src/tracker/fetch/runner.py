@@ -5,17 +5,35 @@ transports and timers for a checker juggling thousands of exchanges) where it is
 installed, the standard loop otherwise (``TRACKER_EVENT_LOOP=asyncio`` forces it).
 Name resolution does not depend on the loop: ``fetch.wire`` resolves through
 ``socket.getaddrinfo`` in a worker thread on either loop.
+
+While the loop runs, the interpreter is tuned for answering quickly (``responsive``):
+a host's next request waits on whatever holds the loop, and measured at the
+server the worst waits were the cyclic collector walking every object of the
+process (gen-2 passes of 80–130 ms at 10,000 links) and worker threads writing
+to the database holding the GIL for the default 5 ms switch interval at a time.
+So everything alive when the run starts (modules, mappers, settings) is frozen
+out of the collector's walks, collections come less often, and a thread that
+wants the GIL gets it within 0.5 ms.
 Does not own: anything that runs on the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
-from collections.abc import Callable, Coroutine
+import sys
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["run", "loop_factory"]
+__all__ = ["run", "loop_factory", "responsive"]
+
+#: the GIL switch interval while a loop runs (CPython's default is 5 ms)
+SWITCH_INTERVAL = 0.0005
+#: collector thresholds while a loop runs (CPython's default is 700, 10, 10)
+GC_THRESHOLDS = (10_000, 20, 20)
 
 T = TypeVar("T")
 
@@ -34,5 +52,36 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run(coro)`` on the loop ``loop_factory`` picks."""
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+    with responsive(), asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(coro)
+
+
+@contextmanager
+def responsive() -> Iterator[None]:
+    """Tune the interpreter for latency-bound loops for the block, then restore it: the
+    objects alive now are frozen out of collections, collections are rarer, GIL hand-overs
+    quicker. The settings are the process's: with loops in several threads, the first block
+    to enter applies them and the last to leave restores them."""
+    global _active, _saved
+    with _lock:
+        if _active == 0:
+            _saved = (gc.get_threshold(), sys.getswitchinterval())
+            gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        _active += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _active -= 1
+            if _active == 0 and _saved is not None:
+                thresholds, interval = _saved
+                sys.setswitchinterval(interval)
+                gc.set_threshold(*thresholds)
+                gc.unfreeze()
+
+
+_lock = threading.Lock()
+_active = 0
+_saved: tuple[tuple[int, int, int], float] | None = None

@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # the HTTP stack is imported only when a run has something to
 
     from tracker.fetch.addresses import Resolver
     from tracker.fetch.gate import Clock, HostGates, Sleep
+    from tracker.services.linkcheck_recorder import RecordIn
 
 __all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW", "CLAIM_LEASE"]
 
@@ -119,8 +120,10 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
                 sleep: Sleep | None = None, clock: Clock | None = None, rng: random.Random | None = None,
                 verify: bool | ssl.SSLContext = True, progress: Progress | None = None,
                 tick: Tick | None = None, gates: HostGates | None = None,
-                resolver: Resolver | None = None, lease_clock: WallClock = wall_clock) -> CheckReport:
-    """Check every due link (every link with ``all_links``) and store what was seen."""
+                resolver: Resolver | None = None, lease_clock: WallClock = wall_clock,
+                record_in: RecordIn = "auto") -> CheckReport:
+    """Check every due link (every link with ``all_links``) and store what was seen
+    (``record_in``: where batches are written, see ``linkcheck_recorder``)."""
     started = time.monotonic()
     now = settings.now()
     with db.transaction() as session:
@@ -144,7 +147,8 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
     if due or wanted:
         from tracker.services.linkcheck_run import Run, run_check
         run = Run(db, settings, now, run_id, due, all_links, canaries, progress, tick,
-                  holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock, archive_wanted=wanted)
+                  holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock, archive_wanted=wanted,
+                  record_in=record_in)
         report.requests, report.archive_lookups = run_check(
             run, transport=transport, wayback_transport=wayback_transport, sleep=sleep, clock=clock, rng=rng,
             verify=verify, gates=gates, resolver=resolver)

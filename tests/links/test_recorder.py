@@ -1,0 +1,164 @@
+"""Recording a run's batches in a process of its own (``services.linkcheck_recorder``) writes
+exactly what the worker thread writes, hands errors back, and never leaves the run waiting
+on a child that died."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.links import server as srv
+from tests.links.seed import T0, days, make_settings, seed
+from tracker.db.models_links import CheckRun, LinkObservation, LinkStatus
+from tracker.db.session import Database
+from tracker.fetch import runner
+from tracker.fetch.core import FetchResult
+from tracker.links.model import Outcome, Verdict
+from tracker.services import linkcheck_recorder, linkcheck_store
+from tracker.services.linkcheck import check_links
+from tracker.services.linkcheck_recorder import ProcessRecorder, Recorder, RecorderLost, ThreadRecorder
+from tracker.services.linkcheck_store import BatchOutcome, Seen
+
+#: a status column's value that depends on which link it is, not on how it was recorded
+_IDENTITY = ("resource_id", "final_url")
+
+
+def _seen(rid: int, url: str, outcome: Outcome, status: int | None) -> Seen:
+    res = FetchResult(url=url, method="GET", status=status, final_url=url, elapsed=0.5,
+                      headers={"content-type": "text/html"} if status else {})
+    ok = outcome is Outcome.OK
+    return Seen(rid, url, url, res, Verdict(outcome, f"{outcome.value} {status}"), "h-" + url[-1] if ok else None,
+                "T" if ok else "")
+
+
+def _run_id(db: Database, now: datetime) -> int:
+    with db.transaction() as s:
+        run = CheckRun(started_at=now)
+        s.add(run)
+        s.flush()
+        return run.id
+
+
+def _record(recorder_of: Any, db: Database, url: str, batches: list[tuple[datetime, list[Seen]]]) -> list[Any]:
+    outcomes = []
+    for now, batch in batches:
+        recorder: Recorder = recorder_of(db, url, make_settings(url, now), _run_id(db, now), now)
+
+        async def go() -> BatchOutcome:
+            try:
+                return await recorder.record(batch, True)
+            finally:
+                await recorder.aclose()
+        try:
+            outcome = runner.run(go())
+        finally:
+            recorder.reap()
+        outcomes.append((outcome.changes, outcome.new_versions))
+    return outcomes
+
+
+def _statuses(db: Database, ids: list[int]) -> list[dict[str, Any]]:
+    with db.transaction() as s:
+        rows = s.execute(select(LinkStatus.__table__).where(LinkStatus.resource_id.in_(ids))
+                         .order_by(LinkStatus.resource_id)).mappings()
+        return [{k: v for k, v in row.items() if k not in _IDENTITY} for row in rows]
+
+
+def _history(twin: str, ids: dict[str, int]) -> list[tuple[datetime, list[Seen]]]:
+    """Four checks of four links: alive → failing → dead, blocked, recovering, 304."""
+    u = {k: f"https://{twin}.example/{k}" for k in "abcd"}
+    return [
+        (T0, [_seen(ids[u["a"]], u["a"], Outcome.OK, 200), _seen(ids[u["b"]], u["b"], Outcome.BLOCKED, 403),
+              _seen(ids[u["c"]], u["c"], Outcome.TRANSIENT, 503), _seen(ids[u["d"]], u["d"], Outcome.OK, 200)]),
+        (T0 + days(1), [_seen(ids[u["a"]], u["a"], Outcome.HARD, 404), _seen(ids[u["c"]], u["c"], Outcome.OK, 200),
+                        _seen(ids[u["d"]], u["d"], Outcome.OK, 304)]),
+        (T0 + days(5), [_seen(ids[u["a"]], u["a"], Outcome.HARD, 404), _seen(ids[u["b"]], u["b"], Outcome.BLOCKED, 403)]),
+        (T0 + days(9), [_seen(ids[u["a"]], u["a"], Outcome.HARD, 404)]),
+    ]
+
+
+def test_a_process_records_exactly_what_a_thread_records(db: Database, db_url: str) -> None:
+    ids = seed(db, [f"https://{twin}.example/{k}" for twin in ("thread", "fork") for k in "abcd"])
+    by_thread = _record(lambda d, url, st, run, now: ThreadRecorder(d, st, run, now), db, db_url,
+                        _history("thread", ids))
+    by_process = _record(lambda d, url, st, run, now: ProcessRecorder(url, st, run, now), db, db_url,
+                         _history("fork", ids))
+    strip = [[[{k: v for k, v in ch.items() if k != "url"} for ch in changes], versions]
+             for changes, versions in by_thread]
+    assert strip == [[[{k: v for k, v in ch.items() if k != "url"} for ch in changes], versions]
+                     for changes, versions in by_process]
+    assert [ch["to"] for ch in by_process[3][0]] == ["dead"]  # the story did move the states
+    thread_ids = sorted(v for k, v in ids.items() if "thread" in k)
+    fork_ids = sorted(v for k, v in ids.items() if "fork" in k)
+    assert _statuses(db, thread_ids) == _statuses(db, fork_ids)
+    with db.transaction() as s:
+        count = s.scalar(select(func.count()).select_from(LinkObservation).where(
+            LinkObservation.resource_id.in_(fork_ids)))
+    assert count == 10
+
+
+def test_an_error_in_the_recording_process_is_raised_here_and_its_batch_is_rolled_back(
+        db: Database, db_url: str) -> None:
+    ids = seed(db, ["https://e.example/a"])
+    rid = ids["https://e.example/a"]
+    batch = [_seen(rid, "https://e.example/a", Outcome.OK, 200), _seen(rid + 999, "https://e.example/x", Outcome.OK, 200)]
+    recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
+
+    async def go() -> None:
+        try:
+            await recorder.record(batch, True)
+        finally:
+            await recorder.aclose()
+    with pytest.raises(Exception) as raised:  # the foreign key of a resource that does not exist
+        runner.run(go())
+    recorder.reap()
+    assert not isinstance(raised.value, RecorderLost)
+    assert "FOREIGN KEY" in str(raised.value).upper() or "foreign key" in str(raised.value)
+    with db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(LinkObservation)) == 0  # the whole batch rolled back
+
+
+def test_a_recording_process_that_dies_is_reported_and_reaped(db: Database, db_url: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = seed(db, ["https://d.example/a"])
+    monkeypatch.setattr(linkcheck_store, "record_batch", lambda *a: os._exit(3))  # only the child calls it
+    recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
+    pid = recorder.pid
+
+    async def go() -> None:
+        try:
+            await recorder.record([_seen(ids["https://d.example/a"], "https://d.example/a", Outcome.OK, 200)], True)
+        finally:
+            await recorder.aclose()
+    with pytest.raises(RecorderLost, match="recording process ended"):
+        runner.run(go())
+    recorder.reap()
+    assert pid is not None
+    with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_whole_check_recorded_in_a_process_stores_what_it_saw(db: Database, db_url: str) -> None:
+    page = srv.html_page("A page", "words " * 80)
+    with srv.FaultServer("127.0.0.1", routes={f"/p/{i}": page for i in range(6)}) as site:  # the rest: 404
+        urls = [site.url(f"/p/{i}") for i in range(6)] + [site.url("/gone")]
+        ids = seed(db, urls)
+        report = check_links(db, make_settings(db_url), all_links=True, record_in="process")
+    assert report.checked == 7 and not report.inconclusive
+    with db.transaction() as s:
+        states = {rid: state for rid, state in s.execute(select(LinkStatus.resource_id, LinkStatus.state))}
+    assert states == {ids[u]: "alive" for u in urls[:6]} | {ids[urls[6]]: "failing"}
+    assert [(ch["url"], ch["to"]) for ch in report.changes if ch["to"] != "alive"] == [(urls[6], "failing")]
+
+
+def test_auto_takes_a_thread_for_small_runs_and_while_other_threads_run(db: Database, db_url: str) -> None:
+    settings = make_settings(db_url)
+    small = linkcheck_recorder.recorder_for("auto", db, settings, 1, T0, due=linkcheck_recorder.PROCESS_MIN - 1)
+    assert isinstance(small, ThreadRecorder)
+    with srv.FaultServer("127.0.0.1"):  # a server thread is running in this process
+        big = linkcheck_recorder.recorder_for("auto", db, settings, 1, T0, due=linkcheck_recorder.PROCESS_MIN)
+    assert isinstance(big, ThreadRecorder)
