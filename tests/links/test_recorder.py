@@ -162,3 +162,21 @@ def test_auto_takes_a_thread_for_small_runs_and_while_other_threads_run(db: Data
     with srv.FaultServer("127.0.0.1"):  # a server thread is running in this process
         big = linkcheck_recorder.recorder_for("auto", db, settings, 1, T0, due=linkcheck_recorder.PROCESS_MIN)
     assert isinstance(big, ThreadRecorder)
+
+
+def test_once_every_link_has_started_batches_are_small_so_the_last_one_is_short(
+        db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+    record = ThreadRecorder.record
+
+    async def spy(self: ThreadRecorder, batch: list[Seen], counted: bool) -> BatchOutcome:
+        sizes.append(len(batch))
+        return await record(self, batch, counted)
+    monkeypatch.setattr(ThreadRecorder, "record", spy)
+    page = srv.html_page("A page", "words " * 80)
+    with srv.FaultServer("127.0.0.1", routes={f"/p/{i}": page for i in range(120)}) as site:
+        seed(db, [site.url(f"/p/{i}") for i in range(120)])
+        report = check_links(db, make_settings(db_url), all_links=True, record_in="thread")
+    from tracker.services.linkcheck_run import TAIL_BATCH
+    assert report.checked == 120 and sum(sizes) == 120
+    assert max(sizes) <= TAIL_BATCH  # one page started every link at once: no batch of 120 at the end

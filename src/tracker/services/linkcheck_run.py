@@ -52,6 +52,9 @@ __all__ = ["Run", "run_check"]
 
 #: checks started per turn of the event loop when the window opens
 STARTS_PER_TURN = 16
+#: once every link has been started, batches this small: the run's last batch, written
+#: after its last answer, is short (a full ``BATCH`` took ~0.1 s after the last answer)
+TAIL_BATCH = 50
 
 
 def _method_for(url: str, link: DueLink) -> str:
@@ -121,6 +124,7 @@ class _Checker:
         self.tasks: set[asyncio.Task[None]] = set()
         self.turns: deque[asyncio.Future[None]] = deque()
         self.pumping = False
+        self.all_started = False
 
     def _judge_turn(self) -> asyncio.Future[None]:
         """A turn to judge a page: one page per turn of the event loop, so answers, and the
@@ -172,7 +176,7 @@ class _Checker:
         if run.progress is not None and (run.done % 500 == 0 or run.done == run.due):
             run.progress(f"checked {run.done}/{run.due} links ({self.client.requests} requests so far; archive look-ups come after)")
         self.batch.append(seen)
-        if len(self.batch) >= BATCH:
+        if len(self.batch) >= (TAIL_BATCH if self.all_started else BATCH):
             self.batches.put_nowait(self.batch)
             self.batch = []
 
@@ -197,6 +201,7 @@ class _Checker:
                     # hold the loop for tens of ms while answers wait (seen at the server as
                     # 100-180 ms late follow-up requests); a few per turn keep it responsive
                     await asyncio.sleep(0)
+        self.all_started = True
         while self.tasks:
             await asyncio.gather(*list(self.tasks))
         if self.batch:
