@@ -164,7 +164,7 @@ def test_auto_takes_a_thread_for_small_runs_and_while_other_threads_run(db: Data
     assert isinstance(big, ThreadRecorder)
 
 
-def test_once_every_link_has_started_batches_are_small_so_the_last_one_is_short(
+def test_once_every_link_is_queued_batches_are_small_so_the_last_one_is_short(
         db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     sizes: list[int] = []
     record = ThreadRecorder.record
@@ -179,4 +179,4 @@ def test_once_every_link_has_started_batches_are_small_so_the_last_one_is_short(
         report = check_links(db, make_settings(db_url), all_links=True, record_in="thread")
     from tracker.services.linkcheck_run import TAIL_BATCH
     assert report.checked == 120 and sum(sizes) == 120
-    assert max(sizes) <= TAIL_BATCH  # one page started every link at once: no batch of 120 at the end
+    assert max(sizes) <= TAIL_BATCH  # one page queued every link at once: no batch of 120 at the end

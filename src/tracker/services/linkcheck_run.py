@@ -42,6 +42,7 @@ from tracker.links.model import Exchange, Outcome
 from tracker.links.text import content_hash, decode_body, extract_title
 from tracker.services.linkcheck import (BATCH, CANARY_TTL, CLAIM_LEASE, HEAD_EXTENSIONS, MAX_PROBES, WINDOW,
                                         Progress, Tick, WallClock, url_to_fetch, wall_clock)
+from tracker.services.linkcheck_queues import HostQueues
 from tracker.services.linkcheck_recorder import Recorder, RecordIn, recorder_for
 from tracker.services.linkcheck_store import Seen, archive_wanted, record_archive_answers
 
@@ -50,10 +51,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Run", "run_check"]
 
-#: checks started per turn of the event loop when the window opens
-STARTS_PER_TURN = 16
-#: once every link has been started, batches this small: the run's last batch, written
-#: after its last answer, is short (a full ``BATCH`` took ~0.1 s after the last answer)
+#: once every link is queued, batches this small: the run's last batch, written after its
+#: last answer, is short (a full ``BATCH`` took ~0.1 s after the last answer)
 TAIL_BATCH = 50
 
 
@@ -122,9 +121,12 @@ class _Checker:
         self.batch: list[Seen] = []
         self.batches: asyncio.Queue[list[Seen] | None] = asyncio.Queue()
         self.tasks: set[asyncio.Task[None]] = set()
+        rule_for = client.policy.rule_for
+        self.queues: HostQueues[tuple[str, DueLink]] = HostQueues(
+            self._start, lambda host: rule_for(host).concurrency + 1, run.settings.check.max_concurrency)
         self.turns: deque[asyncio.Future[None]] = deque()
         self.pumping = False
-        self.all_started = False
+        self.all_queued = False
 
     def _judge_turn(self) -> asyncio.Future[None]:
         """A turn to judge a page: one page per turn of the event loop, so answers, and the
@@ -150,8 +152,16 @@ class _Checker:
     async def _probe(self, url: str) -> Exchange:
         return _exchange(await self.client.fetch(FetchRequest(url)))
 
-    async def check(self, link: DueLink) -> None:
-        result = await self.client.fetch(_request(link))
+    def _start(self, item: tuple[str, DueLink]) -> None:
+        task = asyncio.ensure_future(self.check(*item))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def check(self, host: str, link: DueLink) -> None:
+        try:
+            result = await self.client.fetch(_request(link))
+        finally:
+            self.queues.done(host)  # the host's next link starts now, before this one is judged
         await self._judge_turn()
         ex = _exchange(result)
         verdict = judge.classify(ex)
@@ -176,7 +186,7 @@ class _Checker:
         if run.progress is not None and (run.done % 500 == 0 or run.done == run.due):
             run.progress(f"checked {run.done}/{run.due} links ({self.client.requests} requests so far; archive look-ups come after)")
         self.batch.append(seen)
-        if len(self.batch) >= (TAIL_BATCH if self.all_started else BATCH):
+        if len(self.batch) >= (TAIL_BATCH if self.all_queued else BATCH):
             self.batches.put_nowait(self.batch)
             self.batch = []
 
@@ -191,17 +201,13 @@ class _Checker:
             if len(mine) < len(page):  # another run holds (or has just checked) the rest
                 run.skipped += len(page) - len(mine)
                 run.due = max(run.done, run.due - (len(page) - len(mine)))
-            for n, link in enumerate(link for link in page if link.resource_id in mine):
-                await self.window.acquire()
-                task = asyncio.ensure_future(self.check(link))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
-                if n % STARTS_PER_TURN == STARTS_PER_TURN - 1:
-                    # a freed window of hundreds of links would otherwise start all at once and
-                    # hold the loop for tens of ms while answers wait (seen at the server as
-                    # 100-180 ms late follow-up requests); a few per turn keep it responsive
-                    await asyncio.sleep(0)
-        self.all_started = True
+            gate_key = self.client.policy.gate_key
+            for link in page:
+                if link.resource_id in mine:
+                    await self.window.acquire()
+                    host = gate_key(_host_of(link))
+                    self.queues.add(host, (host, link))
+        self.all_queued = True
         while self.tasks:
             await asyncio.gather(*list(self.tasks))
         if self.batch:
@@ -240,6 +246,14 @@ class _Checker:
         if not run.canary_up:
             run.offline = True
         return not run.canary_up
+
+
+def _host_of(link: DueLink) -> str:
+    """The host a link's first request goes to (its queue)."""
+    try:
+        return urlsplit(url_to_fetch(link)).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _page(run: Run, after: int) -> list[DueLink]:
