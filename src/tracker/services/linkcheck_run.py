@@ -123,7 +123,7 @@ class _Checker:
         self.tasks: set[asyncio.Task[None]] = set()
         rule_for = client.policy.rule_for
         self.queues: HostQueues[tuple[str, DueLink]] = HostQueues(
-            self._start, lambda host: rule_for(host).concurrency + 1, run.settings.check.max_concurrency)
+            self._start, lambda host: rule_for(host).concurrency + 1, 2 * run.settings.check.max_concurrency)
         self.turns: deque[asyncio.Future[None]] = deque()
         self.pumping = False
         self.all_queued = False
