@@ -1,10 +1,11 @@
 """The moving parts of one link-check run (``services.linkcheck`` calls ``run_check``).
 
-Owns: the streamed pipeline of a run — pages of due links claimed and read by id,
-at most ``WINDOW`` links in flight through the checker's policy over one HTTP
-core, each judged (after the requests its answer made room for have gone out),
-reduced to a ``Seen`` and recorded in batches of ``BATCH`` (``linkcheck_recorder``: a
-worker thread, or for big runs a process of its own);
+Owns: the streamed pipeline of a run — pages of due links claimed and read by id
+(at most ``WINDOW`` links between claim and record), queued per host and started as
+their host has room (``linkcheck_queues``), fetched through the checker's policy
+over one HTTP core, judged (``linkcheck_looks``, plus the sibling probe of a folder),
+reduced to a ``Seen`` and recorded in batches of ``BATCH`` — both by the run's
+``linkcheck_worker``: on the loop and a thread, or for big runs a process of its own;
 offline batches (``fetch.network``) change nothing; then the archive look-ups of
 dead links. Imported only when a run has something to fetch or look up.
 Does not own: counting what is due or the run's row (``services.linkcheck``),
@@ -38,13 +39,11 @@ from tracker.fetch.links import LinkClient
 from tracker.fetch.network import canaries_answer, looks_down
 from tracker.fetch.wayback import WaybackClient
 from tracker.links import archive, judge
-from tracker.links.model import Exchange, Outcome
-from tracker.links.text import content_hash, decode_body, extract_title
 from tracker.services.linkcheck import (BATCH, CANARY_TTL, CLAIM_LEASE, HEAD_EXTENSIONS, MAX_PROBES, WINDOW,
                                         Progress, Tick, WallClock, url_to_fetch, wall_clock)
 from tracker.services.linkcheck_queues import HostQueues
-from tracker.services.linkcheck_recorder import Recorder, RecordIn, recorder_for
 from tracker.services.linkcheck_store import Seen, archive_wanted, record_archive_answers
+from tracker.services.linkcheck_worker import WorkIn, Worker, worker_for
 
 if TYPE_CHECKING:
     import httpx
@@ -73,16 +72,6 @@ def _request(link: DueLink) -> FetchRequest:
                         last_modified=link.last_modified if conditional else None)
 
 
-def _exchange(res: FetchResult) -> Exchange:
-    ctype = res.headers.get("content-type", "")
-    return Exchange(
-        url=res.url, status=res.status, final_url=res.final_url,
-        redirects=tuple((h.url, h.status) for h in res.redirects),
-        error_class=str(res.error_class) if res.error_class is not None else None,
-        error=res.error, content_type=ctype, headers=tuple(sorted(res.headers.items())),
-        html=decode_body(res.body, ctype) if res.body else "", method=res.method)
-
-
 @dataclass
 class Run:
     """The state of one run shared by its tasks."""
@@ -109,14 +98,14 @@ class Run:
     canary_up: bool = False
     #: the dead links to look up, when already read before the run (nothing was due)
     archive_wanted: list[tuple[LinkStatus, str]] | None = None
-    #: where batches are written (``linkcheck_recorder``): a thread, a process, or by size
-    record_in: RecordIn = "auto"
+    #: where pages are judged and batches written (``linkcheck_worker``): here, a process, or by size
+    work_in: WorkIn = "auto"
 
 
 class _Checker:
-    def __init__(self, run: Run, client: LinkClient, rng: random.Random, recorder: Recorder) -> None:
-        self.run, self.client, self.rng, self.recorder = run, client, rng, recorder
-        self.probes: dict[tuple[str, str, str], asyncio.Task[Exchange]] = {}
+    def __init__(self, run: Run, client: LinkClient, rng: random.Random, worker: Worker) -> None:
+        self.run, self.client, self.rng, self.worker = run, client, rng, worker
+        self.probes: dict[tuple[str, str, str], asyncio.Task[FetchResult]] = {}
         self.window = asyncio.Semaphore(WINDOW)
         self.batch: list[Seen] = []
         self.batches: asyncio.Queue[list[Seen] | None] = asyncio.Queue()
@@ -149,8 +138,15 @@ class _Checker:
                 return
         self.pumping = False
 
-    async def _probe(self, url: str) -> Exchange:
-        return _exchange(await self.client.fetch(FetchRequest(url)))
+    def _sibling(self, key: tuple[str, str, str], url: str) -> asyncio.Task[FetchResult]:
+        """The answer to the one sibling probe of ``key`` this run sends (next to ``url``)."""
+        if key not in self.probes:
+            if len(self.probes) >= MAX_PROBES:  # forget finished probes: memory stays bounded
+                for old in [k for k, t in self.probes.items() if t.done()][:MAX_PROBES // 2]:
+                    del self.probes[old]
+            token = "%016x" % self.rng.getrandbits(64)
+            self.probes[key] = asyncio.ensure_future(self.client.fetch(FetchRequest(judge.probe_url(url, token))))
+        return self.probes[key]
 
     def _start(self, item: tuple[str, DueLink]) -> None:
         task = asyncio.ensure_future(self.check(*item))
@@ -162,23 +158,18 @@ class _Checker:
             result = await self.client.fetch(_request(link))
         finally:
             self.queues.done(host)  # the host's next link starts now, before this one is judged
-        await self._judge_turn()
-        ex = _exchange(result)
-        verdict = judge.classify(ex)
-        if verdict.outcome is Outcome.OK and judge.needs_probe(ex):
-            key = judge.probe_key(ex.final_url)
-            if key not in self.probes:
-                if len(self.probes) >= MAX_PROBES:  # forget finished probes: memory stays bounded
-                    for old in [k for k, t in self.probes.items() if t.done()][:MAX_PROBES // 2]:
-                        del self.probes[old]
-                token = "%016x" % self.rng.getrandbits(64)
-                self.probes[key] = asyncio.ensure_future(self._probe(judge.probe_url(ex.final_url, token)))
-            sibling = await self.probes[key]
+        local = self.worker.local
+        if local:
+            await self._judge_turn()
+        seen_as = await self.worker.look(result)
+        if seen_as.probe_key is not None:
+            sibling = await self._sibling(seen_as.probe_key, result.final_url)
             if sibling.error_class is None and sibling.status is not None and 200 <= sibling.status < 300:
-                verdict = judge.classify(ex, sibling)  # only a 2xx sibling can change the verdict
-        chash = content_hash(ex.html) if ex.html and verdict.outcome is Outcome.OK else None
-        seen = Seen(link.resource_id, link.url, result.url, result.without_body(), verdict, chash,
-                    extract_title(ex.html) if ex.html else "")
+                if local:  # only a 2xx sibling can change the verdict
+                    await self._judge_turn()
+                seen_as = await self.worker.look_again(result, sibling)
+        seen = Seen(link.resource_id, link.url, result.url, result.without_body(), seen_as.verdict,
+                    seen_as.content_hash, seen_as.title)
         run = self.run
         run.done += 1
         if run.tick is not None:
@@ -218,7 +209,7 @@ class _Checker:
     async def record(self) -> None:
         while (batch := await self.batches.get()) is not None:
             counted = not await self._offline(batch)
-            outcome = await self.recorder.record(batch, counted)
+            outcome = await self.worker.record(batch, counted)
             self.run.changes.extend(outcome.changes)
             self.run.new_versions += outcome.new_versions
             for _ in batch:
@@ -275,15 +266,15 @@ def _release(run: Run) -> None:
 
 
 async def _fetch_and_record(run: Run, core: HttpCore, wayback_core: HttpCore, rng: random.Random,
-                            recorder: Recorder) -> int:
+                            worker: Worker) -> int:
     async with core, wayback_core:
         client = LinkClient(run.settings, core=core)
-        checker = _Checker(run, client, rng, recorder)
+        checker = _Checker(run, client, rng, worker)
         try:
             if run.due:
                 await asyncio.gather(checker.produce(), checker.record())
         finally:
-            await recorder.aclose()
+            await worker.aclose()
         if not run.offline:
             wanted = run.archive_wanted if run.archive_wanted is not None else \
                 await asyncio.to_thread(archive_wanted, run.db, run.now)
@@ -315,11 +306,11 @@ def run_check(run: Run, *, transport: httpx.AsyncBaseTransport | None = None,
     wayback_core = core if wayback_transport is None and transport is None else \
         HttpCore(gates=gates, transport=wayback_transport, clock=clock, sleep=sleep)
     # forked before the loop starts (and only then): the child inherits no loop and no thread
-    recorder = recorder_for(run.record_in, run.db, settings, run.run_id, run.now, run.due)
+    worker = worker_for(run.work_in, run.db, settings, run.run_id, run.now, run.due)
     try:
         lookups = runner.run(_fetch_and_record(run, core, wayback_core, rng or random.Random(secrets.randbits(64)),
-                                               recorder))
+                                               worker))
     finally:
-        recorder.reap()
+        worker.reap()
         _release(run)
     return core.requests, lookups
