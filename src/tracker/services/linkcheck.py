@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # the HTTP stack is imported only when a run has something to
 
     from tracker.fetch.addresses import Resolver
     from tracker.fetch.gate import Clock, HostGates, Sleep
-    from tracker.services.linkcheck_worker import WorkIn
+    from tracker.services.linkcheck_recorder import RecordIn
 
 __all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW", "CLAIM_LEASE"]
 
@@ -121,9 +121,9 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
                 verify: bool | ssl.SSLContext = True, progress: Progress | None = None,
                 tick: Tick | None = None, gates: HostGates | None = None,
                 resolver: Resolver | None = None, lease_clock: WallClock = wall_clock,
-                work_in: WorkIn = "auto") -> CheckReport:
+                record_in: RecordIn = "auto") -> CheckReport:
     """Check every due link (every link with ``all_links``) and store what was seen
-    (``work_in``: where pages are judged and batches written, see ``linkcheck_worker``)."""
+    (``record_in``: where batches are written, see ``linkcheck_recorder``)."""
     started = time.monotonic()
     now = settings.now()
     with db.transaction() as session:
@@ -148,7 +148,7 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
         from tracker.services.linkcheck_run import Run, run_check
         run = Run(db, settings, now, run_id, due, all_links, canaries, progress, tick,
                   holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock, archive_wanted=wanted,
-                  work_in=work_in)
+                  record_in=record_in)
         report.requests, report.archive_lookups = run_check(
             run, transport=transport, wayback_transport=wayback_transport, sleep=sleep, clock=clock, rng=rng,
             verify=verify, gates=gates, resolver=resolver)

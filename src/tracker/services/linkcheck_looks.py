@@ -2,9 +2,9 @@
 
 Owns the pure step between a ``FetchResult`` (body included) and what a run records:
 ``look`` judges an answer on its own and says which sibling probe could unmask it
-(``probe_key``); ``look_again`` judges it beside a 2xx answer to that probe. Both run
-where the run's worker runs them (``linkcheck_worker``: on the event loop, or in the
-recording process, off the loop's core). Does not own: fetching the page or its probe,
+(``probe_key``); ``look_again`` judges it beside a 2xx answer to that probe. Pure:
+the run calls them on its event loop, one page per turn. Does not own: fetching the
+page or its probe,
 judgement rules (``tracker.links.judge``), storage.
 """
 

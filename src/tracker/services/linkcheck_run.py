@@ -3,9 +3,9 @@
 Owns: the streamed pipeline of a run — pages of due links claimed and read by id
 (at most ``WINDOW`` links between claim and record), queued per host and started as
 their host has room (``linkcheck_queues``), fetched through the checker's policy
-over one HTTP core, judged (``linkcheck_looks``, plus the sibling probe of a folder),
-reduced to a ``Seen`` and recorded in batches of ``BATCH`` — both by the run's
-``linkcheck_worker``: on the loop and a thread, or for big runs a process of its own;
+over one HTTP core, judged on the loop one page per turn (``linkcheck_looks``, plus
+the sibling probe of a folder), reduced to a ``Seen`` and recorded in batches
+of ``BATCH`` (``linkcheck_recorder``: a thread, or for big runs a process of its own);
 offline batches (``fetch.network``) change nothing; then the archive look-ups of
 dead links. Imported only when a run has something to fetch or look up.
 Does not own: counting what is due or the run's row (``services.linkcheck``),
@@ -41,9 +41,10 @@ from tracker.fetch.wayback import WaybackClient
 from tracker.links import archive, judge
 from tracker.services.linkcheck import (BATCH, CANARY_TTL, CLAIM_LEASE, HEAD_EXTENSIONS, MAX_PROBES, WINDOW,
                                         Progress, Tick, WallClock, url_to_fetch, wall_clock)
+from tracker.services.linkcheck_looks import look, look_again
 from tracker.services.linkcheck_queues import HostQueues
 from tracker.services.linkcheck_store import Seen, archive_wanted, record_archive_answers
-from tracker.services.linkcheck_worker import WorkIn, Worker, worker_for
+from tracker.services.linkcheck_recorder import Recorder, RecordIn, recorder_for
 
 if TYPE_CHECKING:
     import httpx
@@ -98,13 +99,13 @@ class Run:
     canary_up: bool = False
     #: the dead links to look up, when already read before the run (nothing was due)
     archive_wanted: list[tuple[LinkStatus, str]] | None = None
-    #: where pages are judged and batches written (``linkcheck_worker``): here, a process, or by size
-    work_in: WorkIn = "auto"
+    #: where batches are written (``linkcheck_recorder``): a thread, a process, or by size
+    record_in: RecordIn = "auto"
 
 
 class _Checker:
-    def __init__(self, run: Run, client: LinkClient, rng: random.Random, worker: Worker) -> None:
-        self.run, self.client, self.rng, self.worker = run, client, rng, worker
+    def __init__(self, run: Run, client: LinkClient, rng: random.Random, recorder: Recorder) -> None:
+        self.run, self.client, self.rng, self.recorder = run, client, rng, recorder
         self.probes: dict[tuple[str, str, str], asyncio.Task[FetchResult]] = {}
         self.window = asyncio.Semaphore(WINDOW)
         self.batch: list[Seen] = []
@@ -158,16 +159,13 @@ class _Checker:
             result = await self.client.fetch(_request(link))
         finally:
             self.queues.done(host)  # the host's next link starts now, before this one is judged
-        local = self.worker.local
-        if local:
-            await self._judge_turn()
-        seen_as = await self.worker.look(result)
+        await self._judge_turn()
+        seen_as = look(result)
         if seen_as.probe_key is not None:
             sibling = await self._sibling(seen_as.probe_key, result.final_url)
             if sibling.error_class is None and sibling.status is not None and 200 <= sibling.status < 300:
-                if local:  # only a 2xx sibling can change the verdict
-                    await self._judge_turn()
-                seen_as = await self.worker.look_again(result, sibling)
+                await self._judge_turn()  # only a 2xx sibling can change the verdict
+                seen_as = look_again(result, sibling)
         seen = Seen(link.resource_id, link.url, result.url, result.without_body(), seen_as.verdict,
                     seen_as.content_hash, seen_as.title)
         run = self.run
@@ -209,7 +207,7 @@ class _Checker:
     async def record(self) -> None:
         while (batch := await self.batches.get()) is not None:
             counted = not await self._offline(batch)
-            outcome = await self.worker.record(batch, counted)
+            outcome = await self.recorder.record(batch, counted)
             self.run.changes.extend(outcome.changes)
             self.run.new_versions += outcome.new_versions
             for _ in batch:
@@ -266,15 +264,15 @@ def _release(run: Run) -> None:
 
 
 async def _fetch_and_record(run: Run, core: HttpCore, wayback_core: HttpCore, rng: random.Random,
-                            worker: Worker) -> int:
+                            recorder: Recorder) -> int:
     async with core, wayback_core:
         client = LinkClient(run.settings, core=core)
-        checker = _Checker(run, client, rng, worker)
+        checker = _Checker(run, client, rng, recorder)
         try:
             if run.due:
                 await asyncio.gather(checker.produce(), checker.record())
         finally:
-            await worker.aclose()
+            await recorder.aclose()
         if not run.offline:
             wanted = run.archive_wanted if run.archive_wanted is not None else \
                 await asyncio.to_thread(archive_wanted, run.db, run.now)
@@ -306,11 +304,11 @@ def run_check(run: Run, *, transport: httpx.AsyncBaseTransport | None = None,
     wayback_core = core if wayback_transport is None and transport is None else \
         HttpCore(gates=gates, transport=wayback_transport, clock=clock, sleep=sleep)
     # forked before the loop starts (and only then): the child inherits no loop and no thread
-    worker = worker_for(run.work_in, run.db, settings, run.run_id, run.now, run.due)
+    recorder = recorder_for(run.record_in, run.db, settings, run.run_id, run.now, run.due)
     try:
         lookups = runner.run(_fetch_and_record(run, core, wayback_core, rng or random.Random(secrets.randbits(64)),
-                                               worker))
+                                               recorder))
     finally:
-        worker.reap()
+        recorder.reap()
         _release(run)
     return core.requests, lookups

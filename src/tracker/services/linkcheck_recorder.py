@@ -1,33 +1,34 @@
-"""Where a link-check run judges its pages and writes its batches: here, or in a process of its own.
+"""Where a link-check run writes its batches: a worker thread, or a process of its own.
 
-Owns: ``Worker`` (``look``/``look_again`` a fetched page — ``linkcheck_looks`` —,
-``record`` a batch, ``aclose`` on the loop, ``reap`` once the loop has ended) and
-``worker_for``, which picks one per run:
+Owns: ``Recorder`` (``await recorder.record(batch, counted)`` → ``BatchOutcome``,
+``await recorder.aclose()`` on the loop, then ``recorder.reap()`` once the loop has
+ended) and ``recorder_for``, which picks one per run:
 
-- ``LocalWorker`` judges on the event loop (the checker paces it one page per loop
-  turn) and records in a worker thread: for small runs and tests.
-- ``ProcessWorker`` forks, before the run's event loop starts, a child that opens the
-  database anew, judges the pages and records the batches it is sent over a socket
-  pair (pickled, length-prefixed frames; replies matched to calls by number). Judging
-  a page costs ~0.3 ms of CPU and recording ~0.1 ms per link; on the loop (or in a
-  thread holding the GIL it needs) that work made hosts wait for their next request:
-  at the server, follow-up requests 30–130 ms late behind a batch (issue 11). In the
-  child it runs on the other core. The child never touches the parent's engine or
-  its connections (a SQLite connection must not cross a fork) and leaves with
-  ``os._exit``.
+- ``ThreadRecorder`` runs ``record_batch`` in a worker thread: for small runs and tests.
+- ``ProcessRecorder`` forks, before the run's event loop starts, a child that opens the
+  database anew and records the batches it is sent over a socket pair (pickled,
+  length-prefixed frames; replies matched to calls by number). Recording costs ~0.1 ms
+  of Python per link; in a thread that work holds the GIL the event loop needs, and
+  measured at the server a host's next request then waited 30–130 ms behind a batch
+  of 500 (issue 11). In the child it runs on the other core. The child never touches
+  the parent's engine or its connections (a SQLite connection must not cross a fork),
+  keeps what it inherited out of its collector's walks, and leaves with ``os._exit``.
+  (Judging pages there too was measured and dropped: the round trip per page cost the
+  loop more than the ~0.3 ms of judging it saved; pages are judged on the loop, one
+  per turn.)
 
 ``auto`` takes a process for runs of at least ``PROCESS_MIN`` due links, on a system
 with ``fork``, when this process runs no other thread (a fork can inherit a lock
 another thread held) and the database is a file or a server. Failures come back as
-the exception the child raised (a batch's transaction rolled back), or as
-``WorkerLost`` when the child died. Does not own: judging rules (``linkcheck_looks``,
-``tracker.links``), what a batch writes (``linkcheck_store``), the pipeline
-(``linkcheck_run``).
+the exception ``record_batch`` raised (its transaction rolled back), or as
+``RecorderLost`` when the child died. Does not own: what a batch writes
+(``linkcheck_store``), the run's pipeline (``linkcheck_run``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import pickle
 import socket
@@ -40,32 +41,24 @@ from typing import Any, Literal, Protocol
 
 from tracker.config import Settings
 from tracker.db.session import Database
-from tracker.fetch.core import FetchResult
-from tracker.services import linkcheck_looks, linkcheck_store
-from tracker.services.linkcheck_looks import Look
+from tracker.fetch.runner import GC_THRESHOLDS
+from tracker.services import linkcheck_store
 from tracker.services.linkcheck_store import BatchOutcome, Seen
 
-__all__ = ["Worker", "LocalWorker", "ProcessWorker", "WorkerLost", "worker_for", "PROCESS_MIN", "WorkIn"]
+__all__ = ["Recorder", "ThreadRecorder", "ProcessRecorder", "RecorderLost", "recorder_for", "PROCESS_MIN", "RecordIn"]
 
-#: due links from which ``auto`` works in a process of its own (a fork costs ~10–30 ms)
+#: due links from which ``auto`` records in a process of its own (a fork costs ~10–30 ms)
 PROCESS_MIN = 2000
-WorkIn = Literal["auto", "here", "process"]
+RecordIn = Literal["auto", "thread", "process"]
 _FRAME = struct.Struct("!Q")
 
 
-class WorkerLost(RuntimeError):
-    """The worker process ended without answering."""
+class RecorderLost(RuntimeError):
+    """The recording process ended without answering."""
 
 
-class Worker(Protocol):
-    #: judging runs on this event loop (the caller paces it)
-    local: bool
+class Recorder(Protocol):
 
-    async def look(self, res: FetchResult) -> Look:
-        """``linkcheck_looks.look``."""
-
-    async def look_again(self, res: FetchResult, sibling: FetchResult) -> Look:
-        """``linkcheck_looks.look_again``."""
 
     async def record(self, batch: list[Seen], counted: bool) -> BatchOutcome:
         """Write one batch in one transaction (states move only when ``counted``)."""
@@ -77,19 +70,12 @@ class Worker(Protocol):
         """Release what is left once the loop has ended, however the run ended."""
 
 
-class LocalWorker:
-    """Judging on the loop, recording in a worker thread of this process."""
-
-    local = True
+class ThreadRecorder:
+    """``record_batch`` in a worker thread of this process."""
 
     def __init__(self, db: Database, settings: Settings, run_id: int, now: datetime) -> None:
         self.db, self.settings, self.run_id, self.now = db, settings, run_id, now
 
-    async def look(self, res: FetchResult) -> Look:
-        return linkcheck_looks.look(res)
-
-    async def look_again(self, res: FetchResult, sibling: FetchResult) -> Look:
-        return linkcheck_looks.look_again(res, sibling)
 
     async def record(self, batch: list[Seen], counted: bool) -> BatchOutcome:
         return await asyncio.to_thread(linkcheck_store.record_batch, self.db, self.settings, self.run_id, batch,
@@ -102,10 +88,8 @@ class LocalWorker:
         return None
 
 
-class ProcessWorker:
-    """Judging and recording in a forked child with its own database connection."""
-
-    local = False
+class ProcessRecorder:
+    """``record_batch`` in a forked child with its own database connection."""
 
     def __init__(self, url: str, settings: Settings, run_id: int, now: datetime) -> None:
         ours, theirs = socket.socketpair()
@@ -114,11 +98,15 @@ class ProcessWorker:
         pid = os.fork()
         if pid == 0:  # the child: serve until the parent hangs up, then leave without cleanup
             code = 1
+            # everything inherited stays out of the collector's walks: walking it would cost
+            # CPU and copy every page the walk writes to (copy-on-write)
+            gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)
             try:
                 ours.close()
                 _serve(theirs, url, settings, run_id, now)
                 code = 0
-            except BaseException:  # what ended it, for the parent's WorkerLost to be explained
+            except BaseException:  # what ended it, for the parent's RecorderLost to be explained
                 traceback.print_exc()
                 sys.stderr.flush()
             finally:
@@ -131,18 +119,11 @@ class ProcessWorker:
         self._replies: asyncio.Task[None] | None = None
         self._waiting: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
         self._calls = 0
-        self._lost: WorkerLost | None = None
+        self._lost: RecorderLost | None = None
 
-    async def look(self, res: FetchResult) -> Look:
-        found: Look = await self._call("look", res)
-        return found
-
-    async def look_again(self, res: FetchResult, sibling: FetchResult) -> Look:
-        found: Look = await self._call("look_again", res, sibling)
-        return found
 
     async def record(self, batch: list[Seen], counted: bool) -> BatchOutcome:
-        outcome: BatchOutcome = await self._call("record", batch, counted)
+        outcome: BatchOutcome = await self._call(batch, counted)
         return outcome
 
     async def _connected(self) -> asyncio.StreamWriter:
@@ -157,7 +138,7 @@ class ProcessWorker:
         self._replies = asyncio.ensure_future(self._read_replies(reader))
         return self._writer
 
-    async def _call(self, kind: str, *args: Any) -> Any:
+    async def _call(self, *args: Any) -> Any:
         writer = await self._connected()
         if self._lost is not None:
             raise self._lost
@@ -165,7 +146,7 @@ class ProcessWorker:
         number = self._calls
         reply: asyncio.Future[tuple[bool, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[number] = reply
-        payload = pickle.dumps((number, kind, args), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((number, args), protocol=pickle.HIGHEST_PROTOCOL)
         writer.write(_FRAME.pack(len(payload)) + payload)
         try:
             await writer.drain()
@@ -185,7 +166,7 @@ class ProcessWorker:
                 if reply is not None and not reply.done():
                     reply.set_result((ok, value))
         except (asyncio.IncompleteReadError, ConnectionError):
-            self._lost = WorkerLost("the link check's worker process ended without answering; the batches "
+            self._lost = RecorderLost("the link check's recording process ended without answering; the batches "
                                     "recorded before it are kept, run the check again")
             for reply in self._waiting.values():
                 if not reply.done():
@@ -216,7 +197,7 @@ class ProcessWorker:
 
 
 def _serve(sock: socket.socket, url: str, settings: Settings, run_id: int, now: datetime) -> None:
-    """The child's loop: a call in, its result (or the exception it raised) out, in order."""
+    """The child's loop: a batch in, its outcome (or the exception it raised) out, in order."""
     db = Database(url)  # never the parent's engine: its connections stay the parent's
     stream = sock.makefile("rb")
     while True:
@@ -224,14 +205,9 @@ def _serve(sock: socket.socket, url: str, settings: Settings, run_id: int, now: 
         if len(head) < _FRAME.size:
             return
         (size,) = _FRAME.unpack(head)
-        number, kind, args = pickle.loads(stream.read(size))
+        number, args = pickle.loads(stream.read(size))
         try:
-            if kind == "record":
-                value: object = linkcheck_store.record_batch(db, settings, run_id, args[0], now, args[1])
-            elif kind == "look":
-                value = linkcheck_looks.look(*args)
-            else:
-                value = linkcheck_looks.look_again(*args)
+            value = linkcheck_store.record_batch(db, settings, run_id, args[0], now, args[1])
             reply: tuple[int, bool, object] = (number, True, value)
         except Exception as exc:  # handed to the parent, which raises it
             reply = (number, False, _portable(exc))
@@ -248,12 +224,12 @@ def _portable(exc: Exception) -> Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def worker_for(mode: WorkIn, db: Database, settings: Settings, run_id: int, now: datetime, due: int) -> Worker:
-    """The worker of a run of ``due`` links (call before its event loop starts)."""
+def recorder_for(mode: RecordIn, db: Database, settings: Settings, run_id: int, now: datetime, due: int) -> Recorder:
+    """The recorder of a run of ``due`` links (call before its event loop starts)."""
     if mode == "auto":
         forkable = hasattr(os, "fork") and threading.active_count() == 1
         file_or_server = ":memory:" not in db.url and db.url.rstrip("/") not in ("sqlite:", "sqlite://")
-        mode = "process" if due >= PROCESS_MIN and forkable and file_or_server else "here"
+        mode = "process" if due >= PROCESS_MIN and forkable and file_or_server else "thread"
     if mode == "process":
-        return ProcessWorker(db.url, settings, run_id, now)
-    return LocalWorker(db, settings, run_id, now)
+        return ProcessRecorder(db.url, settings, run_id, now)
+    return ThreadRecorder(db, settings, run_id, now)

@@ -1,6 +1,6 @@
-"""Judging and recording in a process of its own (``services.linkcheck_worker``) gives
-exactly what judging on the loop and recording in a thread give, hands errors back, and
-never leaves the run waiting on a child that died."""
+"""Recording a run's batches in a process of its own (``services.linkcheck_recorder``) writes
+exactly what the worker thread writes, hands errors back, and never leaves the run waiting
+on a child that died."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from tracker.db.session import Database
 from tracker.fetch import runner
 from tracker.fetch.core import FetchResult
 from tracker.links.model import Outcome, Verdict
-from tracker.services import linkcheck_worker, linkcheck_store
+from tracker.services import linkcheck_recorder, linkcheck_store
 from tracker.services.linkcheck import check_links
-from tracker.services.linkcheck_worker import ProcessWorker, Worker, WorkerLost, LocalWorker
+from tracker.services.linkcheck_recorder import ProcessRecorder, Recorder, RecorderLost, ThreadRecorder
 from tracker.services.linkcheck_store import BatchOutcome, Seen
 
 #: a status column's value that depends on which link it is, not on how it was recorded
@@ -44,20 +44,20 @@ def _run_id(db: Database, now: datetime) -> int:
         return run.id
 
 
-def _record(worker_of: Any, db: Database, url: str, batches: list[tuple[datetime, list[Seen]]]) -> list[Any]:
+def _record(recorder_of: Any, db: Database, url: str, batches: list[tuple[datetime, list[Seen]]]) -> list[Any]:
     outcomes = []
     for now, batch in batches:
-        worker: Worker = worker_of(db, url, make_settings(url, now), _run_id(db, now), now)
+        recorder: Recorder = recorder_of(db, url, make_settings(url, now), _run_id(db, now), now)
 
         async def go() -> BatchOutcome:
             try:
-                return await worker.record(batch, True)
+                return await recorder.record(batch, True)
             finally:
-                await worker.aclose()
+                await recorder.aclose()
         try:
             outcome = runner.run(go())
         finally:
-            worker.reap()
+            recorder.reap()
         outcomes.append((outcome.changes, outcome.new_versions))
     return outcomes
 
@@ -84,9 +84,9 @@ def _history(twin: str, ids: dict[str, int]) -> list[tuple[datetime, list[Seen]]
 
 def test_a_process_records_exactly_what_a_thread_records(db: Database, db_url: str) -> None:
     ids = seed(db, [f"https://{twin}.example/{k}" for twin in ("thread", "fork") for k in "abcd"])
-    by_thread = _record(lambda d, url, st, run, now: LocalWorker(d, st, run, now), db, db_url,
+    by_thread = _record(lambda d, url, st, run, now: ThreadRecorder(d, st, run, now), db, db_url,
                         _history("thread", ids))
-    by_process = _record(lambda d, url, st, run, now: ProcessWorker(url, st, run, now), db, db_url,
+    by_process = _record(lambda d, url, st, run, now: ProcessRecorder(url, st, run, now), db, db_url,
                          _history("fork", ids))
     strip = [[[{k: v for k, v in ch.items() if k != "url"} for ch in changes], versions]
              for changes, versions in by_thread]
@@ -107,17 +107,17 @@ def test_an_error_in_the_recording_process_is_raised_here_and_its_batch_is_rolle
     ids = seed(db, ["https://e.example/a"])
     rid = ids["https://e.example/a"]
     batch = [_seen(rid, "https://e.example/a", Outcome.OK, 200), _seen(rid + 999, "https://e.example/x", Outcome.OK, 200)]
-    worker = ProcessWorker(db_url, make_settings(db_url), _run_id(db, T0), T0)
+    recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
 
     async def go() -> None:
         try:
-            await worker.record(batch, True)
+            await recorder.record(batch, True)
         finally:
-            await worker.aclose()
+            await recorder.aclose()
     with pytest.raises(Exception) as raised:  # the foreign key of a resource that does not exist
         runner.run(go())
-    worker.reap()
-    assert not isinstance(raised.value, WorkerLost)
+    recorder.reap()
+    assert not isinstance(raised.value, RecorderLost)
     assert "FOREIGN KEY" in str(raised.value).upper() or "foreign key" in str(raised.value)
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(LinkObservation)) == 0  # the whole batch rolled back
@@ -127,25 +127,25 @@ def test_a_recording_process_that_dies_is_reported_and_reaped(db: Database, db_u
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     ids = seed(db, ["https://d.example/a"])
     monkeypatch.setattr(linkcheck_store, "record_batch", lambda *a: os._exit(3))  # only the child calls it
-    worker = ProcessWorker(db_url, make_settings(db_url), _run_id(db, T0), T0)
-    pid = worker.pid
+    recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
+    pid = recorder.pid
 
     async def go() -> None:
         try:
-            await worker.record([_seen(ids["https://d.example/a"], "https://d.example/a", Outcome.OK, 200)], True)
+            await recorder.record([_seen(ids["https://d.example/a"], "https://d.example/a", Outcome.OK, 200)], True)
         finally:
-            await worker.aclose()
-    with pytest.raises(WorkerLost, match="worker process ended"):
+            await recorder.aclose()
+    with pytest.raises(RecorderLost, match="recording process ended"):
         runner.run(go())
-    worker.reap()
+    recorder.reap()
     assert pid is not None
     with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
         os.waitpid(pid, os.WNOHANG)
 
 
-@pytest.mark.parametrize("work_in", ["here", "process"])
-def test_a_whole_check_judged_and_recorded_in_either_place_stores_what_it_saw(db: Database, db_url: str,
-                                                                               work_in: str) -> None:
+@pytest.mark.parametrize("record_in", ["thread", "process"])
+def test_a_whole_check_recorded_in_either_place_stores_what_it_saw(db: Database, db_url: str,
+                                                                               record_in: str) -> None:
     page = srv.html_page("A page", "words " * 80)
     catch_all = srv.html_page("Welcome", "the same page for every path " * 20)  # a sibling probe unmasks it
     challenge = srv.html_page("Just a moment...", "Checking your browser before accessing the site.")
@@ -153,7 +153,7 @@ def test_a_whole_check_judged_and_recorded_in_either_place_stores_what_it_saw(db
             srv.FaultServer("127.0.0.2", default=catch_all) as soft:
         urls = [site.url(f"/p/{i}") for i in range(6)] + [site.url("/gone"), site.url("/cf"), soft.url("/docs/a")]
         ids = seed(db, urls)
-        report = check_links(db, make_settings(db_url), all_links=True, work_in=work_in)  # type: ignore[arg-type]
+        report = check_links(db, make_settings(db_url), all_links=True, record_in=record_in)  # type: ignore[arg-type]
         probes = [h.path for h in soft.hits() if "tracker-probe" in h.path]
     assert report.checked == 9 and not report.inconclusive
     with db.transaction() as s:
@@ -167,46 +167,45 @@ def test_a_whole_check_judged_and_recorded_in_either_place_stores_what_it_saw(db
 
 def test_auto_takes_a_thread_for_small_runs_and_while_other_threads_run(db: Database, db_url: str) -> None:
     settings = make_settings(db_url)
-    small = linkcheck_worker.worker_for("auto", db, settings, 1, T0, due=linkcheck_worker.PROCESS_MIN - 1)
-    assert isinstance(small, LocalWorker)
+    small = linkcheck_recorder.recorder_for("auto", db, settings, 1, T0, due=linkcheck_recorder.PROCESS_MIN - 1)
+    assert isinstance(small, ThreadRecorder)
     with srv.FaultServer("127.0.0.1"):  # a server thread is running in this process
-        big = linkcheck_worker.worker_for("auto", db, settings, 1, T0, due=linkcheck_worker.PROCESS_MIN)
-    assert isinstance(big, LocalWorker)
+        big = linkcheck_recorder.recorder_for("auto", db, settings, 1, T0, due=linkcheck_recorder.PROCESS_MIN)
+    assert isinstance(big, ThreadRecorder)
 
 
 def test_once_every_link_is_queued_batches_are_small_so_the_last_one_is_short(
         db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     sizes: list[int] = []
-    record = LocalWorker.record
+    record = ThreadRecorder.record
 
-    async def spy(self: LocalWorker, batch: list[Seen], counted: bool) -> BatchOutcome:
+    async def spy(self: ThreadRecorder, batch: list[Seen], counted: bool) -> BatchOutcome:
         sizes.append(len(batch))
         return await record(self, batch, counted)
-    monkeypatch.setattr(LocalWorker, "record", spy)
+    monkeypatch.setattr(ThreadRecorder, "record", spy)
     page = srv.html_page("A page", "words " * 80)
     with srv.FaultServer("127.0.0.1", routes={f"/p/{i}": page for i in range(120)}) as site:
         seed(db, [site.url(f"/p/{i}") for i in range(120)])
-        report = check_links(db, make_settings(db_url), all_links=True, work_in="here")
+        report = check_links(db, make_settings(db_url), all_links=True, record_in="thread")
     from tracker.services.linkcheck_run import TAIL_BATCH
     assert report.checked == 120 and sum(sizes) == 120
     assert max(sizes) <= TAIL_BATCH  # one page queued every link at once: no batch of 120 at the end
 
 
-def test_many_calls_at_once_on_a_fresh_worker_share_one_stream_and_all_get_their_answer(db_url: str) -> None:
-    page = b"<html><head><title>T%d</title></head><body>" + b"word " * 300 + b"</body></html>"
-    results = [FetchResult(url=f"https://x.example/d/{i}", method="GET", status=200,
-                           final_url=f"https://x.example/d/{i}", headers={"content-type": "text/html"},
-                           body=page.replace(b"%d", str(i).encode())) for i in range(40)]
-    worker = ProcessWorker(db_url, make_settings(db_url), 1, T0)
+def test_many_calls_at_once_on_a_fresh_recorder_share_one_stream_and_all_get_their_answer(
+        db: Database, db_url: str) -> None:
+    urls = [f"https://m.example/{i}" for i in range(12)]
+    ids = seed(db, urls)
+    recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
 
-    async def go() -> list[Any]:
+    async def go() -> list[BatchOutcome]:
         try:
-            return list(await asyncio.gather(*(worker.look(r) for r in results)))
+            return list(await asyncio.gather(*(recorder.record([_seen(ids[u], u, Outcome.OK, 200)], True)
+                                               for u in urls)))
         finally:
-            await worker.aclose()
+            await recorder.aclose()
     try:
-        looks = runner.run(go())
+        outcomes = runner.run(go())
     finally:
-        worker.reap()
-    assert [look.title for look in looks] == [f"T{i}" for i in range(40)]  # each answer to its own call
-    assert all(look.probe_key == ("https", "x.example", "/d/") for look in looks)
+        recorder.reap()
+    assert [[ch["url"] for ch in o.changes] for o in outcomes] == [[u] for u in urls]  # each to its own call
