@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 from tracker.db import Session
 
+from tracker.bulk import gc_paused
 from tracker.changelog.versions import date_in_name, order_key
 from tracker.config import Settings
 from tracker.db import repo_documents as repo
@@ -243,13 +244,15 @@ def _import(db: Database, snaps: Iterable[Snapshot], settings: Settings, documen
     results: list[ImportResult] = []
     name = document
     for snap in snaps:
-        parsed = parse_document(snap.files)
-        if strict:
-            _strict_check(snap, parsed)
-        with db.transaction() as session:
-            if name is None:
-                name = _default_document(session, settings)
-            results.append(_store(session, name, snap, parsed, settings, label))
+        with gc_paused():  # tokens, links and rows of one version: acyclic, freed as it ends
+            parsed = parse_document(snap.files)
+            if strict:
+                _strict_check(snap, parsed)
+            with db.transaction() as session:
+                if name is None:
+                    name = _default_document(session, settings)
+                results.append(_store(session, name, snap, parsed, settings, label))
+            del parsed
     return results
 
 
