@@ -7,6 +7,7 @@ versions — and a failing write must fail the import with the database unchange
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,10 @@ def test_batches_on_a_thread_store_what_one_batch_stores(db: Database, settings:
         real(session, rows)
 
     monkeypatch.setattr(repo_documents, "add_placements", watched)
+    interval = sys.getswitchinterval()
     assert _import_twice(db, settings, tmp_path / "batched") == expected
     assert threads and all(name.startswith("tracker-import") for name in threads)
+    assert sys.getswitchinterval() == interval  # lowered only while the writer ran
 
 
 def test_a_failing_batch_fails_the_import_and_stores_nothing(db: Database, settings: Settings, tmp_path: Path,
