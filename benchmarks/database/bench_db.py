@@ -9,8 +9,9 @@ Run from the project root (PostgreSQL optional; see README.md for a throwaway se
 For each size, each database gets a fresh schema; the figures are wall seconds inside
 the use case (the service call plus rendering, no interpreter start-up):
 
-* ``import``: a synthetic handbook-layout document (``benchmarks/import``'s generator);
-* ``reimport``: the same files again (nothing changes);
+* ``import``: a synthetic handbook-layout document (``benchmarks/import``'s generator),
+  with the process's URL caches emptied first, as a fresh ``tracker import`` finds them;
+* ``reimport``: the same files again (nothing changes; caches emptied too);
 * ``check``: ``tracker check`` after every link was given a status that is not due;
 * ``plan``: the planning queries alone (``repo_links.due_resource_ids``, ``state_counts``,
   ``archive_candidates``, ``count_resources``), what ``check`` costs with nothing due once
