@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,25 @@ def test_a_failing_batch_fails_the_import_and_stores_nothing(db: Database, setti
     assert _rows(db) == before
     with db.transaction() as session:
         assert [v.label for v in repo_documents.list_versions(session, 1)] == ["v1"]
+
+
+def test_ensure_resources_many_rows_part_known(db: Database) -> None:
+    """Over ``CHUNK`` rows (PostgreSQL: ``COPY``, ``INSERT … RETURNING`` and a join back):
+    ids of every row, the known ones unchanged, only the new ones reported created."""
+    from tracker.db.sets import CHUNK
+
+    def rows(urls: list[str]) -> dict[str, dict[str, Any]]:
+        return {u: dict(canonical_url=u, url=u, kind="blog", host="h.example.org", external_id=None,
+                        title="", origin="document", created_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
+                for u in urls}
+
+    first = [f"https://h.example.org/a/{i}" for i in range(CHUNK + 50)]
+    second = first[::2] + [f"https://h.example.org/b/{i}" for i in range(CHUNK + 10)]
+    with db.transaction() as session:
+        known, created = repo_documents.ensure_resources(session, rows(first))
+        assert created == set(first) and sorted(known.values()) == list(range(1, len(first) + 1))
+    with db.transaction() as session:
+        ids, created = repo_documents.ensure_resources(session, rows(second))
+    assert created == set(second) - set(first)
+    assert set(ids) == set(second) and all(ids[u] == known[u] for u in first[::2])
+    assert len(set(ids.values())) == len(second)

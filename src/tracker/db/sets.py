@@ -148,8 +148,8 @@ def insert_returning_ids(session: Session, table: Table | Any, rows: Sequence[di
     created = set(connection.exec_driver_sql(
         f"INSERT INTO {name} ({quoted}) SELECT {quoted} FROM {load} "
         f"ON CONFLICT ({column}) DO NOTHING RETURNING {column}").scalars())
-    ids: dict[Any, int] = dict(connection.exec_driver_sql(
-        f"SELECT t.{column}, r.id FROM {load} t JOIN {name} r ON r.{column} = t.{column}").tuples().all())
+    ids: dict[Any, int] = {value: rid for value, rid in connection.exec_driver_sql(
+        f"SELECT t.{column}, r.id FROM {load} t JOIN {name} r ON r.{column} = t.{column}")}
     connection.exec_driver_sql(f"DROP TABLE {load}")
     return ids, created
 
