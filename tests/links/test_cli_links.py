@@ -74,6 +74,25 @@ def test_report_links_json_contract(run: CLI, site: srv.FaultServer) -> None:
     assert {h["host"] for h in data["hosts"]} == {"127.0.0.1"}
 
 
+def test_report_links_json_is_exactly_what_json_dumps_writes(run: CLI, site: srv.FaultServer, db: Database,
+                                                              db_url: str) -> None:
+    """The fast JSON writer (``escape.to_json``) gives the report byte for byte as
+    ``json.dumps(indent=2)`` would: strings, None, ints, booleans, UTC timestamps, topic lists."""
+    from tracker.config import load_settings
+    from tracker.escape import json_value
+    from tracker.links.report import report_json
+    from tracker.services.report import link_report
+
+    for days in (0, 1.5, 3):
+        run("check", env=later(days))
+    result = run("report", "links", "--format", "json", env=later(3))
+    assert result.exit_code == 0, result.stderr
+    settings = load_settings(env={}, overrides={"database_url": db_url, "now": later(3)["TRACKER_NOW"]})
+    expected = json.dumps(json_value(report_json(link_report(db, settings))), indent=2, ensure_ascii=False)
+    assert result.stdout == expected + "\n"
+    assert '"first_failure_at": "2026-11-2' in result.stdout and '"topics": [\n' in result.stdout
+
+
 def test_report_markdown_and_html(run: CLI, site: srv.FaultServer) -> None:
     for days in (0, 1.5, 3):
         run("check", env=later(days))

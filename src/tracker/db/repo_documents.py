@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.db.models_core import (
     Document, DocumentVersion, InternalLink, Placement, Resource, ResourceVersion, Topic, TopicSnapshot,
 )
-from tracker.db.sets import insert_missing, insert_rows, one_of
+from tracker.db.sets import insert_missing, insert_returning_ids, insert_rows, one_of
 
 #: the columns of a topic that follow the latest version (besides ``parent_id`` and ``active``)
 _TOPIC_COLUMNS = ("title", "kind", "position", "description", "text", "file")
@@ -206,6 +206,9 @@ def ensure_resources(session: Session, rows: dict[str, dict[str, Any]]) -> tuple
     """Create the resources (canonical URL → column values) that do not exist yet
     (``ON CONFLICT DO NOTHING``: a resource created meanwhile by another writer is kept).
     Returns canonical URL → id and the canonical URLs created now."""
+    done = insert_returning_ids(session, Resource, list(rows.values()), "canonical_url")
+    if done is not None:  # PostgreSQL, many rows: one COPY, one INSERT … RETURNING, one join
+        return done
     ids = resource_ids(session, list(rows))
     missing = [values for url, values in rows.items() if url not in ids]
     insert_missing(session, Resource, missing, ["canonical_url"])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, any_, bindparam, func, insert, select
@@ -25,7 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tracker.db.upsert import insert_for
 
-__all__ = ["CHUNK", "chunks", "is_postgres", "one_of", "insert_rows", "insert_missing"]
+__all__ = ["CHUNK", "chunks", "is_postgres", "one_of", "insert_rows", "insert_missing", "insert_returning_ids"]
 
 #: values per ``IN`` list on SQLite (more go as one JSON parameter), rows per executemany batch
 CHUNK = 500
@@ -92,21 +93,68 @@ def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], i
     dialect = session.get_bind().dialect
     columns = names + list(defaults)
     processors = [table.c[name].type.bind_processor(dialect) for name in columns]
-    fixed = list(defaults.values())
+    fixed = tuple(defaults.values())
     raw: Any = session.connection().connection.dbapi_connection
     quoted = [dialect.identifier_preparer.quote(name) for name in columns]
     target = into or dialect.identifier_preparer.format_table(table)
     statement = f"COPY {target} ({', '.join(quoted)}) FROM STDIN"
     dbapi_error = dialect.loaded_dbapi.Error
+    pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    plain = all(p is None for p in processors)  # most tables: each row is one C-level itemgetter call
     try:
         with raw.cursor() as cursor:
             with cursor.copy(statement) as copy:
-                for row in rows:
-                    values = [row[name] for name in names] + fixed
-                    copy.write_row([p(v) if p is not None else v for p, v in zip(processors, values)])
+                write = copy.write_row
+                if plain:
+                    for row in rows:
+                        write(pick(row) + fixed)
+                else:  # a column at a time, each distinct value converted once (a timestamp per import)
+                    for values in zip(*(_bound(p, column) for p, column in
+                                        zip(processors, [*zip(*map(pick, rows)), *([f] * len(rows) for f in fixed)]))):
+                        write(values)
     except dbapi_error as exc:  # the driver's own error, raised as SQLAlchemy raises every other
         raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
     return quoted
+
+
+def _bound(processor: Any, column: Sequence[Any]) -> Sequence[Any]:
+    """``column`` through the bind ``processor`` (if any), each distinct value once."""
+    if processor is None:
+        return column
+    try:
+        done = {value: processor(value) for value in set(column)}
+    except TypeError:  # unhashable values (JSON): one call each
+        return [processor(value) for value in column]
+    return [done[value] for value in column]
+
+
+def insert_returning_ids(session: Session, table: Table | Any, rows: Sequence[dict[str, Any]], key: str,
+                         ) -> tuple[dict[Any, int], set[Any]] | None:
+    """PostgreSQL, more than ``CHUNK`` rows: insert the ``rows`` whose ``key`` (a unique
+    column) is not stored yet (``ON CONFLICT DO NOTHING``) and return ``key`` → ``id`` of
+    every row given, with the keys inserted now. ``COPY`` into a temporary table, one
+    ``INSERT … SELECT … RETURNING`` and one join back: no array parameter of the keys,
+    which psycopg writes value by value in Python. ``None`` elsewhere (the caller looks
+    the keys up and uses ``insert_missing``)."""
+    if not rows or len(rows) <= CHUNK or not is_postgres(session):
+        return None
+    target = table if isinstance(table, Table) else table.__table__
+    dialect = session.get_bind().dialect
+    name = dialect.identifier_preparer.format_table(target)
+    load = f"_tracker_load_{target.name}"
+    column = dialect.identifier_preparer.quote(key)
+    connection = session.connection()
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {load}")
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {load} ON COMMIT DROP AS "
+                               f"SELECT * FROM {name} WITH NO DATA")
+    quoted = ", ".join(_copy_rows(session, target, rows, into=load))
+    created = set(connection.exec_driver_sql(
+        f"INSERT INTO {name} ({quoted}) SELECT {quoted} FROM {load} "
+        f"ON CONFLICT ({column}) DO NOTHING RETURNING {column}").scalars())
+    ids: dict[Any, int] = {value: rid for value, rid in connection.exec_driver_sql(
+        f"SELECT t.{column}, r.id FROM {load} t JOIN {name} r ON r.{column} = t.{column}")}
+    connection.exec_driver_sql(f"DROP TABLE {load}")
+    return ids, created
 
 
 def insert_missing(session: Session, table: Table | Any, rows: Sequence[dict[str, Any]],

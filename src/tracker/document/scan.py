@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from tracker.document.destination import with_fast_helpers
 from tracker.document.model import BlockEnd, Event, Goal, Heading, Include, Link, Prose
 
 __all__ = ["scan_markdown", "INCLUDE_TAG"]
@@ -42,6 +43,7 @@ def _parser() -> MarkdownIt:
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
     md.normalizeLinkText = lambda link: link  # type: ignore[method-assign]
+    md.helpers = with_fast_helpers()  # type: ignore[assignment]  # the same answers, see destination.py
     return md
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 from tracker.db import Session
 
+from tracker.bulk import gc_paused
 from tracker.changelog.versions import date_in_name, order_key
 from tracker.config import Settings
 from tracker.db import repo_documents as repo
@@ -36,11 +37,11 @@ from tracker.db.models_core import DocumentVersion
 from tracker.db.session import Database
 from tracker.document.model import ParsedDocument
 from tracker.document.structure import parse_document
-from tracker.document.titles import title_from_anchor
 from tracker.errors import DocumentError, InputError
 from tracker.fetch.documents import TextFetcher
+from tracker.services.import_links import store_links
 from tracker.services.document_source import Snapshot, iter_git_history, read_path, read_url
-from tracker.urls import canonicalize, classify_target
+from tracker.urls import classify_target
 
 __all__ = ["ImportResult", "import_document", "import_snapshot"]
 
@@ -172,53 +173,18 @@ def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocume
         topic_ids = repo.upsert_topics(session, document.id, topic_rows)
     else:
         topic_ids = repo.ensure_topics(session, document.id, topic_rows)
-    repo.add_topic_snapshots(session, [
-        dict(version_id=version.id, topic_id=topic_ids[t.slug], title=t.title, kind=t.kind,
-             parent_slug=t.parent_slug, position=t.position, description=t.description, text=t.text,
-             text_hash=hashlib.sha256(t.text.encode()).hexdigest(), file=t.file, line=t.line)
-        for t in parsed.topics])
-
-    resources: dict[str, dict[str, Any]] = {}
-    placements: list[dict[str, Any]] = []
-    internal: list[dict[str, Any]] = []
-    titles: dict[str, str] = {}
-    versions: list[tuple[str, str]] = []
-    for link in parsed.links:
-        topic_id = topic_ids[link.topic_slug]
-        if link.target != "external":
-            internal.append(dict(version_id=version.id, topic_id=topic_id, target=link.href,
-                                 reason=link.target, anchor_text=link.text, file=link.file, line=link.line))
-            result.internal[link.target] = result.internal.get(link.target, 0) + 1
-            continue
-        canon = canonicalize(link.href)
-        resources.setdefault(canon.canonical, dict(
-            canonical_url=canon.canonical, url=link.href, kind=canon.kind, host=canon.host,
-            external_id=canon.external_id, title="", origin="document", created_at=now))
-        guess = title_from_anchor(link.text)
-        if guess and canon.canonical not in titles:
-            titles[canon.canonical] = guess
-        if canon.version:
-            versions.append((canon.canonical, canon.version))
-        placements.append(dict(version_id=version.id, topic_id=topic_id, canonical=canon.canonical,
-                               position=len(placements), url=link.href, fragment=canon.fragment,
-                               url_version=canon.version, anchor_text=link.text,
-                               sentence=link.sentence[:2000], file=link.file, line=link.line))
-    for url, title in titles.items():
-        resources[url]["title"] = title
-    ids, created = repo.ensure_resources(session, resources)
-    for row in placements:
-        row["resource_id"] = ids[row.pop("canonical")]
-    repo.add_placements(session, placements)
-    repo.add_internal_links(session, internal)
-    repo.fill_missing_titles(session, {ids[url]: title for url, title in titles.items() if url not in created})
-    repo.add_resource_versions(session, [
-        dict(resource_id=ids[url], label=v, origin="document", title="", old_title="", seen_at=now)
-        for url, v in versions])
+    snapshots = [dict(version_id=version.id, topic_id=topic_ids[t.slug], title=t.title, kind=t.kind,
+                      parent_slug=t.parent_slug, position=t.position, description=t.description, text=t.text,
+                      text_hash=hashlib.sha256(t.text.encode()).hexdigest(), file=t.file, line=t.line)
+                 for t in parsed.topics]
+    stored_links = store_links(session, version.id, parsed.links, topic_ids, now, snapshots)
+    result.internal = stored_links.internal
     result.label, result.created = label, True
     result.sections = sum(t.kind == "section" for t in parsed.topics)
     result.chapters = sum(t.kind == "chapter" for t in parsed.topics)
     result.topics = len(parsed.topics)
-    result.links, result.resources, result.new_resources = len(placements), len(resources), len(created)
+    result.links, result.resources = stored_links.placements, stored_links.resources
+    result.new_resources = len(stored_links.created)
     return result
 
 
@@ -243,13 +209,15 @@ def _import(db: Database, snaps: Iterable[Snapshot], settings: Settings, documen
     results: list[ImportResult] = []
     name = document
     for snap in snaps:
-        parsed = parse_document(snap.files)
-        if strict:
-            _strict_check(snap, parsed)
-        with db.transaction() as session:
-            if name is None:
-                name = _default_document(session, settings)
-            results.append(_store(session, name, snap, parsed, settings, label))
+        with gc_paused():  # tokens, links and rows of one version: acyclic, freed as it ends
+            parsed = parse_document(snap.files)
+            if strict:
+                _strict_check(snap, parsed)
+            with db.transaction() as session:
+                if name is None:
+                    name = _default_document(session, settings)
+                results.append(_store(session, name, snap, parsed, settings, label))
+            del parsed
     return results
 
 
