@@ -67,7 +67,7 @@ def test_check_with_nothing_due_imports_no_migration_tool_http_stack_feed_parser
     assert code == 0
     assert "sqlalchemy" in modules  # it did open the database
     unwanted = {"alembic", "feedparser", "flask", "werkzeug", "markdown_it", "sklearn", "scipy", "numpy",
-                "apscheduler", "httpx", "httpcore", "httptools", "uvloop"}
+                "apscheduler", "httpx", "httpcore", "httptools", "uvloop", "rfc3986"}
     assert not modules & unwanted, sorted(modules & unwanted)
 
 
