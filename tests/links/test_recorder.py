@@ -44,20 +44,25 @@ def _run_id(db: Database, now: datetime) -> int:
         return run.id
 
 
+def _drive(recorder: Recorder, *batches: list[Seen]) -> list[BatchOutcome]:
+    """Record ``batches`` at once on a loop of their own, then close and reap ``recorder``
+    however that ended (as ``run_check`` does)."""
+    async def go() -> list[BatchOutcome]:
+        try:
+            return list(await asyncio.gather(*(recorder.record(batch, True) for batch in batches)))
+        finally:
+            await recorder.aclose()
+    try:
+        return runner.run(go())
+    finally:
+        recorder.reap()
+
+
 def _record(recorder_of: Any, db: Database, url: str, batches: list[tuple[datetime, list[Seen]]]) -> list[Any]:
     outcomes = []
     for now, batch in batches:
         recorder: Recorder = recorder_of(db, url, make_settings(url, now), _run_id(db, now), now)
-
-        async def go() -> BatchOutcome:
-            try:
-                return await recorder.record(batch, True)
-            finally:
-                await recorder.aclose()
-        try:
-            outcome = runner.run(go())
-        finally:
-            recorder.reap()
+        (outcome,) = _drive(recorder, batch)
         outcomes.append((outcome.changes, outcome.new_versions))
     return outcomes
 
@@ -108,15 +113,8 @@ def test_an_error_in_the_recording_process_is_raised_here_and_its_batch_is_rolle
     rid = ids["https://e.example/a"]
     batch = [_seen(rid, "https://e.example/a", Outcome.OK, 200), _seen(rid + 999, "https://e.example/x", Outcome.OK, 200)]
     recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
-
-    async def go() -> None:
-        try:
-            await recorder.record(batch, True)
-        finally:
-            await recorder.aclose()
     with pytest.raises(Exception) as raised:  # the foreign key of a resource that does not exist
-        runner.run(go())
-    recorder.reap()
+        _drive(recorder, batch)
     assert not isinstance(raised.value, RecorderLost)
     assert "FOREIGN KEY" in str(raised.value).upper() or "foreign key" in str(raised.value)
     with db.transaction() as s:
@@ -129,15 +127,8 @@ def test_a_recording_process_that_dies_is_reported_and_reaped(db: Database, db_u
     monkeypatch.setattr(linkcheck_store, "record_batch", lambda *a: os._exit(3))  # only the child calls it
     recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
     pid = recorder.pid
-
-    async def go() -> None:
-        try:
-            await recorder.record([_seen(ids["https://d.example/a"], "https://d.example/a", Outcome.OK, 200)], True)
-        finally:
-            await recorder.aclose()
     with pytest.raises(RecorderLost, match="recording process ended"):
-        runner.run(go())
-    recorder.reap()
+        _drive(recorder, [_seen(ids["https://d.example/a"], "https://d.example/a", Outcome.OK, 200)])
     assert pid is not None
     with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
         os.waitpid(pid, os.WNOHANG)
@@ -197,15 +188,5 @@ def test_many_calls_at_once_on_a_fresh_recorder_share_one_stream_and_all_get_the
     urls = [f"https://m.example/{i}" for i in range(12)]
     ids = seed(db, urls)
     recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
-
-    async def go() -> list[BatchOutcome]:
-        try:
-            return list(await asyncio.gather(*(recorder.record([_seen(ids[u], u, Outcome.OK, 200)], True)
-                                               for u in urls)))
-        finally:
-            await recorder.aclose()
-    try:
-        outcomes = runner.run(go())
-    finally:
-        recorder.reap()
+    outcomes = _drive(recorder, *([_seen(ids[u], u, Outcome.OK, 200)] for u in urls))
     assert [[ch["url"] for ch in o.changes] for o in outcomes] == [[u] for u in urls]  # each to its own call
