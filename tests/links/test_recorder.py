@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -190,3 +191,11 @@ def test_many_calls_at_once_on_a_fresh_recorder_share_one_stream_and_all_get_the
     recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
     outcomes = _drive(recorder, *([_seen(ids[u], u, Outcome.OK, 200)] for u in urls))
     assert [[ch["url"] for ch in o.changes] for o in outcomes] == [[u] for u in urls]  # each to its own call
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_auto_forks_only_on_linux(db: Database, db_url: str, platform: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", platform)
+    chosen = linkcheck_recorder.recorder_for("auto", db, make_settings(db_url), 1, T0,
+                                             due=linkcheck_recorder.PROCESS_MIN)
+    assert isinstance(chosen, ThreadRecorder)

@@ -17,8 +17,8 @@ ended) and ``recorder_for``, which picks one per run:
   loop more than the ~0.3 ms of judging it saved; pages are judged on the loop, one
   per turn.)
 
-``auto`` takes a process for runs of at least ``PROCESS_MIN`` due links, on a system
-with ``fork``, when this process runs no other thread (a fork can inherit a lock
+``auto`` takes a process for runs of at least ``PROCESS_MIN`` due links, on Linux,
+when this process runs no other thread (a fork can inherit a lock
 another thread held) and the database is a file or a server. Failures come back as
 the exception ``record_batch`` raised (its transaction rolled back), or as
 ``RecorderLost`` when the child died. Does not own: what a batch writes
@@ -227,7 +227,9 @@ def _portable(exc: Exception) -> Exception:
 def recorder_for(mode: RecordIn, db: Database, settings: Settings, run_id: int, now: datetime, due: int) -> Recorder:
     """The recorder of a run of ``due`` links (call before its event loop starts)."""
     if mode == "auto":
-        forkable = hasattr(os, "fork") and threading.active_count() == 1
+        # Linux only: macOS's system libraries are not safe to use in a forked child (Python's
+        # own multiprocessing stopped forking there), Windows has no fork
+        forkable = sys.platform.startswith("linux") and threading.active_count() == 1
         file_or_server = ":memory:" not in db.url and db.url.rstrip("/") not in ("sqlite:", "sqlite://")
         mode = "process" if due >= PROCESS_MIN and forkable and file_or_server else "thread"
     if mode == "process":
