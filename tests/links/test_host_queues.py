@@ -52,3 +52,31 @@ def test_an_idle_host_leaves_nothing_behind() -> None:
     queues.done("a")
     assert started == ["a0"] and queues.running == 0 and queues.queued == 0
     assert not queues._queues and not queues._running and not queues._turns
+
+
+def test_a_stored_url_no_parser_reads_is_recorded_invalid_not_lost(db_url: str) -> None:
+    """Found by the second reading: ``urlsplit`` raised inside the check task, the link was
+    never recorded and its window slot leaked (4,000 such links would hang a run)."""
+    from sqlalchemy import select, text
+
+    from tests.links import server as srv
+    from tests.links.seed import make_settings, seed
+    from tracker.db.models_links import LinkObservation, LinkStatus
+    from tracker.db.session import open_database
+    from tracker.services.linkcheck import check_links
+
+    db = open_database(db_url)
+    page = srv.html_page("A page", "words " * 40)
+    with srv.FaultServer("127.0.0.1", routes={"/a": page, "/b": page}) as site:
+        ids = seed(db, [site.url("/a"), site.url("/b"), site.url("/odd")])
+        with db.transaction() as s:
+            s.execute(text("UPDATE resources SET url = :u, canonical_url = :u WHERE id = :i"),
+                      {"u": "http://[::1/bad", "i": ids[site.url("/odd")]})
+        report = check_links(db, make_settings(db_url), all_links=True)
+    assert report.checked == 3
+    with db.transaction() as s:
+        odd = s.scalars(select(LinkObservation).where(LinkObservation.resource_id == ids[site.url("/odd")])).one()
+        states = {rid: st for rid, st in s.execute(select(LinkStatus.resource_id, LinkStatus.state))}
+    assert odd.error_class == "invalid_url"
+    assert states[ids[site.url("/a")]] == states[ids[site.url("/b")]] == "alive"
+    db.dispose()

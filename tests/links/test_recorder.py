@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from datetime import datetime
 from typing import Any
@@ -13,10 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import CLI
 from tests.links import server as srv
 from tests.links.seed import T0, days, make_settings, seed
 from tracker.db.models_links import CheckRun, LinkObservation, LinkStatus
 from tracker.db.session import Database
+from tracker.errors import DatabaseError
 from tracker.fetch import runner
 from tracker.fetch.core import FetchResult
 from tracker.links.model import Outcome, Verdict
@@ -199,3 +202,58 @@ def test_auto_forks_only_on_linux(db: Database, db_url: str, platform: str, monk
     chosen = linkcheck_recorder.recorder_for("auto", db, make_settings(db_url), 1, T0,
                                              due=linkcheck_recorder.PROCESS_MIN)
     assert isinstance(chosen, ThreadRecorder)
+
+
+def test_a_lost_recording_process_is_one_error_line_at_the_cli(run: CLI, db: Database,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(linkcheck_recorder, "PROCESS_MIN", 1)
+    monkeypatch.setattr(linkcheck_recorder.threading, "active_count", lambda: 1)  # as in the CLI: no server thread
+    monkeypatch.setattr(linkcheck_store, "record_batch", lambda *a: os._exit(3))  # only the child calls it
+    with srv.FaultServer("127.0.0.1", default=srv.html_page("A page", "words " * 40)) as site:
+        seed(db, [site.url(f"/p/{i}") for i in range(3)])
+        result = run("check", "--all")  # a traceback would raise here
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: the link check's recording process ended")
+
+
+def test_a_recording_process_that_cannot_open_the_database_says_why_in_one_line(
+        run: CLI, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(url: str) -> Database:
+        raise DatabaseError("cannot open database postgresql://u:***@h/db: too many connections for role")
+    monkeypatch.setattr(linkcheck_recorder, "PROCESS_MIN", 1)
+    monkeypatch.setattr(linkcheck_recorder.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(linkcheck_recorder, "Database", refuse)  # only the child opens one
+    with srv.FaultServer("127.0.0.1", default=srv.html_page("A page", "words " * 40)) as site:
+        seed(db, [site.url(f"/p/{i}") for i in range(3)])
+        result = run("check", "--all")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "(DatabaseError: cannot open database postgresql://u:***@h/db: too many connections" in result.stderr
+
+
+def test_a_child_answering_a_parent_that_gave_up_leaves_quietly(db: Database, db_url: str,
+                                                                 capfd: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = seed(db, ["https://p.example/a"])
+    got_r, got_w = os.pipe()   # the child says it holds the batch
+    go_r, go_w = os.pipe()     # the test lets it go on
+    real = linkcheck_store.record_batch
+
+    def held(*a: Any) -> Any:  # runs in the child, which inherited both pipes
+        os.close(go_w)
+        os.write(got_w, b"!")
+        os.read(go_r, 1)  # returns once the test closes its go_w too
+        return real(*a)
+    monkeypatch.setattr(linkcheck_store, "record_batch", held)
+    recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
+
+    async def give_up() -> None:
+        call = asyncio.ensure_future(recorder.record([_seen(ids["https://p.example/a"], "https://p.example/a",
+                                                            Outcome.OK, 200)], True))
+        await asyncio.get_running_loop().run_in_executor(None, os.read, got_r, 1)
+        call.cancel()
+        await recorder.aclose()
+    runner.run(give_up())
+    recorder._sock.shutdown(socket.SHUT_RDWR)  # reap's first step: the parent hangs up ...
+    os.close(go_w)  # ... before the child answers
+    recorder.reap()
+    assert "Traceback" not in capfd.readouterr().err

@@ -31,16 +31,17 @@ import asyncio
 import gc
 import os
 import pickle
+import signal
 import socket
 import struct
 import sys
 import threading
-import traceback
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from tracker.config import Settings
 from tracker.db.session import Database
+from tracker.errors import TrackerError
 from tracker.fetch.runner import GC_THRESHOLDS
 from tracker.services import linkcheck_store
 from tracker.services.linkcheck_store import BatchOutcome, Seen
@@ -53,7 +54,7 @@ RecordIn = Literal["auto", "thread", "process"]
 _FRAME = struct.Struct("!Q")
 
 
-class RecorderLost(RuntimeError):
+class RecorderLost(TrackerError):
     """The recording process ended without answering."""
 
 
@@ -98,6 +99,9 @@ class ProcessRecorder:
         pid = os.fork()
         if pid == 0:  # the child: serve until the parent hangs up, then leave without cleanup
             code = 1
+            # Ctrl-C reaches the whole process group: the parent alone handles it, and ends
+            # this child by hanging up once the batch under way is written (as a thread would)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             # everything inherited stays out of the collector's walks: walking it would cost
             # CPU and copy every page the walk writes to (copy-on-write)
             gc.freeze()
@@ -106,9 +110,12 @@ class ProcessRecorder:
                 ours.close()
                 _serve(theirs, url, settings, run_id, now)
                 code = 0
-            except BaseException:  # what ended it, for the parent's RecorderLost to be explained
-                traceback.print_exc()
-                sys.stderr.flush()
+            except BaseException as exc:  # what ended it, for the parent's RecorderLost to be explained
+                try:  # frame 0: the child's last word (one line at the CLI, never a traceback)
+                    data = pickle.dumps((0, False, f"{type(exc).__name__}: {exc}"[:500]))
+                    theirs.sendall(_FRAME.pack(len(data)) + data)
+                except BaseException:
+                    pass
             finally:
                 os._exit(code)
         theirs.close()
@@ -120,6 +127,7 @@ class ProcessRecorder:
         self._waiting: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
         self._calls = 0
         self._lost: RecorderLost | None = None
+        self._why = ""
 
 
     async def record(self, batch: list[Seen], counted: bool) -> BatchOutcome:
@@ -162,12 +170,15 @@ class ProcessRecorder:
             while True:
                 (size,) = _FRAME.unpack(await reader.readexactly(_FRAME.size))
                 number, ok, value = pickle.loads(await reader.readexactly(size))
+                if number == 0:  # the child is ending on an error: say which
+                    self._why = f" ({value})"
+                    continue
                 reply = self._waiting.pop(number, None)
                 if reply is not None and not reply.done():
                     reply.set_result((ok, value))
         except (asyncio.IncompleteReadError, ConnectionError):
-            self._lost = RecorderLost("the link check's recording process ended without answering; the batches "
-                                    "recorded before it are kept, run the check again")
+            self._lost = RecorderLost(f"the link check's recording process ended without answering{self._why}; "
+                                      "the batches recorded before it are kept, run the check again")
             for reply in self._waiting.values():
                 if not reply.done():
                     reply.set_exception(self._lost)
@@ -212,7 +223,10 @@ def _serve(sock: socket.socket, url: str, settings: Settings, run_id: int, now: 
         except Exception as exc:  # handed to the parent, which raises it
             reply = (number, False, _portable(exc))
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        sock.sendall(_FRAME.pack(len(data)) + data)
+        try:
+            sock.sendall(_FRAME.pack(len(data)) + data)
+        except (BrokenPipeError, ConnectionResetError):  # the parent gave up on the run: nobody to answer
+            return
 
 
 def _portable(exc: Exception) -> Exception:

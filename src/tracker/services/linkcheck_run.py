@@ -57,7 +57,11 @@ TAIL_BATCH = 50
 
 
 def _method_for(url: str, link: DueLink) -> str:
-    if urlsplit(url).path.lower().endswith(HEAD_EXTENSIONS):
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # a stored URL no parser reads: GET it, and the core answers ``invalid_url``
+        return "GET"
+    if path.lower().endswith(HEAD_EXTENSIONS):
         return "HEAD"
     ctype = link.content_type.split(";")[0].strip().lower()
     if ctype and link.state in ("alive", "redirected") and \
@@ -218,13 +222,13 @@ class _Checker:
         run = self.run
         errors: dict[str, list[str | None]] = defaultdict(list)
         for s in batch:
-            host = urlsplit(s.fetched_url).hostname or ""
+            host = _hostname(s.fetched_url)
             run.hosts.add(host)
             errors[host].append(s.result.error_class)
             if s.result.error_class in NETWORK_ERRORS:
                 run.network_failures += 1
             elif s.result.status is not None and len(run.canaries) < 6 and \
-                    all(urlsplit(c).hostname != host for c in run.canaries):
+                    all(_hostname(c) != host for c in run.canaries):
                 run.canaries.append(s.fetched_url)  # answered in this run: a canary for later batches
         if not looks_down(errors, run.settings.links.inconclusive_ratio):
             return False
@@ -239,8 +243,13 @@ class _Checker:
 
 def _host_of(link: DueLink) -> str:
     """The host a link's first request goes to (its queue)."""
+    return _hostname(url_to_fetch(link))
+
+
+def _hostname(url: str) -> str:
+    """``url``'s host name, or "" for a stored URL no parser reads (it fails as ``invalid_url``)."""
     try:
-        return urlsplit(url_to_fetch(link)).hostname or ""
+        return urlsplit(url).hostname or ""
     except ValueError:
         return ""
 
@@ -309,6 +318,8 @@ def run_check(run: Run, *, transport: httpx.AsyncBaseTransport | None = None,
         lookups = runner.run(_fetch_and_record(run, core, wayback_core, rng or random.Random(secrets.randbits(64)),
                                                recorder))
     finally:
-        recorder.reap()
-        _release(run)
+        try:
+            recorder.reap()
+        finally:  # a second Ctrl-C while waiting for the recorder still ends the run's claims
+            _release(run)
     return core.requests, lookups
