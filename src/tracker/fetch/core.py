@@ -48,7 +48,7 @@ from tracker import headers as header_rules
 from tracker.fetch import body_decoder
 from tracker.fetch.addresses import HostAddresses, Resolver, system_resolver
 from tracker.fetch.errors import (TRANSIENT_ERRORS, ErrorClass, ProtocolViolation, UnsupportedTarget,
-                                  classify_exception, describe)
+                                  classify_exception, describe, library_exceptions)
 from tracker.fetch.gate import Clock, Deferred, HostGates, HostRule, LocalGates, Sleep, shared_gates
 from tracker.fetch.wire import Exchange, WirePool, request_head, target_of
 
@@ -473,13 +473,9 @@ def _trouble() -> tuple[type[BaseException], ...]:
     """The exceptions an exchange turns into a failed ``FetchResult``: socket, TLS and protocol
     errors, and httpx's and httpcore's own when a caller's transport brought them in (their
     exceptions cannot occur otherwise; the tuple is built only when something was raised)."""
-    found: list[type[BaseException]] = [ProtocolViolation, OSError, ValueError, ssl.SSLError]
-    if (httpx := sys.modules.get("httpx")) is not None:
-        found += [httpx.HTTPError, httpx.InvalidURL]
-    if (httpcore := sys.modules.get("httpcore")) is not None:
-        found += [httpcore.UnsupportedProtocol, httpcore.ProtocolError, httpcore.NetworkError,
-                  httpcore.TimeoutException, httpcore.ProxyError]
-    return tuple(found)
+    return (ProtocolViolation, OSError, ValueError, ssl.SSLError,
+            *library_exceptions("HTTPError", "InvalidURL", "UnsupportedProtocol", "ProtocolError", "NetworkError",
+                                "TimeoutException", "ProxyError"))
 
 
 def _tls_context(verify: bool) -> ssl.SSLContext:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 
 __all__ = ["ErrorClass", "classify_exception", "NETWORK_ERRORS", "TRANSIENT_ERRORS", "describe",
-           "ProtocolViolation", "UnsupportedTarget"]
+           "ProtocolViolation", "UnsupportedTarget", "library_exceptions"]
 
 
 class ProtocolViolation(Exception):
@@ -86,7 +86,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def classify_exception(exc: BaseException) -> ErrorClass:
     """The ``ErrorClass`` of a failed exchange, by the types in its exception chain."""
     chain = list(_chain(exc))
-    lib = _library_types
+    lib = library_exceptions
 
     def has(kind: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
         return any(isinstance(e, kind) for e in chain)
@@ -123,7 +123,7 @@ def classify_exception(exc: BaseException) -> ErrorClass:
     return ErrorClass.ERROR
 
 
-def _library_types(*names: str) -> tuple[type[BaseException], ...]:
+def library_exceptions(*names: str) -> tuple[type[BaseException], ...]:
     """httpx's and httpcore's exception classes called ``names``, from whichever of the two is
     imported: an exception of a library nobody imported cannot be in a chain, and the link
     checker's own wire never imports them (their import costs ~0.1 s of every start)."""
