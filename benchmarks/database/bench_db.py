@@ -310,7 +310,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=1000, metavar="N",
                         help="commits in the --history case (0: skip; default: %(default)s)")
     parser.add_argument("--explain", action="store_true", help="print the planning queries' plans")
-    parser.add_argument("--repeat", type=int, default=3, metavar="R",
+    parser.add_argument("--repeat", type=int, default=5, metavar="R",
                         help="imports per size and database, each into a fresh database; the median "
                              "and the minimum are reported (default: %(default)s)")
     args = parser.parse_args()
