@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.conftest import CLI
 from tests.links import server as srv
 from tests.links.seed import T0, days, make_settings, seed
+from tracker.db.models_core import Resource
 from tracker.db.models_links import CheckRun, LinkObservation, LinkStatus
 from tracker.db.session import Database
 from tracker.errors import DatabaseError
@@ -270,11 +271,13 @@ def _stuck_child(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch, ign
     got_r, got_w = os.pipe()     # the child says it holds the batch
     never_r, never_w = os.pipe()  # nobody ever writes here: the child's call does not return
 
-    def stuck(*a: Any) -> Any:  # runs in the child
+    def stuck(child_db: Database, *a: Any) -> Any:  # runs in the child, with its own database
         if ignore_term:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        os.write(got_w, b"!")
-        os.read(never_r, 1)
+        with child_db.transaction() as s:  # half-way through its batch when it gets stuck
+            s.execute(text("UPDATE resources SET title = 'half-written'"))
+            os.write(got_w, b"!")
+            os.read(never_r, 1)
         raise AssertionError("unreachable")
     monkeypatch.setattr(linkcheck_store, "record_batch", stuck)
     recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0, **graces)
@@ -320,8 +323,10 @@ def test_a_recording_process_stuck_in_its_batch_is_stopped_after_a_grace_and_rea
     assert recorder.pid is None
     (line,) = [r.getMessage() for r in caplog.records if r.name == "tracker.check"]
     assert "recording process" in line and "rolled back" in line and "\n" not in line
-    with db.transaction() as s:  # the batch it held never reached the database
+    with db.transaction() as s:  # the batch it held was rolled back with its connection
         assert s.scalar(select(func.count()).select_from(LinkObservation)) == 0
+        assert s.scalars(select(Resource.title)).all() == [""]
+        s.execute(text("UPDATE resources SET title = 'written'"))  # and it holds no lock any more
 
 
 def test_a_recording_process_that_leaves_in_time_is_neither_signalled_nor_reported(
