@@ -51,6 +51,18 @@ def test_a_pause_defers_callers_that_will_not_wait_and_holds_those_that_will() -
     assert asyncio.run(go()) >= 1000.0 + 2.0
 
 
+def test_watchers_hear_of_each_pause_as_it_begins_until_they_stop() -> None:
+    clock = FakeClock()
+    gates = LocalGates(clock, clock.sleep)
+    heard: list[tuple[str, float]] = []
+    stop = gates.watch(lambda key: heard.append((key, gates.paused_for(key))))  # may ask the gate back
+    gates.pause("a", 30.0)
+    gates.pause("b", 5.0)
+    stop()
+    gates.pause("c", 1.0)
+    assert heard == [("a", 30.0), ("b", 5.0)]
+
+
 def test_commands_that_do_not_score_do_not_import_scikit_learn() -> None:
     for args in (["--help"], ["check", "--help"]):  # --help loads every area's commands
         out = subprocess.run([sys.executable, "-X", "importtime", "-m", "tracker", *args],

@@ -57,3 +57,48 @@ def test_loops_in_two_threads_restore_only_when_the_last_one_ends() -> None:
         seen.append(gc.get_threshold())  # our block is still open
     assert seen == [runner.GC_THRESHOLDS, runner.GC_THRESHOLDS]
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def _frozen(objects: list[object]) -> list[bool]:
+    """Which of ``objects`` (tracked by the collector) sit in its permanent generation:
+    ``gc.get_objects()`` lists the collected generations only."""
+    assert all(gc.is_tracked(o) for o in objects)
+    walked = {id(o) for o in gc.get_objects()}
+    return [id(o) not in walked for o in objects]
+
+
+def test_a_run_leaves_frozen_what_its_caller_froze_before_it() -> None:
+    """Found by a second reading: leaving the block called ``gc.unfreeze()``, which thawed
+    every frozen object of the process, including those a caller had frozen for itself."""
+    gc.unfreeze()
+    mine = [[i] for i in range(100)]  # a caller's objects, frozen by the caller
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        assert _frozen(mine) == [True] * 100
+        born_in_run: list[list[int]] = []
+
+        async def go() -> None:
+            born_in_run.append([1])  # made while the loop runs: not frozen by anyone
+
+        runner.run(go())
+        assert _frozen(mine) == [True] * 100  # still the caller's: nothing thawed them
+        assert gc.get_freeze_count() >= before - 100  # (frozen objects that died meanwhile leave the count)
+        assert _frozen(born_in_run) == [False]
+    finally:
+        gc.unfreeze()
+
+
+def test_a_run_with_nothing_frozen_before_it_thaws_its_own_freeze() -> None:
+    """Nobody froze anything before the block: undoing its freeze undoes exactly its own (a
+    long-lived process, such as the scheduler, running check after check keeps no garbage)."""
+    gc.unfreeze()
+    alive = [[i] for i in range(10)]
+    seen: list[list[bool]] = []
+
+    async def go() -> None:
+        seen.append(_frozen(alive))
+
+    runner.run(go())
+    assert seen == [[True] * 10]  # frozen while the loop ran
+    assert _frozen(alive) == [False] * 10 and gc.get_freeze_count() == 0

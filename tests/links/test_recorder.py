@@ -5,18 +5,21 @@ on a child that died."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import signal
 import socket
 import sys
 from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.conftest import CLI
 from tests.links import server as srv
 from tests.links.seed import T0, days, make_settings, seed
+from tracker.db.models_core import Resource
 from tracker.db.models_links import CheckRun, LinkObservation, LinkStatus
 from tracker.db.session import Database
 from tracker.errors import DatabaseError
@@ -257,3 +260,98 @@ def test_a_child_answering_a_parent_that_gave_up_leaves_quietly(db: Database, db
     os.close(go_w)  # ... before the child answers
     recorder.reap()
     assert "Traceback" not in capfd.readouterr().err
+
+
+def _stuck_child(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch, ignore_term: bool,
+                 **graces: float) -> tuple[ProcessRecorder, int, list[int]]:
+    """A recording process stuck in its batch (as in a database call that never returns:
+    a lock another session holds, a hung connection), the run given up on; the signals
+    ``reap`` sends it are listed."""
+    ids = seed(db, ["https://s.example/a"])
+    got_r, got_w = os.pipe()     # the child says it holds the batch
+    never_r, never_w = os.pipe()  # nobody ever writes here: the child's call does not return
+
+    def stuck(child_db: Database, *a: Any) -> Any:  # runs in the child, with its own database
+        if ignore_term:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        with child_db.transaction() as s:  # half-way through its batch when it gets stuck
+            s.execute(text("UPDATE resources SET title = 'half-written'"))
+            os.write(got_w, b"!")
+            os.read(never_r, 1)
+        raise AssertionError("unreachable")
+    monkeypatch.setattr(linkcheck_store, "record_batch", stuck)
+    recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0, **graces)
+    assert recorder.pid is not None
+    pid = recorder.pid
+
+    async def give_up() -> None:  # as a Ctrl-C does: the call is cancelled, the recorder closed
+        call = asyncio.ensure_future(recorder.record([_seen(ids["https://s.example/a"], "https://s.example/a",
+                                                            Outcome.OK, 200)], True))
+        await asyncio.get_running_loop().run_in_executor(None, os.read, got_r, 1)
+        call.cancel()
+        await recorder.aclose()
+    runner.run(give_up())
+    sent: list[int] = []
+    kill = os.kill
+
+    def spy(target: int, signum: int) -> None:
+        if target == pid:
+            sent.append(signum)
+        kill(target, signum)
+    monkeypatch.setattr(linkcheck_recorder.os, "kill", spy)
+    for fd in (got_r, got_w, never_r, never_w):  # the child holds its own never_w: its read never ends
+        os.close(fd)
+    return recorder, pid, sent
+
+
+@pytest.mark.parametrize("ignore_term", [False, True])
+def test_a_recording_process_stuck_in_its_batch_is_stopped_after_a_grace_and_reaped(
+        db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        ignore_term: bool) -> None:
+    """Found by a second reading: ``reap`` waited for the child without a deadline, so a child
+    stuck in a database call hung ``tracker check`` after the run until a second Ctrl-C."""
+    # no grace for leaving by itself; a generous one for SIGTERM, unless the child ignores it
+    recorder, pid, sent = _stuck_child(db, db_url, monkeypatch, ignore_term, grace=0.0,
+                                       kill_grace=0.0 if ignore_term else 60.0)
+    with caplog.at_level(logging.WARNING, logger="tracker.check"):
+        recorder.reap()  # returns: the run's claims are released after it
+    assert sent == ([signal.SIGTERM, signal.SIGKILL] if ignore_term else [signal.SIGTERM])
+    with pytest.raises(ChildProcessError):  # gone and reaped: no zombie left behind
+        os.waitpid(pid, os.WNOHANG)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert recorder.pid is None
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "tracker.check"]
+    assert "recording process" in line and "rolled back" in line and "\n" not in line
+    with db.transaction() as s:  # the batch it held was rolled back with its connection
+        assert s.scalar(select(func.count()).select_from(LinkObservation)) == 0
+        assert s.scalars(select(Resource.title)).all() == [""]
+        s.execute(text("UPDATE resources SET title = 'written'"))  # and it holds no lock any more
+
+
+def test_a_recording_process_that_leaves_in_time_is_neither_signalled_nor_reported(
+        db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    ids = seed(db, ["https://q.example/a"])
+    sent: list[tuple[int, int]] = []
+    kill = os.kill
+    monkeypatch.setattr(linkcheck_recorder.os, "kill", lambda pid, sig: (sent.append((pid, sig)), kill(pid, sig)))
+    recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
+    with caplog.at_level(logging.WARNING, logger="tracker.check"):
+        _drive(recorder, [_seen(ids["https://q.example/a"], "https://q.example/a", Outcome.OK, 200)])
+    assert sent == [] and not [r for r in caplog.records if r.name == "tracker.check"]
+    with db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(LinkObservation)) == 1
+
+
+def test_a_second_ctrl_c_while_reap_waits_kills_the_child_at_once(db: Database, db_url: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder, pid, sent = _stuck_child(db, db_url, monkeypatch, ignore_term=True)
+
+    def interrupted(pid: int, timeout: float) -> bool:
+        raise KeyboardInterrupt  # pressed while waiting for the child to leave
+    monkeypatch.setattr(linkcheck_recorder, "_left", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        recorder.reap()
+    assert sent == [signal.SIGKILL]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

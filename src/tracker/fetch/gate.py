@@ -3,7 +3,8 @@
 Owns: ``HostRule`` (in-flight limit, minimum gap between request starts,
 optionally counted from the end of the previous exchange too), the small
 ``HostGates`` interface every caller goes through (acquire a slot, say when the
-request went on the wire, release it, pause a host after ``Retry-After``), and
+request went on the wire, release it, pause a host after ``Retry-After``, hear
+of pauses as they begin), and
 ``LocalGates``, the in-process implementation. ``shared_gates()`` is the one
 instance of the process, so the link checker, the feed poller, archive
 look-ups, retries, probes and canaries all count against the same limits, even
@@ -81,6 +82,11 @@ class HostGates(Protocol):
     def paused_for(self, key: str) -> float:
         """Seconds left of the current pause of ``key`` (0 when none)."""
 
+    def watch(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """From now on, ``listener(key)`` is called after each ``pause`` (in the thread that
+        paused ``key``, so it must be quick and thread-safe); returns what stops it. The link
+        checker hands a paused host's waiting checks' share of its room to other hosts."""
+
 
 @dataclass
 class _Host:
@@ -100,6 +106,7 @@ class LocalGates:
         self._sleep: Sleep = sleep or asyncio.sleep
         self._lock = threading.Lock()
         self._hosts: dict[str, _Host] = {}
+        self._listeners: list[Callable[[str], None]] = []
 
     def _host(self, key: str) -> _Host:
         host = self._hosts.get(key)
@@ -176,6 +183,19 @@ class LocalGates:
         with self._lock:
             host = self._host(key)
             host.paused_until = max(host.paused_until, self._clock() + max(0.0, seconds))
+            listeners = list(self._listeners)
+        for listener in listeners:  # outside the lock: a listener may ask ``paused_for``
+            listener(key)
+
+    def watch(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.append(listener)
+
+        def stop() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+        return stop
 
     def paused_for(self, key: str) -> float:
         with self._lock:

@@ -13,7 +13,9 @@ process (gen-2 passes of 80–130 ms at 10,000 links) and worker threads writing
 to the database holding the GIL for the default 5 ms switch interval at a time.
 So everything alive when the run starts (modules, mappers, settings) is frozen
 out of the collector's walks, collections come less often, and a thread that
-wants the GIL gets it within 0.5 ms.
+wants the GIL gets it within 0.5 ms. Afterwards the settings are restored, and
+the freeze is undone unless objects were frozen before it (CPython can only thaw
+all of them; see ``responsive``).
 Does not own: anything that runs on the loop.
 """
 
@@ -61,11 +63,21 @@ def responsive() -> Iterator[None]:
     """Tune the interpreter for latency-bound loops for the block, then restore it: the
     objects alive now are frozen out of collections, collections are rarer, GIL hand-overs
     quicker. The settings are the process's: with loops in several threads, the first block
-    to enter applies them and the last to leave restores them."""
+    to enter applies them and the last to leave restores them.
+
+    The freeze is undone only when nothing was frozen before the block. CPython keeps one
+    permanent generation with no owner per object, and ``gc.unfreeze()`` thaws all of it:
+    after a caller's own ``gc.freeze()`` it would hand the caller's objects back to the
+    collector too. So when the block finds objects frozen already, its own stay frozen with
+    them: they still die by reference counting, and only the ones that end up in
+    reference cycles wait for the process's end (memory such a caller has chosen to keep).
+    With nothing frozen before, the thaw undoes the block's freeze and no more (a freeze
+    made by another thread inside the block is undone with it), so a long-lived process
+    running check after check (the scheduler) keeps no cyclic garbage of earlier runs."""
     global _active, _saved
     with _lock:
         if _active == 0:
-            _saved = (gc.get_threshold(), sys.getswitchinterval())
+            _saved = (gc.get_threshold(), sys.getswitchinterval(), gc.get_freeze_count() == 0)
             gc.freeze()
             gc.set_threshold(*GC_THRESHOLDS)
             sys.setswitchinterval(SWITCH_INTERVAL)
@@ -76,12 +88,14 @@ def responsive() -> Iterator[None]:
         with _lock:
             _active -= 1
             if _active == 0 and _saved is not None:
-                thresholds, interval = _saved
+                thresholds, interval, thaw = _saved
                 sys.setswitchinterval(interval)
                 gc.set_threshold(*thresholds)
-                gc.unfreeze()
+                if thaw:
+                    gc.unfreeze()
 
 
 _lock = threading.Lock()
 _active = 0
-_saved: tuple[tuple[int, int, int], float] | None = None
+#: what the first block to enter found: collector thresholds, switch interval, nothing frozen yet
+_saved: tuple[tuple[int, int, int], float, bool] | None = None

@@ -21,7 +21,8 @@ ended) and ``recorder_for``, which picks one per run:
 when this process runs no other thread (a fork can inherit a lock
 another thread held) and the database is a file or a server. Failures come back as
 the exception ``record_batch`` raised (its transaction rolled back), or as
-``RecorderLost`` when the child died. Does not own: what a batch writes
+``RecorderLost`` when the child died. ``reap`` never waits without end for a
+child stuck in a database call (see ``ProcessRecorder.reap``). Does not own: what a batch writes
 (``linkcheck_store``), the run's pipeline (``linkcheck_run``).
 """
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import pickle
 import signal
@@ -36,6 +38,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -51,7 +54,13 @@ __all__ = ["Recorder", "ThreadRecorder", "ProcessRecorder", "RecorderLost", "rec
 #: due links from which ``auto`` records in a process of its own (a fork costs ~10–30 ms)
 PROCESS_MIN = 2000
 RecordIn = Literal["auto", "thread", "process"]
+#: seconds ``reap`` gives the child to leave by itself once hung up on (it takes milliseconds
+#: when it is reading; longer only when stuck in a database call), then SIGTERM
+REAP_GRACE = 5.0
+#: seconds after SIGTERM before SIGKILL
+KILL_GRACE = 2.0
 _FRAME = struct.Struct("!Q")
+log = logging.getLogger("tracker.check")
 
 
 class RecorderLost(TrackerError):
@@ -92,7 +101,9 @@ class ThreadRecorder:
 class ProcessRecorder:
     """``record_batch`` in a forked child with its own database connection."""
 
-    def __init__(self, url: str, settings: Settings, run_id: int, now: datetime) -> None:
+    def __init__(self, url: str, settings: Settings, run_id: int, now: datetime, *,
+                 grace: float = REAP_GRACE, kill_grace: float = KILL_GRACE) -> None:
+        self.grace, self.kill_grace = grace, kill_grace
         ours, theirs = socket.socketpair()
         for stream in (sys.stdout, sys.stderr):  # the child must not write our buffered output again
             stream.flush()
@@ -102,6 +113,9 @@ class ProcessRecorder:
             # Ctrl-C reaches the whole process group: the parent alone handles it, and ends
             # this child by hanging up once the batch under way is written (as a thread would)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            # ``reap``'s SIGTERM ends it at once, whatever handler the parent had installed
+            # (the scheduler's would run the parent's shutdown in here)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             # everything inherited stays out of the collector's walks: walking it would cost
             # CPU and copy every page the walk writes to (copy-on-write)
             gc.freeze()
@@ -197,14 +211,69 @@ class ProcessRecorder:
             self._replies.cancel()
 
     def reap(self) -> None:
+        """Hang up, and wait for the child to leave: ``grace`` seconds, then SIGTERM, then
+        SIGKILL after ``kill_grace`` more; it is reaped in every case (no zombie), also when
+        a second Ctrl-C ends the wait (SIGKILL at once). A child still there after the grace
+        is stuck in a database call (a lock another session holds, a hung connection):
+        ending it ends its connection, and the database rolls back the batch it was writing
+        (PostgreSQL aborts the transaction of a closed connection; SQLite's journal is rolled
+        back by the next writer). Batches answered before stay recorded. That is one warning
+        line, not an error: the run is ending already (interrupted, or failed for a reason of
+        its own that is reported), and its claims are released after this either way."""
         try:  # the child reads the end of its input and leaves, whoever else holds the socket
             self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         self._sock.close()
-        if self.pid is not None:
-            os.waitpid(self.pid, 0)
-            self.pid = None
+        pid, self.pid = self.pid, None
+        if pid is None:
+            return
+        try:
+            if _left(pid, self.grace):
+                return
+            os.kill(pid, signal.SIGTERM)
+            if not _left(pid, self.kill_grace):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        except BaseException:  # interrupted while waiting: the child does not outlive the run
+            _kill(pid)
+            raise
+        log.warning("Warning: the link check's recording process did not leave within %g s of the end of "
+                    "the run (stuck in a database call?); it was stopped, and the batch it was writing, if "
+                    "any, was rolled back by the database", self.grace)
+
+
+def _left(pid: int, timeout: float) -> bool:
+    """Has child ``pid`` left (and been reaped) within ``timeout`` seconds? Polled as
+    ``subprocess`` does, with waits growing from 0.5 ms to 50 ms; no clock read when 0."""
+    delay, deadline = 0.0005, 0.0
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return True
+        except ChildProcessError:  # reaped already
+            return True
+        if timeout <= 0:
+            return False
+        now = time.monotonic()
+        if not deadline:
+            deadline = now + timeout
+        if now >= deadline:
+            return False
+        time.sleep(min(delay, deadline - now))
+        delay = min(2 * delay, 0.05)
+
+
+def _kill(pid: int) -> None:
+    """SIGKILL child ``pid`` and reap it, unless it is reaped already (its number may then
+    be another process's: only a child of ours not yet reaped is signalled)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
 
 
 def _serve(sock: socket.socket, url: str, settings: Settings, run_id: int, now: datetime) -> None:

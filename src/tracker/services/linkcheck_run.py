@@ -2,7 +2,8 @@
 
 Owns: the streamed pipeline of a run — pages of due links claimed and read by id
 (at most ``WINDOW`` links between claim and record), queued per host and started as
-their host has room (``linkcheck_queues``), fetched through the checker's policy
+their host has room (``linkcheck_queues``; told of Retry-After pauses by the gate),
+fetched through the checker's policy
 over one HTTP core, judged on the loop one page per turn (``linkcheck_looks``, plus
 the sibling probe of a folder), reduced to a ``Seen`` and recorded in batches
 of ``BATCH`` (``linkcheck_recorder``: a thread, or for big runs a process of its own);
@@ -115,12 +116,22 @@ class _Checker:
         self.batch: list[Seen] = []
         self.batches: asyncio.Queue[list[Seen] | None] = asyncio.Queue()
         self.tasks: set[asyncio.Task[None]] = set()
-        rule_for = client.policy.rule_for
+        rule_for, gates = client.policy.rule_for, client.core.gates
+        # a host paused by Retry-After keeps its waiting checks out of the run's room
         self.queues: HostQueues[tuple[str, DueLink]] = HostQueues(
-            self._start, lambda host: rule_for(host).concurrency + 1, 2 * run.settings.check.max_concurrency)
+            self._start, lambda host: rule_for(host).concurrency + 1, 2 * run.settings.check.max_concurrency,
+            lambda host: gates.paused_for(host) > 0)
         self.turns: deque[asyncio.Future[None]] = deque()
         self.pumping = False
         self.all_queued = False
+        self.loop = asyncio.get_running_loop()
+
+    def heard_of_pause(self, host: str) -> None:
+        """The gate paused ``host`` (any caller, any thread): recount its checks on our loop."""
+        try:
+            self.loop.call_soon_threadsafe(self.queues.refresh, host)
+        except RuntimeError:  # our loop has closed: nothing of ours waits there any more
+            pass
 
     def _judge_turn(self) -> asyncio.Future[None]:
         """A turn to judge a page: one page per turn of the event loop, so answers, and the
@@ -277,10 +288,12 @@ async def _fetch_and_record(run: Run, core: HttpCore, wayback_core: HttpCore, rn
     async with core, wayback_core:
         client = LinkClient(run.settings, core=core)
         checker = _Checker(run, client, rng, recorder)
+        unwatch = core.gates.watch(checker.heard_of_pause)
         try:
             if run.due:
                 await asyncio.gather(checker.produce(), checker.record())
         finally:
+            unwatch()
             await recorder.aclose()
         if not run.offline:
             wanted = run.archive_wanted if run.archive_wanted is not None else \
