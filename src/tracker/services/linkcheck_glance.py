@@ -42,6 +42,7 @@ def nothing_due(settings: Settings, *, all_links: bool = False,
         return None  # cannot open it: the normal path says why, in its own words
     if look is None:
         return None
+    failures: tuple[type[BaseException], ...] = (glance.NotUnderstood, *glance.driver_errors())
     try:
         if look.schema_revisions() != [glance.SCHEMA_HEAD]:
             return None
@@ -52,7 +53,7 @@ def nothing_due(settings: Settings, *, all_links: bool = False,
         elapsed = time.monotonic() - started
         run_id = look.add_check_run(now, int(elapsed * 1000))
         look.commit()
-    except (glance.NotUnderstood, *glance.driver_errors()):
+    except failures:
         return None  # rolled back by close(): the normal path starts from the same database
     finally:
         look.close()
