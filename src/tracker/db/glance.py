@@ -37,7 +37,8 @@ from urllib.parse import quote
 
 from tracker.links.archive import archive_due
 
-__all__ = ["SCHEMA_HEAD", "Glance", "NotUnderstood", "open_glance", "driver_errors"]
+__all__ = ["SCHEMA_HEAD", "Glance", "NotUnderstood", "open_glance", "driver_errors", "sqlite_file",
+           "postgresql_params"]
 
 #: The newest migration. Checked against Alembic by a test (tests/test_db.py); lets every
 #: command confirm the schema with one query instead of importing Alembic (~0.3 s).
@@ -171,12 +172,37 @@ class Glance:
             self._conn.close()
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names, as SQLAlchemy's pysqlite dialect opens it (absolute), or
+    ``None`` when the URL is not one of the plain ``sqlite:///PATH`` forms this module opens."""
+    found = _SQLITE_URL.fullmatch(url)
+    if found is None or found["path"] == ":memory:" or found["path"].startswith("file:"):
+        return None
+    return os.path.abspath(found["path"])
+
+
+def postgresql_params(url: str) -> dict[str, Any] | None:
+    """The keywords SQLAlchemy's psycopg dialect hands ``psycopg.connect`` for a plain
+    ``postgresql://[user[:password]@]host[:port]/dbname`` URL; ``None`` for any other URL."""
+    found = _PG_URL.fullmatch(url)
+    if found is None:
+        return None
+    params: dict[str, Any] = {"host": found["host"], "dbname": found["dbname"]}
+    if found["port"]:
+        params["port"] = int(found["port"])
+    if found["user"]:  # empty ones are left out, as SQLAlchemy leaves them out
+        params["user"] = found["user"]
+    if found["password"]:
+        params["password"] = found["password"]
+    return params
+
+
 def _open_sqlite(path: str) -> Glance:
     import sqlite3
 
-    # the file SQLAlchemy would open (pysqlite: ``os.path.abspath``), but never created:
-    # a missing file is the normal path's error to report
-    uri = "file:" + quote(os.path.abspath(path), safe="/") + "?mode=rw"
+    # the file SQLAlchemy would open, but never created: a missing file is the normal
+    # path's error to report
+    uri = "file:" + quote(path, safe="/") + "?mode=rw"
     conn = sqlite3.connect(uri, uri=True, timeout=SQLITE_TIMEOUT, isolation_level=None)
     try:
         for pragma in SQLITE_PRAGMAS:
@@ -189,29 +215,15 @@ def _open_sqlite(path: str) -> Glance:
     return Glance(conn, "sqlite")
 
 
-def _open_postgresql(match: re.Match[str]) -> Glance:
-    import psycopg
-
-    params: dict[str, Any] = {"host": match["host"], "dbname": match["dbname"]}
-    if match["port"]:
-        params["port"] = int(match["port"])
-    if match["user"]:  # empty ones are left out, as SQLAlchemy leaves them out
-        params["user"] = match["user"]
-    if match["password"]:
-        params["password"] = match["password"]
-    return Glance(psycopg.connect(**params), "postgresql")
-
-
 def open_glance(url: str) -> Glance | None:
     """A glance at ``url`` in a new transaction, or ``None`` for a URL this module does not
     understand completely. Raises the driver's error when the database cannot be opened."""
-    found = _SQLITE_URL.fullmatch(url)
-    if found is not None:
-        path = found["path"]
-        if path == ":memory:" or path.startswith("file:"):
-            return None
+    path = sqlite_file(url)
+    if path is not None:
         return _open_sqlite(path)
-    pg = _PG_URL.fullmatch(url)
-    if pg is not None:
-        return _open_postgresql(pg)
+    params = postgresql_params(url)
+    if params is not None:
+        import psycopg
+
+        return Glance(psycopg.connect(**params), "postgresql")
     return None
