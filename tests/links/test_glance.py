@@ -324,3 +324,30 @@ def test_the_glance_needs_no_clock_but_the_one_it_is_given(db: Database) -> None
     assert linkcheck_glance.nothing_due(at(make_settings(db.url), T0 + days(8))) is None
     report = linkcheck_glance.nothing_due(make_settings(db.url))
     assert report is not None and report.started_at == T0 == datetime.fromisoformat(TEST_NOW)
+
+
+def test_a_failing_write_is_todays_error(run: CLI, db: Database, db_url: str, paths: list[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The glance's last step (the run's row) fails: it steps aside, and the normal path
+    meets the same failure and reports it as it always has."""
+    _seed_nothing_due(db)
+    with db.transaction() as s:
+        s.execute(text("DROP TABLE link_observations"))
+        s.execute(text("DROP TABLE check_runs"))
+    fast = run("check")
+    with monkeypatch.context() as m:
+        _normal_only(m)
+        slow = run("check")
+    assert paths == ["normal", "normal"]
+    assert (fast.exit_code, fast.stdout, fast.stderr) == (slow.exit_code, slow.stdout, slow.stderr)
+    assert fast.exit_code == 1 and fast.stderr.startswith("Error: database error: ") and "check_runs" in fast.stderr
+
+
+def test_a_naive_time_is_not_guessed_at(db: Database) -> None:
+    look = glance.open_glance(db.url)
+    assert look is not None
+    try:
+        with pytest.raises(glance.NotUnderstood):
+            look.count_links(datetime(2026, 11, 23, 9))
+    finally:
+        look.close()

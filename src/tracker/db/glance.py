@@ -90,7 +90,10 @@ class Glance:
         self._mark = "?" if kind == "sqlite" else "%s"
 
     def _time(self, when: datetime) -> object:
-        """A bound time as ``UTCDateTime`` binds it: naive UTC (text on SQLite)."""
+        """A bound time as ``UTCDateTime`` binds it: naive UTC (text on SQLite); a naive
+        ``when``, which ``UTCDateTime`` refuses, is not guessed at."""
+        if when.tzinfo is None:
+            raise NotUnderstood("a naive datetime")
         if self.kind == "sqlite":
             return _sqlite_time(when)
         return when.astimezone(timezone.utc).replace(tzinfo=None)

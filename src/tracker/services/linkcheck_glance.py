@@ -38,8 +38,10 @@ def nothing_due(settings: Settings, *, all_links: bool = False,
     now = settings.now()
     try:
         look = glance.open_glance(settings.database_url)
-    except glance.driver_errors():
-        return None  # cannot open it: the normal path says why, in its own words
+    except Exception as exc:
+        if isinstance(exc, (ImportError, *glance.driver_errors())):
+            return None  # cannot open it (or no driver): the normal path says why, in its own words
+        raise
     if look is None:
         return None
     failures: tuple[type[BaseException], ...] = (glance.NotUnderstood, *glance.driver_errors())
