@@ -19,7 +19,10 @@ by one upsert, then due-ness read again), so a link another run holds, or has ju
 checked, is skipped; the claims end with the run. Does not own: HTTP details (``tracker.fetch``),
 judgement (``tracker.links``), storage details (``linkcheck_store``), the run's
 moving parts (``linkcheck_run``, imported only when there is something to fetch or
-look up: a check with nothing due never loads the HTTP stack).
+look up: a check with nothing due never loads the HTTP stack). The command line asks
+``linkcheck_glance.nothing_due`` first, which answers a check with nothing to do without
+SQLAlchemy; what this function records and returns for nothing due is what that glance
+must reproduce (tests/links/test_glance.py compares them).
 """
 
 from __future__ import annotations
