@@ -39,10 +39,15 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
       tracker check --all --format json
     """
     wanted = _fail_on(fail_on)
-    # the HTTP stack (httpx, the core) loads when a check runs, not for `tracker --help`
-    from tracker.services.linkcheck import check_links
+    # nothing due: answered without SQLAlchemy (or None, and the normal path runs)
+    from tracker.services.linkcheck_glance import nothing_due
 
-    report = check_links(rt.db, rt.settings, all_links=all_links, progress=info)
+    report = nothing_due(rt.settings, all_links=all_links, progress=info)
+    if report is None:
+        # the HTTP stack (httpx, the core) loads when a check runs, not for `tracker --help`
+        from tracker.services.linkcheck import check_links
+
+        report = check_links(rt.db, rt.settings, all_links=all_links, progress=info)
     head = ("INCONCLUSIVE run (most hosts failed at the network level; no state changed): "
             if report.inconclusive else "")
     info(f"{head}checked {report.checked} of {plural(report.total, 'link')} with "

@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import redact
+from tracker.db.glance import SCHEMA_HEAD, SQLITE_PRAGMAS, SQLITE_TIMEOUT
 from tracker.db.models import Base
 from tracker.errors import DatabaseError, SchemaDriftError
 from tracker.packaged import migrations_dir
@@ -36,16 +37,14 @@ __all__ = ["Database", "open_database", "MIGRATIONS_DIR", "SCHEMA_HEAD", "DATABA
 DATABASE_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError,)
 
 MIGRATIONS_DIR = migrations_dir()  # installed with the package, never the source tree
-# The newest migration. Checked against Alembic by a test; lets every command confirm
-# the schema with one query instead of importing Alembic (~0.3 s) on each start.
-SCHEMA_HEAD = "0013"
+# SCHEMA_HEAD, the newest migration, lives in ``db.glance`` (which answers a check with
+# nothing due without SQLAlchemy, so it must not import this module): bump it there.
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    for pragma in SQLITE_PRAGMAS:  # shared with ``db.glance``, which opens SQLite without us
+        cursor.execute(pragma)
     cursor.close()
 
 
@@ -68,7 +67,7 @@ def _make_engine(url: str) -> Engine:
                     f"cannot open database {redact(url)}: folder {folder} does not exist; "
                     "create it or pass another --db"
                 )
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_TIMEOUT})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     try:

@@ -19,7 +19,10 @@ by one upsert, then due-ness read again), so a link another run holds, or has ju
 checked, is skipped; the claims end with the run. Does not own: HTTP details (``tracker.fetch``),
 judgement (``tracker.links``), storage details (``linkcheck_store``), the run's
 moving parts (``linkcheck_run``, imported only when there is something to fetch or
-look up: a check with nothing due never loads the HTTP stack).
+look up: a check with nothing due never loads the HTTP stack). The command line asks
+``linkcheck_glance.nothing_due`` first, which answers a check with nothing to do without
+SQLAlchemy; what this function records and returns for nothing due is what that glance
+must reproduce (tests/links/test_glance.py compares them).
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,7 @@ from tracker.db import repo_links
 from tracker.db.models_links import CheckRun
 from tracker.db.repo_links import DueLink
 from tracker.db.session import Database
+from tracker.services.linkcheck_report import CheckReport, summary
 from tracker.services.linkcheck_store import archive_wanted
 from tracker.urls import InvalidURL, request_url
 
@@ -85,33 +88,6 @@ def url_to_fetch(link: DueLink) -> str:
         return request_url(link.url)
     except InvalidURL:  # stored before the normaliser existed: the identity is all we have
         return link.canonical_url
-
-
-@dataclass
-class CheckReport:
-    """What a run did; ``summary`` counts every link's state after the run."""
-
-    run_id: int
-    started_at: datetime
-    inconclusive: bool
-    total: int
-    checked: int
-    hosts: int
-    requests: int
-    elapsed: float
-    summary: dict[str, int] = field(default_factory=dict)
-    changes: list[dict[str, object]] = field(default_factory=list)
-    archive_lookups: int = 0
-    new_versions: int = 0
-    skipped: int = 0  # due, but claimed (or just checked) by another run
-
-    def as_dict(self) -> dict[str, object]:
-        return {"run": self.run_id, "started_at": self.started_at, "inconclusive": self.inconclusive,
-                "total": self.total, "checked": self.checked, "hosts": self.hosts,
-                "requests": self.requests, "elapsed": round(self.elapsed, 3),
-                "summary": self.summary, "changes": self.changes,
-                "archive_lookups": self.archive_lookups, "new_versions": self.new_versions,
-                "skipped": self.skipped}
 
 
 def check_links(db: Database, settings: Settings, *, all_links: bool = False,
@@ -166,13 +142,5 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
                 run_row.note = ("most hosts failed at the network level and no canary answered: our "
                                 "connection looks down; no state changed")
         counts = repo_links.state_counts(session)
-    report.summary = _summary(counts, total)
+    report.summary = summary(counts, total)
     return report
-
-
-def _summary(counts: dict[str, int], total: int) -> dict[str, int]:
-    out = {name: 0 for name in ("alive", "redirected", "failing", "dead", "blocked", "unchecked")}
-    for state, n in counts.items():
-        out[state] = out.get(state, 0) + n
-    out["unchecked"] = total - sum(v for k, v in out.items() if k != "unchecked")
-    return out

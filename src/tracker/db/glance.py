@@ -1,0 +1,232 @@
+"""A glance at the link tables without SQLAlchemy: the questions of a check with nothing due.
+
+``tracker check`` with nothing to do must start fast (issue 11: under 0.5 s), and
+importing SQLAlchemy, its ORM and the models costs more than that on its own. This
+module opens the database through the plain DB-API driver — the standard library's
+``sqlite3``, or ``psycopg`` for PostgreSQL — with the settings ``db.session`` gives
+its engine (SQLite: the same file, timeout and pragmas; PostgreSQL: the same
+host/port/user/password/dbname keywords), and answers, inside one transaction:
+
+- the schema revision (``alembic_version``), compared with ``SCHEMA_HEAD``;
+- how many links there are and how many are due (``repo_links.count_links``: the same
+  statement, the same bound time);
+- whether a dead link wants an archive look-up (``repo_links.dead_links`` read through
+  ``links.archive.archive_due``, the one rule);
+- the counts by state (``repo_links.state_counts``);
+
+and writes the ``check_runs`` row exactly as ``services.linkcheck.check_links`` leaves
+it for a run with nothing due. Tests prove each answer equal to the SQLAlchemy one.
+
+Owns: ``SCHEMA_HEAD`` (the newest migration; ``db.session`` re-exports it, so a new
+migration bumps it here), understanding a database URL well enough to open it
+without SQLAlchemy, and those statements. Only a URL it understands completely is
+opened; anything else (a query string, percent-escapes, ``~``, ``:memory:``, a SQLite
+URI, several hosts, another driver) is ``None``: the caller takes the normal path.
+Does not own: deciding anything from the answers (``services.linkcheck_glance``), the
+schema (models and migrations), or any other query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from datetime import datetime, timezone
+from typing import Any, Literal
+from urllib.parse import quote
+
+from tracker.links.archive import archive_due
+
+__all__ = ["SCHEMA_HEAD", "Glance", "NotUnderstood", "open_glance", "driver_errors", "sqlite_file",
+           "postgresql_params"]
+
+#: The newest migration. Checked against Alembic by a test (tests/test_db.py); lets every
+#: command confirm the schema with one query instead of importing Alembic (~0.3 s).
+SCHEMA_HEAD = "0013"
+
+Kind = Literal["sqlite", "postgresql"]
+
+#: what ``db.session`` passes SQLite (``connect_args`` and ``_sqlite_pragmas``)
+SQLITE_TIMEOUT = 30.0
+SQLITE_PRAGMAS = ("PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=30000", "PRAGMA journal_mode=WAL")
+
+# the only URL shapes opened here; everything else goes the normal way
+_SQLITE_URL = re.compile(r"sqlite(?:\+pysqlite)?:///(?P<path>[^?#%~][^?#%]*)")
+_PG_URL = re.compile(r"postgresql(?:\+psycopg)?://(?:(?P<user>[^:/@?#%\[\],]+)(?::(?P<password>[^@/?#%\[\],]*))?@)?"
+                     r"(?P<host>[^:/@?#%\[\],]+)(?::(?P<port>[0-9]{1,5}))?/(?P<dbname>[^/?#%@\[\],]+)")
+# how SQLAlchemy writes a DateTime on SQLite, and the text it reads back without guessing
+_SQLITE_STORED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?")
+
+
+class NotUnderstood(Exception):
+    """The glance cannot answer this (a value it would have to guess at): take the normal path."""
+
+
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """The DB-API errors of the drivers loaded so far (a driver never imported raised nothing)."""
+    import sys
+
+    out: list[type[BaseException]] = []
+    for name in ("sqlite3", "psycopg"):
+        module = sys.modules.get(name)
+        if module is not None:
+            out.append(module.Error)
+    return tuple(out)
+
+
+def _sqlite_time(when: datetime) -> str:
+    """``when`` as SQLAlchemy's SQLite ``DateTime`` binds it (naive UTC, microseconds always)."""
+    d = when.astimezone(timezone.utc)
+    return f"{d:%Y-%m-%d %H:%M:%S}.{d.microsecond:06d}"
+
+
+class Glance:
+    """One open connection, one transaction: ask, then ``add_check_run`` and ``commit``, or
+    ``close`` without committing (which rolls everything back)."""
+
+    def __init__(self, connection: Any, kind: Kind) -> None:
+        self._conn = connection
+        self.kind: Kind = kind
+        self._mark = "?" if kind == "sqlite" else "%s"
+
+    def _time(self, when: datetime) -> object:
+        """A bound time as ``UTCDateTime`` binds it: naive UTC (text on SQLite); a naive
+        ``when``, which ``UTCDateTime`` refuses, is not guessed at."""
+        if when.tzinfo is None:
+            raise NotUnderstood("a naive datetime")
+        if self.kind == "sqlite":
+            return _sqlite_time(when)
+        return when.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def _read_time(self, value: object) -> datetime:
+        """A stored time as ``UTCDateTime`` returns it (aware UTC); text in another shape
+        than SQLAlchemy writes is not guessed at."""
+        if isinstance(value, str) and self.kind == "sqlite" and _SQLITE_STORED.fullmatch(value):
+            return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        if isinstance(value, datetime) and self.kind == "postgresql" and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        raise NotUnderstood(f"a stored time {value!r}")
+
+    def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute(sql.replace("?", self._mark), params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def schema_revisions(self) -> list[str]:
+        """Every row of ``alembic_version`` (one at the head, on a tracker database)."""
+        return [str(r[0]) for r in self._rows("SELECT version_num FROM alembic_version")]
+
+    def count_links(self, now: datetime) -> tuple[int, int]:
+        """(all resources, resources due at ``now``): ``repo_links.count_links`` without ``all_links``."""
+        total = self._rows("SELECT count(resources.id) FROM resources")[0][0]
+        due = self._rows(
+            "SELECT count(resources.id) FROM resources LEFT OUTER JOIN link_status "
+            "ON link_status.resource_id = resources.id WHERE link_status.resource_id IS NULL "
+            "OR link_status.next_check_at IS NULL OR link_status.next_check_at <= ?", self._time(now))[0][0]
+        return int(total or 0), int(due or 0)
+
+    def archive_wanted(self, now: datetime) -> bool:
+        """Whether any dead link wants an archive look-up at ``now``: the rows
+        ``repo_links.dead_links`` reads (narrowed to answers ``archive_due`` can accept),
+        through ``archive_due`` itself."""
+        rows = self._rows(
+            "SELECT link_status.state, link_status.archive_outcome, link_status.archive_retry_at "
+            "FROM link_status JOIN resources ON resources.id = link_status.resource_id "
+            "WHERE link_status.state = 'dead' "
+            "AND (link_status.archive_outcome IS NULL OR link_status.archive_outcome = 'retry')")
+        return any(archive_due(state, outcome, None if retry_at is None else self._read_time(retry_at), now)
+                   for state, outcome, retry_at in rows)
+
+    def state_counts(self) -> dict[str, int]:
+        """state → status rows in it: ``repo_links.state_counts``."""
+        return {str(state): int(n) for state, n in
+                self._rows("SELECT link_status.state, count(*) FROM link_status GROUP BY link_status.state")}
+
+    def add_check_run(self, now: datetime, elapsed_ms: int) -> int:
+        """The ``check_runs`` row of a run that found nothing due (started and finished at
+        ``now``, every count 0, no note); its id."""
+        columns = ("started_at, finished_at, all_links, inconclusive, links, hosts, requests, "
+                   "network_failures, elapsed_ms, note")
+        values = (self._time(now), self._time(now), False, False, 0, 0, 0, 0, elapsed_ms, "")
+        sql = f"INSERT INTO check_runs ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        cursor = self._conn.cursor()
+        try:
+            if self.kind == "sqlite":
+                cursor.execute(sql, values)
+                run_id = cursor.lastrowid
+            else:
+                cursor.execute(sql.replace("?", "%s") + " RETURNING id", values)
+                run_id = cursor.fetchone()[0]
+        finally:
+            cursor.close()
+        return int(run_id)
+
+    def commit(self) -> None:
+        self._conn.commit()
+
+    def close(self) -> None:
+        """Close the connection; what was not committed is rolled back."""
+        with contextlib.suppress(*driver_errors()):  # closing throws the transaction away anyway
+            if self.kind == "sqlite" and self._conn.in_transaction:
+                self._conn.rollback()
+            self._conn.close()
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names, as SQLAlchemy's pysqlite dialect opens it (absolute), or
+    ``None`` when the URL is not one of the plain ``sqlite:///PATH`` forms this module opens."""
+    found = _SQLITE_URL.fullmatch(url)
+    if found is None or found["path"] == ":memory:" or found["path"].startswith("file:"):
+        return None
+    return os.path.abspath(found["path"])
+
+
+def postgresql_params(url: str) -> dict[str, Any] | None:
+    """The keywords SQLAlchemy's psycopg dialect hands ``psycopg.connect`` for a plain
+    ``postgresql://[user[:password]@]host[:port]/dbname`` URL; ``None`` for any other URL."""
+    found = _PG_URL.fullmatch(url)
+    if found is None:
+        return None
+    params: dict[str, Any] = {"host": found["host"], "dbname": found["dbname"]}
+    if found["port"]:
+        params["port"] = int(found["port"])
+    if found["user"]:  # empty ones are left out, as SQLAlchemy leaves them out
+        params["user"] = found["user"]
+    if found["password"]:
+        params["password"] = found["password"]
+    return params
+
+
+def _open_sqlite(path: str) -> Glance:
+    import sqlite3
+
+    # the file SQLAlchemy would open, but never created: a missing file is the normal
+    # path's error to report
+    uri = "file:" + quote(path, safe="/") + "?mode=rw"
+    conn = sqlite3.connect(uri, uri=True, timeout=SQLITE_TIMEOUT, isolation_level=None)
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            conn.execute(pragma).close()
+        # the writer's lock before the first read: the answers and the row are one snapshot
+        conn.execute("BEGIN IMMEDIATE").close()
+    except BaseException:
+        conn.close()
+        raise
+    return Glance(conn, "sqlite")
+
+
+def open_glance(url: str) -> Glance | None:
+    """A glance at ``url`` in a new transaction, or ``None`` for a URL this module does not
+    understand completely. Raises the driver's error when the database cannot be opened."""
+    path = sqlite_file(url)
+    if path is not None:
+        return _open_sqlite(path)
+    params = postgresql_params(url)
+    if params is not None:
+        import psycopg
+
+        return Glance(psycopg.connect(**params), "postgresql")
+    return None
