@@ -40,7 +40,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import idna
-import orjson
 
 from tracker.bulk import gc_paused
 
@@ -335,13 +334,6 @@ _SIMPLE: dict[type, Callable[[Any], str]] = {type(None): lambda v: "null", bool:
                              "-Infinity" if v == float("-inf") else float.__repr__(v))}
 
 
-#: orjson hands these to ``default`` instead of writing them its own way: subclasses of
-#: str/int/dict/list (json.dumps writes an ``IntEnum`` by ``int.__repr__``), dataclasses,
-#: datetimes (written as ``rfc3339`` here)
-_ORJSON_OPTIONS = (orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
-                   | orjson.OPT_PASSTHROUGH_DATETIME)
-
-
 def _fast_indented(data: Any, indent: int, *, timestamps: bool) -> str:
     """``_indented``'s text, written by orjson (Rust: ~10× quicker on a 50,000-link report)
     when it writes exactly what ``json.dumps`` would: two-space indents, exact dicts with
@@ -353,6 +345,12 @@ def _fast_indented(data: Any, indent: int, *, timestamps: bool) -> str:
     first in the text's only candidates, the float values. Anything else goes to ``_indented``."""
     if indent != 2 or _has_odd_float(data):
         return _indented(data, indent, timestamps=timestamps)
+    import orjson  # only when JSON is written (commands that write none do not load it)
+
+    # handed to ``default`` instead of written orjson's way: subclasses of str/int/dict/list
+    # (json.dumps writes an ``IntEnum`` by ``int.__repr__``), dataclasses, datetimes
+    options = (orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
+               | orjson.OPT_PASSTHROUGH_DATETIME)
 
     def default(value: Any) -> str:
         if timestamps and type(value) in (datetime, date):
@@ -360,7 +358,7 @@ def _fast_indented(data: Any, indent: int, *, timestamps: bool) -> str:
         raise _NotPlain
 
     try:
-        return orjson.dumps(data, default=default, option=_ORJSON_OPTIONS).decode()
+        return orjson.dumps(data, default=default, option=options).decode()
     except orjson.JSONEncodeError:
         return _indented(data, indent, timestamps=timestamps)
 
