@@ -337,18 +337,18 @@ _SIMPLE: dict[type, Callable[[Any], str]] = {type(None): lambda v: "null", bool:
 def _fast_indented(data: Any, indent: int, *, timestamps: bool) -> str:
     """``_indented``'s text, written by orjson (Rust: ~10× quicker on a 50,000-link report)
     when it writes exactly what ``json.dumps`` would: two-space indents, exact dicts with
-    string keys, lists, tuples, strings, ints within 64 bits, finite floats, booleans,
-    ``None``, and (with ``timestamps``) datetimes and dates. orjson refuses non-string keys,
-    lone surrogates and bigger ints (raises), and hands subclasses and datetimes to
-    ``default``, which writes a timestamp or gives up; the one thing it would write
-    differently, a NaN or an infinity (``null`` instead of json's ``NaN``), is looked for
-    first in the text's only candidates, the float values. Anything else goes to ``_indented``."""
-    if indent != 2 or _has_odd_float(data):
+    string keys, lists, tuples, strings, ints within 64 bits, floats that both write alike,
+    booleans, ``None``, and (with ``timestamps``) datetimes and dates. ``_orjson_may_differ``
+    walks the values first: any other type (orjson writes UUIDs, enums and its ``Fragment``,
+    which json refuses; subclasses) and the floats orjson writes differently (NaN and
+    infinities: ``null``, not ``NaN``; below 1e-4: ``0.00001``/``1e-7``, not ``1e-05``/``1e-07``)
+    go to ``_indented``. orjson refuses non-string keys, lone surrogates and bigger ints
+    (raises): ``_indented`` too. ``default`` writes a datetime's timestamp."""
+    if indent != 2 or _orjson_may_differ(data):
         return _indented(data, indent, timestamps=timestamps)
     import orjson  # only when JSON is written (commands that write none do not load it)
 
-    # handed to ``default`` instead of written orjson's way: subclasses of str/int/dict/list
-    # (json.dumps writes an ``IntEnum`` by ``int.__repr__``), dataclasses, datetimes
+    # subclasses, dataclasses and datetimes handed to ``default`` (never orjson's own way)
     options = (orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
                | orjson.OPT_PASSTHROUGH_DATETIME)
 
@@ -363,8 +363,17 @@ def _fast_indented(data: Any, indent: int, *, timestamps: bool) -> str:
         return _indented(data, indent, timestamps=timestamps)
 
 
-def _has_odd_float(data: Any) -> bool:
-    """Is there a NaN or an infinity anywhere in ``data`` (dicts, lists and tuples walked)?"""
+#: the leaf types orjson writes as json.dumps does (floats: see ``_orjson_may_differ``);
+#: datetimes and dates reach ``default``
+_ORJSON_LEAVES = frozenset({str, int, bool, type(None), datetime, date})
+
+
+def _orjson_may_differ(data: Any) -> bool:
+    """Could orjson's text for ``data`` differ from json's (or orjson write what json refuses)?
+    True for a value of any type but exact dicts, lists, tuples and ``_ORJSON_LEAVES``, and for
+    a float that is NaN, infinite, or non-zero below 1e-4 in size (``repr`` writes those with a
+    two-digit exponent, ``1e-05``; orjson ``0.00001`` or ``1e-7``; the smallest ones alike, but
+    they are rare: all left to ``_indented``)."""
     stack = [data]
     while stack:
         value = stack.pop()
@@ -373,12 +382,16 @@ def _has_odd_float(data: Any) -> bool:
             stack.extend(value.values())
         elif t is list or t is tuple:
             stack.extend(value)
-        elif t is float and (value != value or value in (_INF, -_INF)):
+        elif t is float:
+            if value != value or value in (_INF, -_INF) or (value and -_TINY < value < _TINY):
+                return True
+        elif t not in _ORJSON_LEAVES:
             return True
     return False
 
 
 _INF = float("inf")
+_TINY = 1e-4
 
 
 def _indented(data: Any, indent: int, *, timestamps: bool) -> str:

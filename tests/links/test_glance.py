@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 
@@ -351,3 +351,17 @@ def test_a_naive_time_is_not_guessed_at(db: Database) -> None:
             look.count_links(datetime(2026, 11, 23, 9))
     finally:
         look.close()
+
+
+@pytest.mark.parametrize("when", [datetime(999, 12, 31, 23, 59, 59, 5, tzinfo=timezone.utc),
+                                  datetime(1, 1, 1, tzinfo=timezone.utc),
+                                  datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone(timedelta(hours=-7)))])
+def test_a_time_is_bound_as_sqlalchemy_binds_it_on_sqlite(when: datetime) -> None:
+    """Years before 1000 too: ``%Y`` writes ``999``, SQLAlchemy ``0999`` (the stored text and
+    the due comparison, which is text on SQLite, would differ)."""
+    from sqlalchemy import DateTime
+
+    dialect = SQLiteDialect_pysqlite()
+    bind = dialect.type_descriptor(DateTime()).bind_processor(dialect)
+    assert bind is not None
+    assert glance._sqlite_time(when) == bind(when.astimezone(timezone.utc).replace(tzinfo=None))

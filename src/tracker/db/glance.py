@@ -75,9 +75,11 @@ def driver_errors() -> tuple[type[BaseException], ...]:
 
 
 def _sqlite_time(when: datetime) -> str:
-    """``when`` as SQLAlchemy's SQLite ``DateTime`` binds it (naive UTC, microseconds always)."""
+    """``when`` as SQLAlchemy's SQLite ``DateTime`` binds it (naive UTC, microseconds always,
+    a four-digit year: ``%Y`` would write ``999``)."""
     d = when.astimezone(timezone.utc)
-    return f"{d:%Y-%m-%d %H:%M:%S}.{d.microsecond:06d}"
+    return (f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+            f".{d.microsecond:06d}")
 
 
 class Glance:
