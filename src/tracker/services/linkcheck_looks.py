@@ -2,13 +2,10 @@
 
 Owns the pure step between a ``FetchResult`` (body included) and what a run records:
 ``look`` judges an answer on its own and says which sibling probe could unmask it
-(``probe_key``); ``look_again`` judges it beside a 2xx answer to that probe. A page whose
-content is exactly what an earlier check judged alive (same content hash) names no probe:
-it was judged beside its folder's probe then, and a catch-all page that replaced it would
-not have its content. Weekly runs over unchanged pages send no probes (a probe per folder
-was up to half a run's requests). Pure: the run calls them on its event loop, one page per
-turn. Does not own: fetching the page or its probe, judgement rules (``tracker.links.judge``),
-storage.
+(``probe_key``); ``look_again`` judges it beside a 2xx answer to that probe. Pure:
+the run calls them on its event loop, one page per turn. Does not own: fetching the
+page or its probe,
+judgement rules (``tracker.links.judge``), storage.
 """
 
 from __future__ import annotations
@@ -49,16 +46,12 @@ def _seen_as(ex: Exchange, verdict: Verdict, probe_key: tuple[str, str, str] | N
     return Look(verdict, chash, extract_title(ex.html) if ex.html else "", probe_key)
 
 
-def look(res: FetchResult, alive_hash: str | None = None) -> Look:
-    """The answer judged on its own; an OK page below a site's root names its probe, unless
-    its content hash is ``alive_hash`` (the content an earlier check judged alive)."""
+def look(res: FetchResult) -> Look:
+    """The answer judged on its own; an OK page below a site's root names its probe."""
     ex = exchange_of(res)
     verdict = judge.classify(ex)
     probe = judge.probe_key(ex.final_url) if verdict.outcome is Outcome.OK and judge.needs_probe(ex) else None
-    seen_as = _seen_as(ex, verdict, probe)
-    if probe is not None and alive_hash is not None and seen_as.content_hash == alive_hash:
-        return Look(seen_as.verdict, seen_as.content_hash, seen_as.title)
-    return seen_as
+    return _seen_as(ex, verdict, probe)
 
 
 def look_again(res: FetchResult, sibling: FetchResult) -> Look:

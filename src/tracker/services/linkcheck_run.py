@@ -175,7 +175,7 @@ class _Checker:
         finally:
             self.queues.done(host)  # the host's next link starts now, before this one is judged
         await self._judge_turn()
-        seen_as = look(result, link.content_hash if link.state in ("alive", "redirected") else None)
+        seen_as = look(result)
         if seen_as.probe_key is not None:
             sibling = await self._sibling(seen_as.probe_key, result.final_url)
             if sibling.error_class is None and sibling.status is not None and 200 <= sibling.status < 300:
