@@ -373,15 +373,18 @@ def _orjson_may_differ(data: Any) -> bool:
     True for a value of any type but exact dicts, lists, tuples and ``_ORJSON_LEAVES``, and for
     a float that is NaN, infinite, or non-zero below 1e-4 in size (``repr`` writes those with a
     two-digit exponent, ``1e-05``; orjson ``0.00001`` or ``1e-7``; the smallest ones alike, but
-    they are rare: all left to ``_indented``)."""
+    they are rare: all left to ``_indented``), and for a container met twice (a cycle, or a
+    shared one: ``_indented`` and json decide, and json refuses a cycle)."""
     stack = [data]
+    seen: set[int] = set()
     while stack:
         value = stack.pop()
         t = type(value)
-        if t is dict:
-            stack.extend(value.values())
-        elif t is list or t is tuple:
-            stack.extend(value)
+        if t is dict or t is list or t is tuple:
+            if id(value) in seen:
+                return True
+            seen.add(id(value))
+            stack.extend(value.values() if t is dict else value)
         elif t is float:
             if value != value or value in (_INF, -_INF) or (value and -_TINY < value < _TINY):
                 return True
