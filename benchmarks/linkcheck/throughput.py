@@ -42,12 +42,12 @@ FOLDERS = 8
 
 _RUN = """
 import resource, subprocess, sys, time, json
-t = time.monotonic()
+t, t0 = time.monotonic(), time.time()
 p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-wall = time.monotonic() - t
+wall, t1 = time.monotonic() - t, time.time()
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
 sys.stderr.write(p.stderr.decode(errors="replace")[-2000:])
-print(json.dumps({"rc": p.returncode, "wall": wall, "cpu": u.ru_utime + u.ru_stime, "rss_mb": u.ru_maxrss / 1024,
+print(json.dumps({"rc": p.returncode, "wall": wall, "t0": t0, "t1": t1, "cpu": u.ru_utime + u.ru_stime, "rss_mb": u.ru_maxrss / 1024,
                   "stdout": p.stdout.decode(errors="replace")}))
 """
 
@@ -112,15 +112,35 @@ def run_case(n: int, setting: str, lychee: str, tmp: Path, latency: float, size:
                     res["summary"] = {}
             entries = web.stop()
             found = audit(entries, limit=per_host, interval=interval)
+            ph = phases(entries, res["t0"], res["t1"], interval)
         case[tool] = {"wall_s": round(res["wall"], 2), "cpu_s": round(res["cpu"], 2),
                       "cpu_ms_per_link": round(res["cpu"] * 1000 / n, 3), "rss_mb": round(res["rss_mb"], 1),
                       "requests": len(entries), "server_cpu_s": round(web.cpu, 2), "load_before": load_before,
                       "violations": {k: found[k] for k in ("in_flight", "gap", "retry_after")},
                       "max_in_flight": found["max_in_flight"], "min_gap_ms": found["min_gap_ms"],
-                      "summary": res["summary"], "rc": res["rc"]}
+                      "phases": ph, "summary": res["summary"], "rc": res["rc"]}
         if res["rc"] not in (0, 2):
             case[tool]["stderr"] = res["stderr"][-1500:]
     return case
+
+
+def phases(entries: list[Any], t0: float, t1: float, interval: float) -> dict[str, float]:
+    """Where a run's wall time went, from the server's arrival stamps (the same clock as ``t0``/``t1``):
+    start-up (process start to first arrival), fetching (first to last arrival, and the mean of each
+    host's span), the tail (last answer to process end) and the mean lateness of a host's next
+    arrival beyond ``interval``."""
+    if not entries:
+        return {}
+    by_host: dict[str, list[float]] = {}
+    for e in entries:
+        by_host.setdefault(e.host, []).append(e.arrival)
+    late = [b - a - interval for rows in by_host.values() for a, b in zip(sorted(rows), sorted(rows)[1:])]
+    spans = [max(rows) - min(rows) for rows in by_host.values()]
+    return {"startup_s": round(min(e.arrival for e in entries) - t0, 3),
+            "fetch_s": round(max(e.arrival for e in entries) - min(e.arrival for e in entries), 3),
+            "host_span_s": round(sum(spans) / len(spans), 3),
+            "tail_s": round(t1 - max(e.end for e in entries), 3),
+            "late_ms_per_gap": round(1000 * sum(late) / max(1, len(late)), 3)}
 
 
 def table(cases: list[dict[str, Any]], tools: list[str]) -> str:
@@ -173,6 +193,14 @@ def main() -> None:
     after = uptime()
     print(f"after: {after}", file=sys.stderr)
     print(table(cases, tools))
+    print("\n| links | setting | tool | start-up s | first→last arrival s | mean host span s | tail s "
+          "| late ms/gap |\n|---:|---|---|---:|---:|---:|---:|---:|")
+    for c in cases:
+        for tool in tools:
+            ph = c.get(tool, {}).get("phases") or {}
+            if ph:
+                print(f"| {c['links']:,} | {c['setting']} | {tool} | {ph['startup_s']} | {ph['fetch_s']} | "
+                      f"{ph['host_span_s']} | {ph['tail_s']} | {ph['late_ms_per_gap']} |")
     print(f"\nmachine: {os.cpu_count()} cores; {after}")
     if opts.out:
         Path(opts.out).write_text(json.dumps({"cases": cases, "uptime_after": after,
