@@ -52,6 +52,12 @@ print(json.dumps({"rc": p.returncode, "wall": wall, "t0": t0, "t1": t1, "cpu": u
 """
 
 
+#: ``--tools tracker-noprobe``: tracker with the sibling probe switched off (not a product option;
+#: it measures how much of the difference to lychee the probes are)
+_NO_PROBE = ("import sys; import tracker.links.judge as j; j.needs_probe = lambda ex: False; "
+             "from tracker.cli import main; sys.argv[0] = 'tracker'; sys.exit(main())")
+
+
 def measured(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run ``cmd`` in a wrapper process that reports the command's own wall, CPU and peak RSS."""
     proc = subprocess.run([sys.executable, "-c", _RUN, *cmd], env=env, capture_output=True, text=True)
@@ -87,15 +93,16 @@ def run_case(n: int, setting: str, lychee: str, tmp: Path, latency: float, size:
         with LoopServers(HOSTS, str(log), latency=latency, size=size) as web:
             urls = links_for(web, n)
             load_before = os.getloadavg()[0]
-            if tool == "tracker":
-                db_url = f"sqlite:///{tmp / ('bench-' + tag + '.db')}"
+            if tool in ("tracker", "tracker-noprobe"):
+                db_url = f"sqlite:///{tmp / ('bench-' + tag + '-' + tool + '.db')}"
                 seed(db_url, urls)
                 env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | {
                     "TRACKER_CHECK__MAX_CONCURRENCY": str(total), "TRACKER_CHECK__HOST_CONCURRENCY": str(per_host),
                     "TRACKER_CHECK__HOST_INTERVAL": str(interval), "TRACKER_CHECK__TIMEOUT": "20",
                     "TRACKER_CHECK__RETRIES": "2", "TRACKER_NOW": "2026-11-23T09:00:00Z"}
-                tracker = str(Path(sys.executable).with_name("tracker"))
-                res = measured([tracker, "--db", db_url, "check", "--all", "--format", "json"], env)
+                tracker = [str(Path(sys.executable).with_name("tracker"))] if tool == "tracker" else \
+                    [sys.executable, "-c", _NO_PROBE]  # an experiment: the floor without soft-404 probes
+                res = measured([*tracker, "--db", db_url, "check", "--all", "--format", "json"], env)
                 report = json.loads(res["stdout"]) if res["rc"] in (0, 2) else {}
                 res["summary"] = report.get("summary", {})
             else:
