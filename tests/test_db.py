@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from tests.conftest import CLI, NEWEST_HANDBOOK
 from tracker.db.models import Document
-from tracker.db.session import open_database
+from tracker.db.glance import SCHEMA_HEAD
+from tracker.db.session import Database, open_database
 from tracker.errors import DatabaseError, SchemaDriftError
 
 
@@ -111,4 +113,56 @@ def test_upgrade_refuses_foreign_and_newer_databases(empty_db_url: str, clean_en
     assert len(newer.stderr.strip().splitlines()) == 1
     listing = run("topics")
     assert listing.exit_code == 1 and "written by a newer tracker" in listing.stderr
+    db.dispose()
+
+
+def _link_status_schema(db: Database) -> tuple[list[str], list[tuple[str, tuple[str, ...]]], list[Any], Any]:
+    """``link_status`` as the database describes it: columns, indexes, foreign keys, primary key."""
+    with db.engine.connect() as conn:
+        look = inspect(conn)
+        columns = [c["name"] for c in look.get_columns("link_status")]
+        indexes = sorted((str(i["name"]), tuple(str(c) for c in i["column_names"]))
+                         for i in look.get_indexes("link_status"))
+        fks = sorted((str(f["name"]), tuple(f["constrained_columns"]), f["referred_table"],
+                      f.get("options", {}).get("ondelete")) for f in look.get_foreign_keys("link_status"))
+        return columns, indexes, fks, look.get_pk_constraint("link_status")["constrained_columns"]
+
+
+def test_migration_0014_adds_and_drops_probed_hash_keeping_rows_and_indexes(empty_db_url: str) -> None:
+    from alembic import command
+
+    db = open_database(empty_db_url, ensure_schema=False)
+    cfg = db._alembic_config()
+    command.upgrade(cfg, "0013")
+    before = _link_status_schema(db)
+    assert "probed_hash" not in before[0]
+    now = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO resources (id, canonical_url, url, kind, host, title, origin, created_at) "
+                          "VALUES (1, 'https://a.example/p', 'https://a.example/p', 'web', 'a.example', '', "
+                          "'document', :now)"), {"now": now})
+        conn.execute(text("INSERT INTO link_status (resource_id, state, state_since, reason, soft404, "
+                          "consecutive_failures, elapsed_ms, content_type, content_hash, title) "
+                          "VALUES (1, 'alive', :now, '200 OK', false, 0, 5, 'text/html', 'h1', 'A page')"),
+                     {"now": now})
+
+    command.upgrade(cfg, "0014")
+    assert db.current_revision() == "0014" == SCHEMA_HEAD
+    after = _link_status_schema(db)
+    assert after[0] == [*before[0], "probed_hash"] and after[1:] == before[1:]
+    assert db.check() == []  # the models agree with the migrated schema
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT state, content_hash, probed_hash FROM link_status")).all() == \
+            [("alive", "h1", None)]  # existing rows start NULL: their next check probes
+        conn.execute(text("UPDATE link_status SET probed_hash = 'h1'"))
+
+    command.downgrade(cfg, "0013")
+    assert db.current_revision() == "0013"
+    assert _link_status_schema(db) == before  # the same table: indexes and foreign keys kept
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT state, content_hash, title FROM link_status")).all() == \
+            [("alive", "h1", "A page")]
+
+    command.upgrade(cfg, "head")
+    assert db.check() == [] and _link_status_schema(db) == after
     db.dispose()

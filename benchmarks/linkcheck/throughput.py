@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/linkcheck/throughput.py                # 1,000 / 10,000 / 50,000 links
     .venv/bin/python benchmarks/linkcheck/throughput.py --links 10000 --settings 64/2/50
+    .venv/bin/python benchmarks/linkcheck/throughput.py --links 10000 --settings 64/2/50 --rerun
 
 Per size and setting (in flight / per host / interval ms) it starts
 ``loopserver.py`` in its own process on 127.0.0.101–120 (every answer 100 ms
@@ -13,6 +14,15 @@ the server's own log (kernel arrival stamps): requests in flight beyond the
 limit, arrivals on a host closer than the interval minus 5 ms, arrivals within N
 s of a ``Retry-After: N``. The politeness bound is links per host × interval.
 Prints one table (and ``--out FILE`` writes JSON); ``uptime`` before and after.
+
+``--rerun`` measures the weekly re-check too: after the first ``check --all``, tracker
+runs a second one on the same database with ``TRACKER_NOW`` one week later (every page
+unchanged: it sends no sibling probe for a page judged beside an answered probe with
+the same content), and lychee simply runs again; rows "tracker (rerun)" and
+"lychee (rerun)". Both runs of a tool go to the same server process (its ports are the
+URLs in the database), and each run's rows are the log entries that arrived while it ran
+(a fresh log per run); the server CPU of a run is read from ``/proc`` at its end
+(the first run's includes the server's start-up, not its final log write).
 tracker's modules are byte-compiled first, as ``pip install`` does (``benchmarks/installed.py``).
 Traffic goes only to 127.0.0.x.
 """
@@ -82,52 +92,79 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
+#: the clock of tracker's first run, and of its re-check one week later (``--rerun``)
+FIRST_NOW, RERUN_NOW = "2026-11-23T09:00:00Z", "2026-11-30T09:00:00Z"
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_case(n: int, setting: str, lychee: str, tmp: Path, latency: float, size: int,
-             tools: list[str]) -> dict[str, Any]:
+             tools: list[str], rerun: bool = False) -> dict[str, Any]:
     total, per_host, interval_ms = (int(x) for x in setting.split("/"))
     interval = interval_ms / 1000
     tag = f"{n}-{setting.replace('/', '_')}"
     case: dict[str, Any] = {"links": n, "setting": setting, "bound_s": round(n / len(HOSTS) * interval, 2)}
     for tool in tools:
         log = tmp / f"log-{tag}-{tool}"
+        runs: list[tuple[str, dict[str, Any], float, float]] = []  # label, measured, load before, server CPU
         with LoopServers(HOSTS, str(log), latency=latency, size=size) as web:
             urls = links_for(web, n)
-            load_before = os.getloadavg()[0]
             if tool in ("tracker", "tracker-noprobe"):
                 db_url = f"sqlite:///{tmp / ('bench-' + tag + '-' + tool + '.db')}"
                 seed(db_url, urls)
                 env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | {
                     "TRACKER_CHECK__MAX_CONCURRENCY": str(total), "TRACKER_CHECK__HOST_CONCURRENCY": str(per_host),
                     "TRACKER_CHECK__HOST_INTERVAL": str(interval), "TRACKER_CHECK__TIMEOUT": "20",
-                    "TRACKER_CHECK__RETRIES": "2", "TRACKER_NOW": "2026-11-23T09:00:00Z"}
+                    "TRACKER_CHECK__RETRIES": "2"}
                 tracker = [str(Path(sys.executable).with_name("tracker"))] if tool == "tracker" else \
                     [sys.executable, "-c", _NO_PROBE]  # an experiment: the floor without soft-404 probes
-                res = measured([*tracker, "--db", db_url, "check", "--all", "--format", "json"], env)
-                report = json.loads(res["stdout"]) if res["rc"] in (0, 2) else {}
-                res["summary"] = report.get("summary", {})
+                for label, now in [(tool, FIRST_NOW), (f"{tool} (rerun)", RERUN_NOW)][:2 if rerun else 1]:
+                    load_before = os.getloadavg()[0]
+                    res = measured([*tracker, "--db", db_url, "check", "--all", "--format", "json"],
+                                   env | {"TRACKER_NOW": now})
+                    report = json.loads(res["stdout"]) if res["rc"] in (0, 2) else {}
+                    res["summary"] = report.get("summary", {})
+                    runs.append((label, res, load_before, server_cpu(web.proc.pid)))
             else:
                 md = tmp / f"doc-{n}.md"
                 md.write_text("".join(f"- [link {i}]({u})\n" for i, u in enumerate(urls)))
-                res = measured([lychee, "--no-progress", "--format", "json", "--max-concurrency", str(total),
-                                "--host-concurrency", str(per_host), "--host-request-interval", f"{interval_ms}ms",
-                                "--timeout", "20", "--max-retries", "2",
-                                str(md)], dict(os.environ))
-                try:
-                    data = json.loads(res["stdout"])
-                    res["summary"] = {k: data.get(k) for k in ("total", "successful", "errors")}
-                except json.JSONDecodeError:
-                    res["summary"] = {}
+                for label in [tool, f"{tool} (rerun)"][:2 if rerun else 1]:
+                    load_before = os.getloadavg()[0]
+                    res = measured([lychee, "--no-progress", "--format", "json", "--max-concurrency", str(total),
+                                    "--host-concurrency", str(per_host), "--host-request-interval",
+                                    f"{interval_ms}ms", "--timeout", "20", "--max-retries", "2",
+                                    str(md)], dict(os.environ))
+                    try:
+                        data = json.loads(res["stdout"])
+                        res["summary"] = {k: data.get(k) for k in ("total", "successful", "errors")}
+                    except json.JSONDecodeError:
+                        res["summary"] = {}
+                    runs.append((label, res, load_before, server_cpu(web.proc.pid)))
             entries = web.stop()
-            found = audit(entries, limit=per_host, interval=interval)
-            ph = phases(entries, res["t0"], res["t1"], interval)
-        case[tool] = {"wall_s": round(res["wall"], 2), "cpu_s": round(res["cpu"], 2),
-                      "cpu_ms_per_link": round(res["cpu"] * 1000 / n, 3), "rss_mb": round(res["rss_mb"], 1),
-                      "requests": len(entries), "server_cpu_s": round(web.cpu, 2), "load_before": load_before,
-                      "violations": {k: found[k] for k in ("in_flight", "gap", "retry_after")},
-                      "max_in_flight": found["max_in_flight"], "min_gap_ms": found["min_gap_ms"],
-                      "phases": ph, "summary": res["summary"], "rc": res["rc"]}
-        if res["rc"] not in (0, 2):
-            case[tool]["stderr"] = res["stderr"][-1500:]
+        cpu_before = 0.0
+        for label, res, load_before, cpu_at_end in runs:
+            # a run's own log: what arrived while it ran (all of it, without ``--rerun``)
+            mine = entries if len(runs) == 1 else [e for e in entries if res["t0"] <= e.arrival <= res["t1"]]
+            found = audit(mine, limit=per_host, interval=interval)
+            server_cpu_s = web.cpu if len(runs) == 1 else cpu_at_end - cpu_before
+            cpu_before = cpu_at_end
+            case[label] = {"wall_s": round(res["wall"], 2), "cpu_s": round(res["cpu"], 2),
+                           "cpu_ms_per_link": round(res["cpu"] * 1000 / n, 3), "rss_mb": round(res["rss_mb"], 1),
+                           "requests": len(mine), "server_cpu_s": round(server_cpu_s, 2), "load_before": load_before,
+                           "violations": {k: found[k] for k in ("in_flight", "gap", "retry_after")},
+                           "max_in_flight": found["max_in_flight"], "min_gap_ms": found["min_gap_ms"],
+                           "probes": sum(1 for e in mine if "tracker-probe" in e.path),
+                           "phases": phases(mine, res["t0"], res["t1"], interval), "summary": res["summary"],
+                           "rc": res["rc"]}
+            if res["rc"] not in (0, 2):
+                case[label]["stderr"] = res["stderr"][-1500:]
+        if len(runs) > 1 and sum(case[label]["requests"] for label, *_ in runs) != len(entries):
+            print(f"warning: {len(entries) - sum(case[label]['requests'] for label, *_ in runs)} of {tool}'s "
+                  "requests arrived outside its runs", file=sys.stderr)
     return case
 
 
@@ -150,6 +187,11 @@ def phases(entries: list[Any], t0: float, t1: float, interval: float) -> dict[st
             "late_ms_per_gap": round(1000 * sum(late) / max(1, len(late)), 3)}
 
 
+def row_labels(tools: list[str], rerun: bool) -> list[str]:
+    """The table's tools: each tool's first run, then (``--rerun``) each one's re-check."""
+    return tools + [f"{tool} (rerun)" for tool in tools] if rerun else tools
+
+
 def table(cases: list[dict[str, Any]], tools: list[str]) -> str:
     rows = ["| links | setting | bound | tool | wall s | ×lychee | ×bound | CPU s | CPU ms/link | peak RSS MB "
             "| requests | server CPU s | in-flight / gap / Retry-After violations | load |",
@@ -159,7 +201,7 @@ def table(cases: list[dict[str, Any]], tools: list[str]) -> str:
             r = c.get(tool)
             if not r:
                 continue
-            ly = c.get("lychee", {}).get("wall_s")
+            ly = c.get("lychee (rerun)" if tool.endswith("(rerun)") else "lychee", {}).get("wall_s")
             v = r["violations"]
             rows.append(f"| {c['links']:,} | {c['setting']} | {c['bound_s']} s | {tool} | {r['wall_s']} | "
                         f"{r['wall_s'] / ly:.2f} | {r['wall_s'] / c['bound_s']:.2f} | {r['cpu_s']} | "
@@ -184,10 +226,14 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=20_000)
     ap.add_argument("--tools", default="tracker,lychee")
     ap.add_argument("--lychee", default=shutil.which("lychee") or str(Path(sys.executable).with_name("lychee")))
+    ap.add_argument("--rerun", action="store_true",
+                    help="then a second check of the same links (tracker: the same database, TRACKER_NOW a week "
+                         "later; lychee: again), reported as 'TOOL (rerun)'")
     ap.add_argument("--out", default="")
     opts = ap.parse_args()
     compile_tracker()  # as an installed tracker starts: from bytecode
     tools = opts.tools.split(",")
+    labels = row_labels(tools, opts.rerun)
     tmp = Path(tempfile.mkdtemp(prefix="linkthroughput-"))
     cases = []
     print(f"before: {uptime()}", file=sys.stderr)
@@ -196,18 +242,18 @@ def main() -> None:
             if setting != opts.settings.split(",")[0] and n != 10000 and not opts.all_settings:
                 continue
             print(f"… {n} links at {setting}", file=sys.stderr, flush=True)
-            cases.append(run_case(n, setting, opts.lychee, tmp, opts.latency, opts.size, tools))
+            cases.append(run_case(n, setting, opts.lychee, tmp, opts.latency, opts.size, tools, opts.rerun))
     after = uptime()
     print(f"after: {after}", file=sys.stderr)
-    print(table(cases, tools))
+    print(table(cases, labels))
     print("\n| links | setting | tool | start-up s | first→last arrival s | mean host span s | tail s "
-          "| late ms/gap |\n|---:|---|---|---:|---:|---:|---:|---:|")
+          "| late ms/gap | sibling probes |\n|---:|---|---|---:|---:|---:|---:|---:|---:|")
     for c in cases:
-        for tool in tools:
+        for tool in labels:
             ph = c.get(tool, {}).get("phases") or {}
             if ph:
                 print(f"| {c['links']:,} | {c['setting']} | {tool} | {ph['startup_s']} | {ph['fetch_s']} | "
-                      f"{ph['host_span_s']} | {ph['tail_s']} | {ph['late_ms_per_gap']} |")
+                      f"{ph['host_span_s']} | {ph['tail_s']} | {ph['late_ms_per_gap']} | {c[tool]['probes']} |")
     print(f"\nmachine: {os.cpu_count()} cores; {after}")
     if opts.out:
         Path(opts.out).write_text(json.dumps({"cases": cases, "uptime_after": after,

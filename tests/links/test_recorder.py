@@ -39,8 +39,9 @@ def _seen(rid: int, url: str, outcome: Outcome, status: int | None) -> Seen:
     res = FetchResult(url=url, method="GET", status=status, final_url=url, elapsed=0.5,
                       headers={"content-type": "text/html"} if status else {})
     ok = outcome is Outcome.OK
-    return Seen(rid, url, url, res, Verdict(outcome, f"{outcome.value} {status}"), "h-" + url[-1] if ok else None,
-                "T" if ok else "")
+    chash = "h-" + url[-1] if ok else None
+    return Seen(rid, url, url, res, Verdict(outcome, f"{outcome.value} {status}"), chash, "T" if ok else "",
+                chash if status == 200 else None)  # as if judged beside an answered probe
 
 
 def _run_id(db: Database, now: datetime) -> int:
@@ -108,6 +109,8 @@ def test_a_process_records_exactly_what_a_thread_records(db: Database, db_url: s
     thread_ids = sorted(v for k, v in ids.items() if "thread" in k)
     fork_ids = sorted(v for k, v in ids.items() if "fork" in k)
     assert _statuses(db, thread_ids) == _statuses(db, fork_ids)
+    # what the run decided of each page's probe crosses to the process too
+    assert [row["probed_hash"] for row in _statuses(db, fork_ids)] == [None, None, "h-c", None]
     with db.transaction() as s:
         count = s.scalar(select(func.count()).select_from(LinkObservation).where(
             LinkObservation.resource_id.in_(fork_ids)))

@@ -42,7 +42,7 @@ __all__ = ["SCHEMA_HEAD", "Glance", "NotUnderstood", "open_glance", "driver_erro
 
 #: The newest migration. Checked against Alembic by a test (tests/test_db.py); lets every
 #: command confirm the schema with one query instead of importing Alembic (~0.3 s).
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0014"
 
 Kind = Literal["sqlite", "postgresql"]
 

@@ -2,7 +2,9 @@
 
 ``link_observations`` is the history (one row per link per run, never updated);
 ``link_status`` is the policy's latest answer per resource, cached so due-ness
-and reports are single queries; ``archive_lookups`` records every Wayback
+and reports are single queries (its ``probed_hash`` is the content hash of the page
+as last judged OK beside an answered sibling probe: when set, it equals
+``content_hash``; ``services.linkcheck_looks`` says when it is set, kept and cleared); ``archive_lookups`` records every Wayback
 question and answer; ``link_claims`` says which run is fetching a link right now
 (a lease, so two concurrent checks never fetch the same link). Decisions live in
 ``tracker.links``, not here.
@@ -93,6 +95,9 @@ class LinkStatus(Base):
     elapsed_ms: Mapped[int] = mapped_column(Integer, default=0)
     content_type: Mapped[str] = mapped_column(String(200), default="")
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    #: the content hash of the page at the last check that judged it OK beside an answered
+    #: sibling probe; a fresh page with this hash sends no probe (``linkcheck_looks``)
+    probed_hash: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text, default="")
     etag: Mapped[str | None] = mapped_column(String(300))
     last_modified: Mapped[str | None] = mapped_column(String(100))

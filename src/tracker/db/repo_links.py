@@ -252,6 +252,8 @@ class DueLink:
     content_hash: str | None
     etag: str | None
     last_modified: str | None
+    #: the content hash last judged OK beside an answered sibling probe (``link_status.probed_hash``)
+    probed_hash: str | None = None
 
 
 def _due_filter(now: datetime, all_links: bool) -> list[object]:
@@ -266,12 +268,12 @@ def due_links_page(session: Session, now: datetime, all_links: bool, after_id: i
     """The next ``limit`` due links with ids above ``after_id`` (keyset paging, by id)."""
     rows = session.execute(
         select(Resource.id, Resource.url, Resource.canonical_url, LinkStatus.state, LinkStatus.content_type,
-               LinkStatus.content_hash, LinkStatus.etag, LinkStatus.last_modified)
+               LinkStatus.content_hash, LinkStatus.etag, LinkStatus.last_modified, LinkStatus.probed_hash)
         .outerjoin(LinkStatus, LinkStatus.resource_id == Resource.id)
         .where(Resource.id > after_id, *_due_filter(now, all_links))  # type: ignore[arg-type]
         .order_by(Resource.id).limit(limit)
     ).all()
-    return [DueLink(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6], r[7]) for r in rows]
+    return [DueLink(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6], r[7], r[8]) for r in rows]
 
 
 def count_links(session: Session, now: datetime, all_links: bool) -> tuple[int, int]:

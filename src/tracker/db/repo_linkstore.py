@@ -118,10 +118,11 @@ def add_check_versions(session: Session, rows: Sequence[dict[str, Any]]) -> int:
 STATUS_WRITTEN = ("state", "previous_state", "state_since", "reason", "http_status", "final_url",
                   "suggested_url", "soft404", "consecutive_failures", "first_failure_at", "last_ok_at",
                   "last_checked_at", "next_check_at", "elapsed_ms", "content_type", "etag", "last_modified",
-                  "archive_outcome", "content_hash", "title")
+                  "archive_outcome", "content_hash", "probed_hash", "title")
 #: those it reads first: the rest the policy derives afresh (or, ``previous_state`` and
 #: ``state_since``, are set only when the state changes), so they are written, not read
-STATUS_READ = ("state", "content_type", "etag", "last_modified", "archive_outcome", "content_hash", "title")
+STATUS_READ = ("state", "content_type", "etag", "last_modified", "archive_outcome", "content_hash", "probed_hash",
+               "title")
 
 
 def lock_status_rows(session: Session, resource_ids: Sequence[int], now: datetime) -> dict[int, dict[str, Any]]:

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 from tracker.links.model import Exchange, Outcome, Verdict
 from tracker.links.text import extract_title, similarity, visible_text, word_count
 
-__all__ = ["classify", "needs_probe", "probe_key", "probe_url", "is_soft404_path",
+__all__ = ["classify", "needs_probe", "probe_answered", "probe_key", "probe_url", "is_soft404_path",
            "SIBLING_SIMILARITY", "THIN_PAGE_WORDS"]
 
 SIBLING_SIMILARITY = 0.8
@@ -139,6 +139,17 @@ def needs_probe(ex: Exchange) -> bool:
     return (ex.error_class is None and ex.status is not None and 200 <= ex.status < 300
             and ex.method == "GET" and bool(ex.html) and not _is_root(ex.url)
             and "html" in (ex.content_type or "text/html").lower())
+
+
+def probe_answered(status: int | None, error_class: str | None) -> bool:
+    """Did a sibling probe get an answer that says something about its folder? Any HTTP
+    status (a 404 shows the folder is no catch-all; a 2xx was compared with the page), but
+    not a network failure (no status, or an ``error_class``) nor a "not now" status that
+    is transient for a page too (408, 429, 5xx, 1xx): those show nothing of what the folder
+    answers, so the page is probed again next time."""
+    if error_class is not None or status is None:
+        return False
+    return not (status < 200 or status in (408, 429) or 500 <= status <= 599)
 
 
 def probe_key(url: str) -> tuple[str, str, str]:

@@ -5,7 +5,8 @@ Owns: the streamed pipeline of a run — pages of due links claimed and read by 
 their host has room (``linkcheck_queues``; told of Retry-After pauses by the gate),
 fetched through the checker's policy
 over one HTTP core, judged on the loop one page per turn (``linkcheck_looks``, plus
-the sibling probe of a folder), reduced to a ``Seen`` and recorded in batches
+the sibling probe of a folder, sent once per folder per run and only for pages not
+already judged OK beside an answered probe with the same content: ``probed_hash``), reduced to a ``Seen`` and recorded in batches
 of ``BATCH`` (``linkcheck_recorder``: a thread, or for big runs a process of its own);
 offline batches (``fetch.network``) change nothing; then the archive look-ups of
 dead links. Imported only when a run has something to fetch or look up.
@@ -42,7 +43,7 @@ from tracker.fetch.wayback import WaybackClient
 from tracker.links import archive, judge
 from tracker.services.linkcheck import (BATCH, CANARY_TTL, CLAIM_LEASE, HEAD_EXTENSIONS, MAX_PROBES, WINDOW,
                                         Progress, Tick, WallClock, url_to_fetch, wall_clock)
-from tracker.services.linkcheck_looks import look, look_again
+from tracker.services.linkcheck_looks import look, look_beside, probe_is_2xx
 from tracker.services.linkcheck_queues import HostQueues
 from tracker.services.linkcheck_store import Seen, archive_wanted, record_archive_answers
 from tracker.services.linkcheck_recorder import Recorder, RecordIn, recorder_for
@@ -175,14 +176,14 @@ class _Checker:
         finally:
             self.queues.done(host)  # the host's next link starts now, before this one is judged
         await self._judge_turn()
-        seen_as = look(result)
+        seen_as = look(result, link.probed_hash)  # no probe for the very page judged beside one before
         if seen_as.probe_key is not None:
             sibling = await self._sibling(seen_as.probe_key, result.final_url)
-            if sibling.error_class is None and sibling.status is not None and 200 <= sibling.status < 300:
+            if probe_is_2xx(sibling):
                 await self._judge_turn()  # only a 2xx sibling can change the verdict
-                seen_as = look_again(result, sibling)
+            seen_as = look_beside(seen_as, result, sibling)
         seen = Seen(link.resource_id, link.url, result.url, result.without_body(), seen_as.verdict,
-                    seen_as.content_hash, seen_as.title)
+                    seen_as.content_hash, seen_as.title, seen_as.probed_hash)
         run = self.run
         run.done += 1
         if run.tick is not None:

@@ -3,7 +3,9 @@
 Owns: turning one batch of judged links into observation rows, deriving each
 link's new state with the policy (unless the batch was offline: then the rows
 are stored with ``counted=False`` and no state moves), recording content
-changes as resource versions, and storing archive answers. Runs in a worker
+changes as resource versions, storing the ``probed_hash`` the run decided
+(``Seen.probed_hash``; never kept beside a verdict that is not OK), and storing
+archive answers. Runs in a worker
 thread while the next batch is being fetched. Does not own: HTTP, judgement,
 which links are due.
 """
@@ -41,6 +43,9 @@ class Seen:
     verdict: Verdict
     content_hash: str | None
     title: str
+    #: what ``link_status.probed_hash`` becomes (``linkcheck_looks``: the hash of a page judged
+    #: OK beside an answered sibling probe, kept or cleared); None when unsure: the next check probes
+    probed_hash: str | None = None
 
 
 @dataclass
@@ -138,6 +143,7 @@ def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen
             st = written.get(s.resource_id) or written.setdefault(s.resource_id, dict(statuses[s.resource_id]))
             old = _apply_state(st, new, obs, now)
             version = _freshness(st, obs, now)
+            st["probed_hash"] = s.probed_hash if s.verdict.outcome is Outcome.OK else None
             if version is not None:
                 versions.append(version)
             if old != st["state"]:
