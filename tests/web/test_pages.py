@@ -41,3 +41,15 @@ def test_unknown_week_and_candidate_are_readable_errors(db: Database, queued: Se
     gone = client.post("/candidates/999999/decide", data={"action": "accept", "csrf": csrf, "back": "/"},
                        headers=HOST, follow_redirects=True)
     assert "no candidate with id 999999" in gone.get_data(as_text=True)
+
+
+def test_weeks_at_the_ends_of_the_calendar_are_readable_errors(db: Database, queued: Settings) -> None:
+    """The page links the weeks before and after the one shown: 9999-W52 has no week after
+    it (the page crashed with a 500) and 0001-W01 none before it. Weeks are bounded like
+    every other date (years 1970-9000), and the error names the week as it was typed."""
+    client = create_app(db, queued).test_client()
+    for week in ("9999-W52", "0001-W01", "1969-W01", "9001-W01"):
+        bad = client.get(f"/?week={week}", headers=HOST)
+        assert bad.status_code == 400 and week in bad.get_data(as_text=True), week
+    assert client.get("/?week=9000-W52", headers=HOST).status_code == 200
+    assert client.get("/?week=1970-W02", headers=HOST).status_code == 200
