@@ -4,11 +4,18 @@
 from __future__ import annotations
 
 import re
+import threading
+from pathlib import Path
+
+import httpx
+from werkzeug.http import parse_options_header
 
 from tracker.config import Settings
 from tracker.db.session import Database
+from tracker.services.import_ import import_document
 from tracker.services.review import queue
 from tracker.web import create_app
+from tracker.web.server import build_server
 
 HOST = {"Host": "127.0.0.1"}
 
@@ -53,3 +60,32 @@ def test_weeks_at_the_ends_of_the_calendar_are_readable_errors(db: Database, que
         assert bad.status_code == 400 and week in bad.get_data(as_text=True), week
     assert client.get("/?week=9000-W52", headers=HOST).status_code == 200
     assert client.get("/?week=1970-W02", headers=HOST).status_code == 200
+
+
+def test_downloads_of_a_version_with_any_label_name_the_file(db: Database, queued: Settings,
+                                                             tmp_path: Path) -> None:
+    """A version label may hold any character but line breaks; the download's file name
+    is built from it. A label outside Latin-1 broke the real server (the header could not
+    be written: the client waited for an answer that never came) and a quote ended the
+    quoted file name early. Asked over a real server on loopback, as a browser would."""
+    folder = tmp_path / "v2"
+    folder.mkdir()
+    (folder / "guide.md").write_text("# Guide\n\n## Tokenization\n\nSee [BPE](https://arxiv.org/abs/1508.07909)"
+                                     " and [more](https://example.org/more).\n", encoding="utf-8")
+    label = 'v2 版本 "final"; x'
+    import_document(db, folder, queued, label=label)
+    server = build_server(db, queued, "127.0.0.1", 0, None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        for path in ("/export/resources.md", "/export/changelog.json"):
+            answer = httpx.get(base + path, timeout=10)
+            assert answer.status_code == 200, path
+            kind, options = parse_options_header(answer.headers["content-disposition"])
+            assert kind == "attachment"
+            assert "版本" in options["filename"] and '"final"' in options["filename"], options
+            assert options["filename"].endswith(path.rsplit(".", 1)[1])
+    finally:
+        server.shutdown()
+        thread.join()
