@@ -10,9 +10,11 @@ from pathlib import Path
 import httpx
 from werkzeug.http import parse_options_header
 
+from tests.candidates.conftest import item, store
 from tracker.config import Settings
 from tracker.db.session import Database
 from tracker.services.import_ import import_document
+from tracker.services.propose import propose
 from tracker.services.review import queue
 from tracker.web import create_app
 from tracker.web.server import build_server
@@ -89,3 +91,15 @@ def test_downloads_of_a_version_with_any_label_name_the_file(db: Database, queue
     finally:
         server.shutdown()
         thread.join()
+
+
+def test_the_queue_page_drops_direction_overrides_from_titles_and_authors(db: Database, queued: Settings) -> None:
+    """An unclosed U+202E in a feed title or author reverses the text after it on the
+    card (``Evil \\u202egnp.exe`` reads ``Evil exe.png``); the page shows the text as
+    every other output does, through ``one_line``."""
+    store(db, queued, [item("https://example.org/rlo", "Evil \u202egnp.exe BPE tokenizer merges",
+                            "byte pair merges tokenization " * 5, authors=["\u2067yrallam"])])
+    propose(db, queued)
+    page = create_app(db, queued).test_client().get("/", headers=HOST).get_data(as_text=True)
+    assert "Evil gnp.exe BPE tokenizer merges" in page and "yrallam" in page
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", page)
