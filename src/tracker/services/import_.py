@@ -33,6 +33,7 @@ from tracker.bulk import gc_paused
 from tracker.changelog.versions import date_in_name, order_key
 from tracker.config import Settings
 from tracker.db import repo_documents as repo
+from tracker.db.repo_candidates import hold_document
 from tracker.db.models_core import DocumentVersion
 from tracker.db.session import Database
 from tracker.document.model import ParsedDocument
@@ -132,6 +133,8 @@ def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocume
     document = repo.get_document(session, doc_name)
     if document is None:
         document = repo.get_or_create_document(session, doc_name, str(snap.root), parsed.layout, now)
+    else:  # before reading its versions: a concurrent import (or propose) of it finishes first
+        hold_document(session, document.id)
     result = ImportResult(doc_name, snap.label, False, parsed.layout,
                           warnings=list(snap.warnings) + _warnings(parsed))
     stored = sorted(repo.list_versions(session, document.id), key=_key)
