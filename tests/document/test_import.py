@@ -178,6 +178,20 @@ def test_bad_paths(run: CLI, db_url: str, imported: dict[str, int], tmp_path: Pa
     _assert_error(run, db_url, imported, "import", str(tmp_path / "empty"), match="empty")
 
 
+def test_an_empty_path_or_document_name_is_an_error(run: CLI, db_url: str, imported: dict[str, int],
+                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tracker import "$DOC"`` with DOC unset imported whatever Markdown lay under the
+    current folder; ``--document ""`` made a document without a name."""
+    doc = tmp_path / "here"
+    doc.mkdir()
+    (doc / "notes.md").write_text("# Notes\n\n## A\n\n[x](https://example.org/x)\n", encoding="utf-8")
+    monkeypatch.chdir(doc)
+    for path in ("", "  "):
+        _assert_error(run, db_url, imported, "import", path, match="PATH is empty")
+    for name in ("", " "):
+        _assert_error(run, db_url, imported, "import", str(doc), "--document", name, match="--document")
+
+
 def test_missing_include_rolls_back(run: CLI, db_url: str, imported: dict[str, int], tmp_path: Path) -> None:
     doc = copy_tree(NEWEST_HANDBOOK, tmp_path / "doc")
     (doc / "_includes" / "section4.md").unlink()

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
+from tracker.errors import InputError
 
 # Services (and SQLAlchemy with them) are imported inside each command, so that
 # `tracker db --help` costs no more than click.
@@ -98,6 +99,8 @@ def import_cmd(rt: Runtime, path: str, document: str | None, history: bool, labe
     """
     from tracker.services.import_ import import_document
 
+    if not path.strip():  # Path("") is the current folder: an unset "$DOC" must not import it
+        raise InputError("PATH is empty; pass the document's folder, a Markdown file or its raw-Markdown base URL")
     source: Path | str = path if path.startswith(("http://", "https://")) else Path(path)
     results = import_document(rt.db, source, rt.settings, document=document, history=history,
                               label=label, strict=strict)

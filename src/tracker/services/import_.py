@@ -241,6 +241,8 @@ def import_document(db: Database, path: Path | str, settings: Settings, *, docum
     (``https://raw.githubusercontent.com/OWNER/REPO/BRANCH/``). Each version is one
     transaction, read, parsed and stored one at a time; with ``strict`` every version is
     checked before any is stored."""
+    if document is not None and not document.strip():
+        raise InputError("--document is empty; give the document's name (see `tracker versions`)")
     if label is not None and (not label.strip() or any(c in label for c in "\r\n\t") or len(label) > 200):
         raise DocumentError(f"--label {label!r} is not a usable version name; use up to 200 characters "
                             "without line breaks, such as v0.2 or 2026-11-23")
