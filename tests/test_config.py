@@ -63,8 +63,11 @@ def test_bad_config_files(tmp_path: Path) -> None:
         load_settings(broken, env={})
     unknown = tmp_path / "unknown.toml"
     unknown.write_text("[nonsense]\nx = 1\n")
-    with pytest.raises(ConfigError, match=r"unknown config section \[nonsense\]"):
+    with pytest.raises(ConfigError, match=r"unknown config section \[nonsense\]") as raised:
         load_settings(unknown, env={})
+    # the names a file may use, not the fields behind them (it listed "now_override")
+    assert raised.value.args[0].endswith("known: arxiv, candidates, check, crawl, database_url, document, links, "
+                                         "now, scheduler, wayback, youtube")
 
 
 def test_readme_documents_every_default(tmp_path: Path) -> None:

@@ -432,6 +432,7 @@ def load_settings(
             top[name] = _convert(value, hints[name], name)
             continue
         if name not in hints:
-            raise ConfigError(f"unknown config section [{key}]; known: {', '.join(sorted(hints))}")
+            known = sorted(set(hints) - {"now_override"} | {"now"})  # the names a file uses
+            raise ConfigError(f"unknown config section [{key}]; known: {', '.join(known)}")
         top[name] = _build(hints[name], value, name)
     return Settings(**top)

@@ -10,7 +10,7 @@ for its format, and nothing else:
 format         functions
 =============  ==============================================================
 any            ``one_line`` (controls, line breaks, non-characters, lone
-               surrogates out), ``shorten``, ``terminal_text``
+               surrogates, bidirectional overrides out), ``shorten``, ``terminal_text``
 Markdown       ``md_text`` (renders exactly the text: no link, emphasis, HTML
                tag, table cell), ``safe_url`` (http(s) or, when asked,
                relative targets only; ``()<>``, spaces, quotes percent-encoded),
@@ -49,8 +49,10 @@ __all__ = ["one_line", "shorten", "terminal_text", "md_text", "safe_url", "md_li
 
 # C0 and C1 controls, DEL, line/paragraph separators (each run becomes a space)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-# the BOM/zero-width no-break space, non-characters and lone surrogates (removed)
-_NONCHAR = re.compile("[\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]+")
+# the BOM/zero-width no-break space, non-characters, lone surrogates and the explicit
+# bidirectional embeddings, overrides and isolates (an unclosed U+202E in a title reverses
+# the rest of the line it is written on: the URL, the score, the author) (removed)
+_NONCHAR = re.compile("[\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff\u202a-\u202e\u2066-\u2069]+")
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|~#!^])")
 _UNDERSCORE = re.compile(r"_(?![^\W_])|(?<![^\W_])_")  # "_" that could open or close emphasis
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
@@ -76,7 +78,8 @@ _PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][A-Za-
 
 def one_line(text: str | None) -> str:
     """Collapse line breaks, tabs and spaces into single spaces; drop control characters,
-    non-characters and lone surrogates (they break terminals, XML and UTF-8 files)."""
+    non-characters and lone surrogates (they break terminals, XML and UTF-8 files) and the
+    explicit bidirectional controls (they reorder the text shown after them)."""
     # Fast path, exactly ``_one_line``: every character the slow path changes (controls,
     # separators, non-characters, surrogates, every whitespace but " ") is not printable,
     # so printable text without doubled or outer spaces is already one line.

@@ -341,6 +341,28 @@ def test_retry_after_is_honoured_across_runs(db: Database, feed_settings: Settin
     assert LISTING in str(web.requests[-1].url) and API not in str(web.requests[-1].url)
 
 
+def test_absurd_time_hints_are_capped_and_never_stop_the_crawl(db: Database, feed_settings: Settings,
+                                                              web: FakeWeb) -> None:
+    """A Retry-After, max-age or <ttl> beyond any date (``99999999999999999999``,
+    ``1e308``) made ``timedelta`` overflow: the whole crawl died with a traceback, every
+    source's result was lost, and the next crawl met the same answer. Each is now one
+    more hint the cap (``[crawl] max_interval``) bounds."""
+    huge = "99999999999999999999"
+    web.add(add(db, feed_settings, "feed", "https://busy.test/feed", "busy"), b"busy", status=429,
+            headers={"Retry-After": "1e308"})
+    web.add(add(db, feed_settings, "feed", "https://down.test/feed", "down"), b"down", status=503,
+            headers={"Retry-After": huge})
+    web.add(add(db, feed_settings, "feed", "https://fresh.test/feed", "fresh"),
+            blog(("Fresh", "https://fresh.test/1", "f1")).replace(b"<channel>", f"<channel><ttl>{huge}</ttl>".encode()),
+            headers={"Content-Type": "application/rss+xml", "Cache-Control": f"max-age={huge}"})
+    reports = {r.source: r for r in poll(db, feed_settings, web)}
+    cap = T0 + timedelta(days=1)
+    assert {name: r.outcome for name, r in reports.items()} == {"busy": "error", "down": "error", "fresh": "fetched"}
+    assert reports["fresh"].new == 1 and reports["fresh"].next_poll_at == cap
+    for name in ("busy", "down"):
+        assert reports[name].next_poll_at == cap and source(db, name).retry_until == cap
+
+
 def test_every_fixture_crawled_errors_only_when_nothing_usable(db: Database, feed_settings: Settings,
                                                               web: FakeWeb) -> None:
     """Malformed and mis-encoded fixtures: no crash, error counted only when the parse

@@ -178,6 +178,20 @@ def test_bad_paths(run: CLI, db_url: str, imported: dict[str, int], tmp_path: Pa
     _assert_error(run, db_url, imported, "import", str(tmp_path / "empty"), match="empty")
 
 
+def test_an_empty_path_or_document_name_is_an_error(run: CLI, db_url: str, imported: dict[str, int],
+                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tracker import "$DOC"`` with DOC unset imported whatever Markdown lay under the
+    current folder; ``--document ""`` made a document without a name."""
+    doc = tmp_path / "here"
+    doc.mkdir()
+    (doc / "notes.md").write_text("# Notes\n\n## A\n\n[x](https://example.org/x)\n", encoding="utf-8")
+    monkeypatch.chdir(doc)
+    for path in ("", "  "):
+        _assert_error(run, db_url, imported, "import", path, match="PATH is empty")
+    for name in ("", " "):
+        _assert_error(run, db_url, imported, "import", str(doc), "--document", name, match="--document")
+
+
 def test_missing_include_rolls_back(run: CLI, db_url: str, imported: dict[str, int], tmp_path: Path) -> None:
     doc = copy_tree(NEWEST_HANDBOOK, tmp_path / "doc")
     (doc / "_includes" / "section4.md").unlink()
@@ -335,7 +349,10 @@ def test_import_without_document_name_continues_the_only_document(run: CLI, tmp_
 
 
 @pytest.mark.parametrize(("url", "message"), [("http://[::1", "cannot import from"),
-                                              ("https://", "cannot import from")])
+                                              ("https://", "cannot import from"),
+                                              # was "path ftp:/x does not exist" (a Path folds "//")
+                                              ("ftp://x/", "cannot import from 'ftp://x/'"),
+                                              ("file:///etc/", "cannot import from 'file:///etc/'")])
 def test_malformed_import_urls_are_errors(run: CLI, url: str, message: str) -> None:
     result = run("import", url)
     assert result.exit_code == 1 and result.stderr.startswith(f"Error: {message}")

@@ -25,7 +25,7 @@ def week_of(moment: datetime) -> str:
 def parse_week(text: str) -> str:
     """Validate and normalise a week label (``2026-w48``, ``2026W48`` → ``2026-W48``)."""
     match = _WEEK.match(text or "")
-    if match:
+    if match and 1970 <= int(match.group(1)) <= 9000:  # the range of every other date (config)
         year, week = int(match.group(1)), int(match.group(2))
         try:
             date.fromisocalendar(year, week, 1)
@@ -33,7 +33,7 @@ def parse_week(text: str) -> str:
             pass
         else:
             return f"{year}-W{week:02d}"
-    raise InputError(f"invalid week {text!r}; use an ISO week such as 2026-W48")
+    raise InputError(f"invalid week {text!r}; use an ISO week such as 2026-W48 (years 1970 to 9000)")
 
 
 def week_start(label: str) -> datetime:

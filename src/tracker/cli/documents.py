@@ -5,11 +5,13 @@ Does not own any use case: each command calls one service and renders.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
 from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
+from tracker.errors import InputError
 
 # Services (and SQLAlchemy with them) are imported inside each command, so that
 # `tracker db --help` costs no more than click.
@@ -98,6 +100,11 @@ def import_cmd(rt: Runtime, path: str, document: str | None, history: bool, labe
     """
     from tracker.services.import_ import import_document
 
+    if not path.strip():  # Path("") is the current folder: an unset "$DOC" must not import it
+        raise InputError("PATH is empty; pass the document's folder, a Markdown file or its raw-Markdown base URL")
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path) and not path.lower().startswith(("http://", "https://")):
+        raise InputError(f"cannot import from {path!r}: give a folder, a Markdown file or an http(s) "
+                         "raw-Markdown base URL")
     source: Path | str = path if path.startswith(("http://", "https://")) else Path(path)
     results = import_document(rt.db, source, rt.settings, document=document, history=history,
                               label=label, strict=strict)

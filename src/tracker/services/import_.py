@@ -33,6 +33,7 @@ from tracker.bulk import gc_paused
 from tracker.changelog.versions import date_in_name, order_key
 from tracker.config import Settings
 from tracker.db import repo_documents as repo
+from tracker.db.repo_candidates import hold_document
 from tracker.db.models_core import DocumentVersion
 from tracker.db.session import Database
 from tracker.document.model import ParsedDocument
@@ -132,6 +133,8 @@ def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocume
     document = repo.get_document(session, doc_name)
     if document is None:
         document = repo.get_or_create_document(session, doc_name, str(snap.root), parsed.layout, now)
+    else:  # before reading its versions: a concurrent import (or propose) of it finishes first
+        hold_document(session, document.id)
     result = ImportResult(doc_name, snap.label, False, parsed.layout,
                           warnings=list(snap.warnings) + _warnings(parsed))
     stored = sorted(repo.list_versions(session, document.id), key=_key)
@@ -238,6 +241,8 @@ def import_document(db: Database, path: Path | str, settings: Settings, *, docum
     (``https://raw.githubusercontent.com/OWNER/REPO/BRANCH/``). Each version is one
     transaction, read, parsed and stored one at a time; with ``strict`` every version is
     checked before any is stored."""
+    if document is not None and not document.strip():
+        raise InputError("--document is empty; give the document's name (see `tracker versions`)")
     if label is not None and (not label.strip() or any(c in label for c in "\r\n\t") or len(label) > 200):
         raise DocumentError(f"--label {label!r} is not a usable version name; use up to 200 characters "
                             "without line breaks, such as v0.2 or 2026-11-23")

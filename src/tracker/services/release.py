@@ -172,12 +172,23 @@ def _write_all(files: dict[Path, bytes]) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write ``--out`` atomically (a temp file renamed over the target)."""
-    if not path.parent.is_dir():
-        raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
+    """Write ``--out``: a file atomically (a temp file renamed over it; through a symbolic
+    link, over the file it points to), anything else that exists — a named pipe, a device
+    such as ``/dev/stdout`` — straight into it (renaming a file over it would replace it,
+    and reading it back for a rollback would block or never end)."""
     if path.is_dir():
         raise InputError(f"cannot write {path}: it is a folder; give a file name")
-    _write_all({path: text.encode("utf-8")})
+    if path.exists() and not path.is_file():
+        try:
+            with open(path, "wb") as handle:
+                handle.write(text.encode("utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
+    target = path.resolve() if path.is_symlink() else path
+    if not target.parent.is_dir():
+        raise InputError(f"cannot write {path}: folder {target.parent} does not exist")
+    _write_all({target: text.encode("utf-8")})
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from tracker.headers import parse_http_date, retry_after_seconds
+from tracker.headers import MAX_HINT_SECONDS, parse_http_date, retry_after_seconds
 
 __all__ = [
     "parse_http_date", "retry_after", "cache_lifetime", "poll_delay", "error_delay",
@@ -39,7 +39,7 @@ def cache_lifetime(headers: Mapping[str, str], now: datetime) -> timedelta | Non
         return None
     match = _MAX_AGE.search(control) if control else None
     if match:
-        return timedelta(seconds=int(match.group(1)))
+        return timedelta(seconds=min(int(match.group(1)), MAX_HINT_SECONDS))
     expires = parse_http_date(headers.get("expires"))
     if expires is None:
         return None
@@ -57,7 +57,7 @@ def poll_delay(*, interval: timedelta, cap: timedelta, headers: Mapping[str, str
         hints.append(retry_after(headers.get("retry-after"), now) or timedelta(0))
         hints.append(cache_lifetime(headers, now) or timedelta(0))
     if ttl_minutes and ttl_minutes > 0:
-        hints.append(timedelta(minutes=ttl_minutes))
+        hints.append(timedelta(seconds=min(ttl_minutes * 60, MAX_HINT_SECONDS)))
     return min(max(hints), cap)
 
 

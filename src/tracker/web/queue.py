@@ -20,8 +20,10 @@ from flask import Blueprint, current_app, flash, render_template, request
 from werkzeug.wrappers import Response
 
 from tracker.candidates.weeks import next_week, week_of, week_start
+from tracker.config import Settings
+from tracker.db.session import Database
 from tracker.errors import TrackerError
-from tracker.export.text import safe_url
+from tracker.export.text import one_line, safe_url
 from tracker.services import dashboard, review
 from tracker.web.app import back, reviewer
 
@@ -68,7 +70,8 @@ def page() -> str:
     for row in rows:  # what the template shows, prepared once (1,000 cards must render fast):
         row["text"] = texts.get(int(row["id"]), "")  # one string per line, escaped once by Jinja
         row["href"] = _href(row.get("url"))
-        authors = list(row.get("authors") or [])
+        row["title"] = one_line(row.get("title"))  # no controls or direction overrides, as in every output
+        authors = [one_line(a) for a in row.get("authors") or []]
         by = ", ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
         day = row["published_at"].strftime("%Y-%m-%d") if row.get("published_at") else ""
         row["meta"] = " · ".join(p for p in (row.get("source") or "unknown source", row.get("kind") or "", day, by,
@@ -86,10 +89,15 @@ def page() -> str:
     return render_template(
         "queue.html", week=label, current_week=current, rows=cards, groups=group_rows(cards),
         left=sum(1 for r in rows if r.get("status") in ("queued", "deferred")), overflow=overflow,
-        can_overflow=True, chapters=chapters, recent=review.recent_decisions(db, settings),
+        can_overflow=True, chapters=chapters, recent=_recent(db, settings),
         here=_page_url(label, overflow), prev_url=_page_url(previous, overflow),
         next_url=_page_url(next_week(label), overflow), this_url=_page_url(current, overflow),
         overflow_url=_page_url(label, not overflow), page="queue")
+
+
+def _recent(db: Database, settings: Settings) -> list[dict[str, Any]]:
+    """The newest decisions, their titles shown as every output shows them (``one_line``)."""
+    return [{**d, "title": one_line(d.get("title"))} for d in review.recent_decisions(db, settings)]
 
 
 def _title(row: dict[str, Any] | None, cid: int) -> str:

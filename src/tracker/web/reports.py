@@ -9,7 +9,9 @@ changelog or the export (``services.report``, ``services.release``).
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
@@ -63,7 +65,12 @@ def document() -> str:
 def _download(text: str, name: str, fmt: str) -> Response:
     response = Response(text, mimetype=_TYPES[fmt].split(";")[0])
     response.headers["Content-Type"] = _TYPES[fmt]
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    # The name holds a version label (any character but a line break): an ASCII stand-in
+    # in ``filename`` and the name itself in RFC 6266's ``filename*``, quoted by Werkzeug
+    # (a non-Latin-1 header cannot be written at all, and a bare quote ends the name).
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    response.headers.set("Content-Disposition", "attachment", filename=plain,
+                         **({} if plain == name else {"filename*": f"UTF-8''{quote(name, safe='')}"}))
     return response
 
 
