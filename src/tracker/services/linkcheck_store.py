@@ -2,7 +2,8 @@
 
 Owns: turning one batch of judged links into observation rows, deriving each
 link's new state with the policy (unless the batch was offline: then the rows
-are stored with ``counted=False`` and no state moves), recording content
+are stored with ``counted=False`` and no state moves; so is a link its host's
+``Retry-After`` kept us from requesting at all), recording content
 changes as resource versions, storing the ``probed_hash`` the run decided
 (``Seen.probed_hash``; never kept beside a verdict that is not OK), and storing
 archive answers. Runs in a worker
@@ -84,6 +85,13 @@ def _observation(run_id: int, s: Seen, now: datetime, counted: bool) -> dict[str
         last_modified=_header(res.headers, "last-modified", 100), counted=counted)
 
 
+def _deferred(s: Seen) -> bool:
+    """Was the link never requested, its host having asked us to stay away longer than a run
+    waits (``Retry-After``)? Nothing is known of it: its observation is stored uncounted, its
+    state stays as it was (a new link stays ``unchecked``) and it is due again next run."""
+    return s.result.error_class is not None and str(s.result.error_class) == "deferred"
+
+
 def _apply_state(st: dict[str, Any], new: LinkState, obs: dict[str, Any], now: datetime) -> str:
     """Move a status row (a dict from ``lock_status_rows``) to the policy's ``new`` state;
     returns the state it had."""
@@ -127,18 +135,19 @@ def record_batch(db: Database, settings: Settings, run_id: int, batch: list[Seen
     ORM objects."""
     out = BatchOutcome([])
     with db.transaction() as session:
-        rows = [_observation(run_id, s, now, counted) for s in batch]
+        rows = [_observation(run_id, s, now, counted and not _deferred(s)) for s in batch]
         repo_linkstore.add_observations(session, rows)
-        if not counted or not rows:
+        judged = [(s, obs) for s, obs in zip(batch, rows) if obs["counted"]]
+        if not judged:
             return out
-        ids = [s.resource_id for s in batch]
+        ids = [s.resource_id for s, _ in judged]
         # created by upsert and locked: a concurrent run recording the same link waits, never collides;
         # the history is read after the lock, so it includes what that run stored
         statuses = repo_linkstore.lock_status_rows(session, ids, now)
         history = repo_linkstore.recent_observations(session, ids)
         versions: list[dict[str, Any]] = []
         written: dict[int, dict[str, Any]] = {}
-        for s, obs in zip(batch, rows):
+        for s, obs in judged:
             new = policy.state_of([_to_observation(o) for o in history.get(s.resource_id, ())], now, settings.links)
             st = written.get(s.resource_id) or written.setdefault(s.resource_id, dict(statuses[s.resource_id]))
             old = _apply_state(st, new, obs, now)
