@@ -56,6 +56,11 @@ def _make_engine(url: str) -> Engine:
             f"cannot parse database URL {redact(url)!r}; use e.g. sqlite:///tracker.db or "
             "postgresql+psycopg://user@host/dbname"
         ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseError(
+            f"cannot open database {redact(url)}: tracker keeps its data in SQLite or PostgreSQL, not "
+            f"{parsed.get_backend_name()}; use e.g. sqlite:///tracker.db or postgresql+psycopg://user@host/dbname"
+        )
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
