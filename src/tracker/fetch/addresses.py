@@ -3,7 +3,8 @@
 Owns: ``is_private_ip`` and ``HostAddresses`` (is a host, as written or as
 resolved, inside our own network?), used by the redirect loop so that a public
 page cannot bounce the checker into 127.0.0.1, 10.0.0.0/8 or
-169.254.169.254. A name is looked up through an injectable resolver (cached
+169.254.169.254 (``is_private_ip`` is also what ``fetch.wire`` checks the
+addresses it connects to against). A name is looked up through an injectable resolver (cached
 per run); without one (tests over ``httpx.MockTransport``) only literal
 addresses and ``localhost`` names count as private. Does not own: the decision
 to follow a redirect (``fetch.core``).

@@ -19,7 +19,11 @@ network canaries):
   most the cap) — a prefix for callers that judge text, an error for callers
   that need the whole body;
 - one redirect loop (only http(s) targets, loop and length limits, no hop from
-  a public address into a private one, then the caller's own rule);
+  a public address into a private one, then the caller's own rule); such a hop
+  is checked twice: on the resolver's answer before it is requested (the clear,
+  early refusal) and on the wire, which connects it only to public addresses
+  (the answer of the lookup actually connected with, so DNS rebinding cannot
+  slip past the first check) and never over a kept-alive private connection;
 - retries with jittered exponential backoff for transient failures;
 - ``ErrorClass`` names from the exception chain.
 
@@ -47,8 +51,8 @@ from urllib.parse import urljoin, urlsplit
 from tracker import headers as header_rules
 from tracker.fetch import body_decoder
 from tracker.fetch.addresses import HostAddresses, Resolver, system_resolver
-from tracker.fetch.errors import (TRANSIENT_ERRORS, ErrorClass, ProtocolViolation, UnsupportedTarget,
-                                  classify_exception, describe, library_exceptions)
+from tracker.fetch.errors import (TRANSIENT_ERRORS, ErrorClass, ProtocolViolation, UnsafeAddress,
+                                  UnsupportedTarget, classify_exception, describe, library_exceptions)
 from tracker.fetch.gate import Clock, Deferred, HostGates, HostRule, LocalGates, Sleep, shared_gates
 from tracker.fetch.wire import Exchange, WirePool, request_head, target_of
 
@@ -232,7 +236,8 @@ class HttpCore:
         return pool
 
     # -- one exchange --------------------------------------------------------
-    async def _once(self, policy: Policy, method: str, url: str, host: str, headers: Mapping[str, str]) -> _Single:
+    async def _once(self, policy: Policy, method: str, url: str, host: str, headers: Mapping[str, str],
+                    public_only: bool = False) -> _Single:
         self._bind_loop()
         key = policy.gate_key(host)
         while True:
@@ -244,15 +249,15 @@ class HttpCore:
             try:
                 if self._global is not None:
                     async with self._global:
-                        return await self._exchange(policy, method, url, headers, host, slot)
-                return await self._exchange(policy, method, url, headers, host, slot)
+                        return await self._exchange(policy, method, url, headers, host, slot, public_only)
+                return await self._exchange(policy, method, url, headers, host, slot, public_only)
             except _PausedMeanwhile:
                 continue  # nothing was sent: queue again behind the pause
             finally:
                 self.gates.release(slot)
 
     async def _exchange(self, policy: Policy, method: str, url: str, headers: Mapping[str, str],
-                        host: str, slot: Any) -> _Single:
+                        host: str, slot: Any, public_only: bool = False) -> _Single:
         self.requests += 1
         self.requests_by_host[host] = self.requests_by_host.get(host, 0) + 1
         timeout = policy.timeout_for(host)
@@ -273,7 +278,7 @@ class HttpCore:
                     pool_key = (target.scheme, target.host, target.port)
                     self._busy[pool_key] = self._busy.get(pool_key, 0) + 1
                     data = request_head(method, target.target, target.netloc, headers)
-                    exchange = await self._pool(pool_key).exchange()
+                    exchange = await self._pool(pool_key).exchange(public_only)
                     if gates.paused_for(key) > 0:
                         raise _PausedMeanwhile()  # a Retry-After arrived while we were connecting
                     exchange.send(method, data)
@@ -356,11 +361,11 @@ class HttpCore:
         return status in (408, 429) or 500 <= status <= 599
 
     async def _with_retries(self, policy: Policy, method: str, url: str, host: str,
-                            headers: Mapping[str, str]) -> tuple[_Single, int]:
+                            headers: Mapping[str, str], public_only: bool = False) -> tuple[_Single, int]:
         key = policy.gate_key(host)
         attempts = 0
         while True:
-            single = await self._once(policy, method, url, host, headers)
+            single = await self._once(policy, method, url, host, headers, public_only)
             attempts += 1
             wait = None
             if single.status in (429, 503):
@@ -396,6 +401,7 @@ class HttpCore:
         hops: list[Hop] = []
         seen = {url}
         attempts = 0
+        public_only = False  # the hop was reached by a redirect from a public address
 
         def result(single: _Single, final: str, error_class: ErrorClass | None = None,
                    error: str = "") -> FetchResult:
@@ -412,7 +418,7 @@ class HttpCore:
                 return result(_Single(None, {}), url, ErrorClass.INVALID_URL, f"not a URL we can request: {url}")
             if parts.scheme.lower() not in ("http", "https"):
                 return result(_Single(None, {}), url, ErrorClass.INVALID_URL, f"not an http(s) URL: {url}")
-            single, n = await self._with_retries(policy, method, url, host, headers)
+            single, n = await self._with_retries(policy, method, url, host, headers, public_only)
             attempts += n
             if single.error_class is not None:
                 return result(single, url)
@@ -443,15 +449,19 @@ class HttpCore:
             if refusal is not None:
                 return result(single, target, ErrorClass.UNSAFE_REDIRECT, refusal)
             seen.add(target)
+            public_only = await self._guarded(url)
             url = target
             if status == 303 and method != "HEAD":
                 method = "GET"
 
+    async def _guarded(self, source: str) -> bool:
+        """Whether a hop from ``source`` must stay out of private networks (a public source)."""
+        return not await self.addresses.is_private(urlsplit(source).hostname or "")
+
     async def _unsafe(self, source: str, target: str) -> str | None:
         """Why a hop from ``source`` to ``target`` is refused: public → private address."""
-        source_host = urlsplit(source).hostname or ""
         target_host = urlsplit(target).hostname or ""
-        if await self.addresses.is_private(source_host):
+        if not await self._guarded(source):
             return None  # the document itself points into a private network: its own business
         if await self.addresses.is_private(target_host):
             return f"refused a redirect from a public address to a private one: {target[:200]}"
@@ -473,7 +483,7 @@ def _trouble() -> tuple[type[BaseException], ...]:
     """The exceptions an exchange turns into a failed ``FetchResult``: socket, TLS and protocol
     errors, and httpx's and httpcore's own when a caller's transport brought them in (their
     exceptions cannot occur otherwise; the tuple is built only when something was raised)."""
-    return (ProtocolViolation, OSError, ValueError, ssl.SSLError,
+    return (ProtocolViolation, UnsafeAddress, OSError, ValueError, ssl.SSLError,
             *library_exceptions("HTTPError", "InvalidURL", "UnsupportedProtocol", "ProtocolError", "NetworkError",
                                 "TimeoutException", "ProxyError"))
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 
 __all__ = ["ErrorClass", "classify_exception", "NETWORK_ERRORS", "TRANSIENT_ERRORS", "describe",
-           "ProtocolViolation", "UnsupportedTarget", "library_exceptions"]
+           "ProtocolViolation", "UnsupportedTarget", "UnsafeAddress", "library_exceptions"]
 
 
 class ProtocolViolation(Exception):
@@ -28,6 +28,10 @@ class ProtocolViolation(Exception):
 
 class UnsupportedTarget(ValueError):
     """A URL the core's own wire cannot request (not http or https)."""
+
+
+class UnsafeAddress(Exception):
+    """A hop that must stay out of private networks found only private addresses to connect to."""
 
 
 class ErrorClass(StrEnum):
@@ -91,6 +95,8 @@ def classify_exception(exc: BaseException) -> ErrorClass:
     def has(kind: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
         return any(isinstance(e, kind) for e in chain)
 
+    if has(UnsafeAddress):
+        return ErrorClass.UNSAFE_REDIRECT
     if has(ssl.SSLError):  # SSLCertVerificationError is a subclass
         return ErrorClass.TLS
     gai = next((e for e in chain if isinstance(e, socket.gaierror)), None)

@@ -8,6 +8,11 @@ Node.js uses): chunked and length-delimited bodies, keep-alive rules and
 malformed input are its business, so no HTTP state machine runs in Python and
 a request costs a few callbacks instead of h11's per-event objects.
 
+A request the core marks ``public_only`` (a hop a redirect from a public address
+led to) connects only to the public addresses of its own lookup and never takes
+an idle connection whose peer is private: the redirect check cannot be slipped
+by a name that resolves differently the second time (DNS rebinding).
+
 A connection goes back to its pool only after a complete answer that allows
 keep-alive; anything else (a body left unread, a HEAD answer, an error, a
 cancellation by the caller's deadline) closes it. Reading pauses while more
@@ -32,8 +37,8 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from tracker.fetch.addresses import literal_ip
-from tracker.fetch.errors import ProtocolViolation
+from tracker.fetch.addresses import is_private_ip, literal_ip
+from tracker.fetch.errors import ProtocolViolation, UnsafeAddress
 
 __all__ = ["WirePool", "Exchange", "ProtocolViolation", "ClosedEarly", "request_head", "Target", "target_of"]
 
@@ -108,6 +113,8 @@ class _Connection(asyncio.Protocol):
         self.parser: httptools.HttpResponseParser | None = None
         self.closed = False
         self.idle_since = 0.0
+        #: connected to a loopback/private/link-local/metadata address
+        self.private_peer = False
         self._reset()
 
     def _reset(self) -> None:
@@ -279,6 +286,13 @@ class Exchange:
             conn.close()
 
 
+def _is_private(address: str) -> bool:
+    """An address ``getaddrinfo`` gave (a scope suffix such as ``%eth0`` dropped); one that does
+    not parse counts as private."""
+    ip = literal_ip(address.split("%", 1)[0])
+    return ip is None or is_private_ip(ip)
+
+
 class WirePool:
     """Idle keep-alive connections to one ``(scheme, host, port)``."""
 
@@ -287,23 +301,35 @@ class WirePool:
         self._ssl = ssl_context if scheme == "https" else None
         self._idle: list[_Connection] = []
 
-    async def exchange(self) -> Exchange:
-        """An idle connection, or a new one."""
+    async def exchange(self, public_only: bool = False) -> Exchange:
+        """An idle connection, or a new one. ``public_only`` (a hop a redirect from a public
+        address led to): only a connection to a public address, never one whose peer is
+        private; raises ``UnsafeAddress`` when the host has no public address."""
         now = time.monotonic()
-        while self._idle:
-            conn = self._idle.pop()
-            if conn.closed or conn.transport is None or conn.transport.is_closing():
-                continue
-            if now - conn.idle_since > KEEPALIVE_EXPIRY:
-                conn.close()
-                continue
-            return Exchange(self, conn)
-        return Exchange(self, await self._connect())
+        kept: list[_Connection] = []  # idle connections to private peers, left for other requests
+        try:
+            while self._idle:
+                conn = self._idle.pop()
+                if conn.closed or conn.transport is None or conn.transport.is_closing():
+                    continue
+                if now - conn.idle_since > KEEPALIVE_EXPIRY:
+                    conn.close()
+                    continue
+                if public_only and conn.private_peer:
+                    kept.append(conn)
+                    continue
+                return Exchange(self, conn)
+        finally:
+            self._idle.extend(reversed(kept))
+        return Exchange(self, await self._connect(public_only))
 
-    async def _connect(self) -> _Connection:
+    async def _connect(self, public_only: bool = False) -> _Connection:
         """A new connection to the first address that accepts one. Names are resolved with
         ``socket.getaddrinfo`` in a worker thread, as asyncio's own loop does, so uvloop's
-        built-in resolver never bypasses the system's (or a test's) resolution."""
+        built-in resolver never bypasses the system's (or a test's) resolution. With
+        ``public_only``, private addresses are dropped from *this* resolution before any
+        connection, so a name that answered a public address to an earlier check and a
+        private one now (DNS rebinding) reaches nothing."""
         loop = asyncio.get_running_loop()
         if literal_ip(self.host) is not None:
             addresses = [self.host]
@@ -311,12 +337,19 @@ class WirePool:
             infos = await loop.run_in_executor(None, socket.getaddrinfo, self.host, self.port, 0,
                                                socket.SOCK_STREAM)
             addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        private = {a for a in addresses if _is_private(a)}
+        if public_only:
+            if addresses and len(private) == len(addresses):
+                raise UnsafeAddress(f"refused a redirect from a public address to a private one: {self.host} "
+                                    f"connects to {', '.join(addresses[:3])}")
+            addresses = [a for a in addresses if a not in private]
         last: OSError | None = None
         for address in addresses:
             try:
                 _, conn = await loop.create_connection(
                     _Connection, address, self.port, ssl=self._ssl,
                     server_hostname=self.host if self._ssl is not None else None)
+                conn.private_peer = address in private
                 return conn
             except OSError as exc:
                 last = exc
