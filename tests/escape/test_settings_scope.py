@@ -11,7 +11,7 @@ import inspect
 import runpy
 from pathlib import Path
 
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from tests.escape import test_renderers
 
@@ -37,3 +37,10 @@ def test_every_renderer_property_test_carries_the_module_settings() -> None:
         chosen = test._hypothesis_internal_use_settings
         assert chosen.max_examples == test_renderers.ESCAPE.max_examples == 60, test.__name__
         assert chosen.deadline is None and chosen.database is None, test.__name__
+
+
+def test_the_suite_times_no_example_on_the_wall_clock() -> None:
+    """tests/conftest.py's profile, the same for every test whatever was collected before it."""
+    assert settings.get_current_profile_name() == "tracker"
+    assert settings.default.deadline is None
+    assert HealthCheck.too_slow in settings.default.suppress_health_check
