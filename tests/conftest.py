@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -33,6 +35,14 @@ FEEDS = FIXTURES / "feeds"
 # helper passes it as TRACKER_NOW and the ``settings`` fixture as ``now``, so no test
 # depends on the day it runs (.ci/run runs the suite again under libfaketime in 2032).
 TEST_NOW = "2026-11-23T09:00:00Z"
+
+# Hypothesis, for the whole suite alike (here, before any test module is collected): no
+# per-example deadline and no "too slow" health check — both time examples on the wall clock,
+# so a loaded machine would fail tests that a quiet one passes. A module's own settings go on
+# its tests (``@settings(...)``), never through ``load_profile``, which would change the tests
+# collected after it.
+hypothesis_settings.register_profile("tracker", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("tracker")
 
 _PG_ADMIN = os.environ.get("TRACKER_TEST_POSTGRES_URL", "")
 _counter = itertools.count()

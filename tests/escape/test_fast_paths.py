@@ -80,7 +80,7 @@ def test_every_code_point_one_line_changes_is_not_printable() -> None:
             assert escape.one_line("a" + ch + "b") == escape._one_line("a" + ch + "b"), hex(cp)
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(text_like)
 @example(None)
 @example("")
@@ -94,7 +94,7 @@ def test_one_line_fast_path_is_the_reference(text: str | None) -> None:
     assert escape.one_line(text) == escape._one_line(text)
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(text_like)
 @example(None)
 @example("snake_case")
@@ -106,7 +106,7 @@ def test_md_text_fast_path_is_the_reference(text: str | None) -> None:
         assert escape.md_text(p) == _md_text_reference(p)
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(text_like)
 @example("'=1")
 @example("-2")
@@ -116,7 +116,7 @@ def test_csv_cell_fast_path_is_the_reference(text: str | None) -> None:
     assert escape.csv_cell(text) == _csv_cell_reference(text)
 
 
-@settings(max_examples=800)
+@settings(max_examples=800, deadline=None)
 @given(url_like, st.booleans())
 @example("https://example.org/a?b=1&amp;c=2#x", False)
 @example("HTTPS://Example.ORG:8080/p_(x)?q=%2F&x", False)
@@ -132,7 +132,7 @@ def test_safe_url_fast_path_is_the_reference(url: str | None, relative: bool) ->
     assert escape.safe_url(url, relative=relative) == escape._safe_url(url, relative=relative)
 
 
-@settings(max_examples=800)
+@settings(max_examples=800, deadline=None)
 @given(url_like)
 @example("https://www.arxiv.org/abs/1")
 @example("HTTPS://M.YouTube.com:443/watch?v=1")
@@ -199,7 +199,7 @@ def _same_or_same_error(fast: Any, reference: Any) -> None:
     assert fast() == expected
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(json_like, st.sampled_from([0, 1, 2, 4]))
 @example({"a": [1, 2.5, float("nan"), float("inf"), -float("inf"), True, False, None]}, 2)
 @example({"x": {}, "y": [], "z": ()}, 2)
@@ -250,7 +250,7 @@ _words = st.lists(st.sampled_from(["video", "this", "blog post", "Attention", "I
                                    "a.b/c", "The", "paper", ".", "É"]), max_size=7).map("".join)
 
 
-@settings(max_examples=600)
+@settings(max_examples=600, deadline=None)
 @given(_words, _words, _words, st.one_of(_words, st.sampled_from(["same-anchor", "same-title", "same-url"])))
 @example("İstanbul", "", "https://x.org", "i̇stanbul")
 @example('"Attention"', "", "https://x.org", "attention")

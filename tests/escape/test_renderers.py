@@ -68,9 +68,9 @@ hostile = st.one_of(st.sampled_from(PAYLOADS),
 hostile_url = st.one_of(hostile, st.builds(lambda tail: "https://x.example/" + tail, hostile))
 
 F = TypeVar("F", bound=Callable[..., Any])
-settings.register_profile("escape", max_examples=60, deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("escape")
+#: this module's Hypothesis settings, on each test (a loaded profile would change every test
+#: collected after this module too)
+ESCAPE = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def payload_examples(test: F) -> F:
@@ -87,6 +87,7 @@ def _hrefs(*urls: str | None, relative: bool = False) -> set[str]:
 
 # --- the queue ----------------------------------------------------------------------------------
 
+@ESCAPE
 @payload_examples
 @given(text=hostile, url=hostile_url)
 def test_queue_markdown(text: str, url: str) -> None:
@@ -110,6 +111,7 @@ def _report(text: str, url: str, inconclusive: bool = False) -> LinkReport:
     return LinkReport(NOW, NOW, rows, RunInfo(1, NOW, inconclusive, 5, 6, 700), summarise(rows))
 
 
+@ESCAPE
 @payload_examples
 @given(text=hostile, url=hostile_url)
 def test_link_report_markdown(text: str, url: str) -> None:
@@ -121,6 +123,7 @@ HTML_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3",
              "table", "tr", "th", "td", "ul", "li", "a"}
 
 
+@ESCAPE
 @payload_examples
 @given(text=hostile, url=hostile_url)
 def test_link_report_html(text: str, url: str) -> None:
@@ -128,6 +131,7 @@ def test_link_report_html(text: str, url: str) -> None:
     check_html(out, HTML_TAGS, _hrefs(url))
 
 
+@ESCAPE
 @payload_examples
 @given(text=hostile, url=hostile_url)
 def test_week_index_html(text: str, url: str) -> None:
@@ -150,6 +154,7 @@ def _changelog(text: str, url: str) -> Changelog:
                      releases=(release, Release("Unreleased", text, None, changes)), generated_at=NOW)
 
 
+@ESCAPE
 @payload_examples
 @given(text=hostile, url=hostile_url)
 def test_changelog_markdown(text: str, url: str) -> None:
@@ -157,6 +162,7 @@ def test_changelog_markdown(text: str, url: str) -> None:
     check_markdown(out, _hrefs(url) | {"https://keepachangelog.com/en/1.1.0/"})
 
 
+@ESCAPE
 @payload_examples
 @given(text=hostile, url=hostile_url)
 def test_changelog_atom(text: str, url: str) -> None:
@@ -187,12 +193,14 @@ def _resource_list(text: str, url: str) -> ResourceList:
     return ResourceList(text, text, NOW, (ExportTopic("s", text, "section", (_item(text, url),), (chapter,)),))
 
 
+@ESCAPE
 @payload_examples
 @given(text=hostile, url=hostile_url)
 def test_export_markdown(text: str, url: str) -> None:
     check_markdown(export_markdown(_resource_list(text, url)), _hrefs(url))
 
 
+@ESCAPE
 @payload_examples
 @given(text=hostile, url=hostile_url)
 def test_export_csv(text: str, url: str) -> None:
@@ -207,6 +215,7 @@ def test_export_csv(text: str, url: str) -> None:
         assert all(cell[:1] not in ("=", "+", "-", "@", "\t", "\r") for cell in row)
 
 
+@ESCAPE
 @payload_examples
 @given(text=hostile, url=hostile_url)
 def test_listing_csv(text: str, url: str) -> None:
@@ -223,6 +232,7 @@ OLD = "https://old.example/a"
 DOC = f"# Title\n\n## Chapter\n\n- [a]({OLD}) and <a href=\"{OLD}\">b</a>\n- [c][ref]\n\n[ref]: {OLD}\n"
 
 
+@ESCAPE
 @payload_examples
 @given(text=hostile, url=hostile_url)
 def test_patch_writes_only_valid_http_urls(text: str, url: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from tests.crawl.test_crawl import T0 as CRAWL_T0
 from tests.crawl.test_crawl import add
@@ -23,7 +24,9 @@ from tracker.demo.site import BLOG, DemoInternet
 from tracker.fetch.core import FetchRequest, HttpCore
 from tracker.fetch.documents import TextFetcher
 from tracker.fetch.feeds import FeedClient
+from tracker.fetch.wayback import WaybackClient, WaybackReply
 from tracker.fetch.links import link_policy
+from tracker.links.archive import read_availability
 from tracker.services.crawl import crawl
 from tracker.services.linkcheck import check_links
 from tracker.services.sources import add_source
@@ -106,3 +109,28 @@ def test_weekly_with_one_tarpit_source_finishes(db: Database, settings: object, 
     assert (tmp_path / "out" / "link-report.md").is_file() and result.links["alive"] == 1
     assert (result.sources, result.source_errors) == (1, 1)  # the tarpit is that source's error
     assert lines[0] <= 3
+
+
+def test_an_archive_answer_cut_short_is_no_answer(db: Database, db_url: str) -> None:
+    """The HTTP core hands a text prefix on when a body is cut short (deadline, connection
+    lost): the archive look-up must call that a failure by its name, not read the prefix
+    (it was stored as 200 "archive answer is not JSON", which hid why)."""
+    def cut(h: object) -> None:
+        handler: Any = h
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", "400")
+        handler.end_headers()
+        handler.wfile.write(b'{"archived_snapshots": {"closest": {"url": "https://web.archive.org/web/2')
+        handler.close_connection = True
+    with srv.FaultServer("127.0.0.55", routes={"/wayback/available": cut}) as archive:
+        settings = make_settings(db_url, check={"retries": 0},
+                                 wayback={"api_url": archive.url("/wayback/available")})
+
+        async def go() -> WaybackReply:
+            async with HttpCore() as core:
+                return await WaybackClient(settings, core=core).lookup("https://gone.example/x", "20260101000000")
+        reply = asyncio.run(go())
+    assert (reply.status, reply.body, reply.error_class) == (None, b"", "truncated")
+    assert "cut short after 73 bytes" in reply.error and "(200)" in reply.error
+    assert read_availability(reply.status, reply.body, reply.error_class).detail == "archive unreachable (truncated)"

@@ -5,13 +5,16 @@ glance cannot be sure (issue 11)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from click.testing import Result
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
@@ -196,6 +199,18 @@ def _normal_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(linkcheck_glance, "nothing_due", lambda *a, **k: None)
 
 
+def _stepped_aside(run: CLI, paths: list[str], monkeypatch: pytest.MonkeyPatch) -> Result:
+    """``tracker check`` as it runs, then with the normal path only: the glance stepped aside
+    (both took the normal path) and the two printed the same; the first result."""
+    fast = run("check")
+    with monkeypatch.context() as m:
+        _normal_only(m)
+        slow = run("check")
+    assert paths == ["normal", "normal"]
+    assert (fast.exit_code, fast.stdout, fast.stderr) == (slow.exit_code, slow.stdout, slow.stderr)
+    return fast
+
+
 def _run_both(run: CLI, paths: list[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[Any, Any]:
     fast = run("check", *args)
     assert paths == ["glance"], fast.stderr
@@ -289,12 +304,7 @@ def test_a_missing_table_is_todays_error_and_the_glance_changes_nothing(
         s.execute(text("DROP TABLE archive_lookups"))
         s.execute(text("DROP TABLE link_observations"))
         s.execute(text("DROP TABLE link_status"))
-    fast = run("check")
-    with monkeypatch.context() as m:
-        _normal_only(m)
-        slow = run("check")
-    assert paths == ["normal", "normal"]
-    assert (fast.exit_code, fast.stdout, fast.stderr) == (slow.exit_code, slow.stdout, slow.stderr)
+    fast = _stepped_aside(run, paths, monkeypatch)
     assert fast.exit_code == 1 and fast.stderr.startswith("Error: database error: ")
     assert "tracker db upgrade" in fast.stderr
     assert _runs(db) == []  # neither path left a run behind (the normal one rolled back)
@@ -334,12 +344,7 @@ def test_a_failing_write_is_todays_error(run: CLI, db: Database, db_url: str, pa
     with db.transaction() as s:
         s.execute(text("DROP TABLE link_observations"))
         s.execute(text("DROP TABLE check_runs"))
-    fast = run("check")
-    with monkeypatch.context() as m:
-        _normal_only(m)
-        slow = run("check")
-    assert paths == ["normal", "normal"]
-    assert (fast.exit_code, fast.stdout, fast.stderr) == (slow.exit_code, slow.stdout, slow.stderr)
+    fast = _stepped_aside(run, paths, monkeypatch)
     assert fast.exit_code == 1 and fast.stderr.startswith("Error: database error: ") and "check_runs" in fast.stderr
 
 
@@ -365,3 +370,107 @@ def test_a_time_is_bound_as_sqlalchemy_binds_it_on_sqlite(when: datetime) -> Non
     bind = dialect.type_descriptor(DateTime()).bind_processor(dialect)
     assert bind is not None
     assert glance._sqlite_time(when) == bind(when.astimezone(timezone.utc).replace(tzinfo=None))
+
+
+# ------------------------------------------------------------------ a locked database
+
+@contextlib.contextmanager
+def _locked(db: Database) -> Iterator[Callable[[], None]]:
+    """Another connection holds the lock a check needs (SQLite: the write lock of
+    ``BEGIN IMMEDIATE``; PostgreSQL: ``check_runs`` locked), until the callable it yields
+    releases it (or the block ends)."""
+    url = db.url
+    if url.startswith("sqlite"):
+        path = glance.sqlite_file(url)
+        assert path is not None
+        holder: Any = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+    else:
+        import psycopg
+
+        params = glance.postgresql_params(url.replace("+psycopg", ""))
+        assert params is not None
+        holder = psycopg.connect(**params)
+        holder.execute("LOCK TABLE check_runs IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield holder.rollback
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def _lock_wait_of(look: glance.Glance) -> float:
+    """The seconds this glance's connection waits for a lock (as the driver reports it)."""
+    conn: Any = look._conn
+    if look.kind == "sqlite":
+        return int(conn.execute("PRAGMA busy_timeout").fetchone()[0]) / 1000
+    shown = str(conn.execute("SHOW lock_timeout").fetchone()[0])
+    assert shown.endswith("ms"), shown
+    return int(shown[:-2]) / 1000
+
+
+def test_the_glance_waits_briefly_for_a_lock_and_the_normal_path_as_long_as_ever(db: Database) -> None:
+    assert 0 < glance.GLANCE_LOCK_TIMEOUT <= 1
+    for given in (None, 0.05):
+        look = glance.open_glance(db.url) if given is None else glance.open_glance(db.url, given)
+        assert look is not None
+        try:
+            assert _lock_wait_of(look) == (glance.GLANCE_LOCK_TIMEOUT if given is None else given)
+        finally:
+            look.close()
+    if db.url.startswith("sqlite"):  # the engine's own connections keep their usual wait
+        with db.transaction() as s:
+            assert s.execute(text("PRAGMA busy_timeout")).scalar() == glance.SQLITE_TIMEOUT * 1000
+
+
+def test_a_locked_database_makes_the_glance_step_aside(db: Database) -> None:
+    """Another connection holds the lock: the glance gives up after the wait it was given
+    (the driver's lock error, or ``None`` from the service), having written nothing."""
+    _seed_nothing_due(db)
+    settings = make_settings(db.url)
+    with _locked(db):
+        with pytest.raises(glance.driver_errors()) as raised:
+            look = glance.open_glance(db.url, 0.05)
+            assert look is not None
+            try:  # PostgreSQL: reading goes on; the run's row is what waits for the lock
+                look.add_check_run(T0, 0)
+            finally:
+                look.close()
+        assert "lock" in str(raised.value).lower()
+        assert linkcheck_glance.nothing_due(settings, lock_timeout=0.05) is None
+    assert _runs(db) == []
+    assert linkcheck_glance.nothing_due(settings, lock_timeout=0.05) is not None  # the lock gone: it answers
+
+
+def test_a_locked_database_gives_the_command_one_wait_and_the_same_result(
+        run: CLI, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tracker check`` on a locked database: the glance steps aside after its short wait,
+    then the normal path takes the lock once it is free (released here as soon as the glance
+    has stepped aside: no sleeping) and prints and records what it prints and records
+    without a glance."""
+    _seed_nothing_due(db)
+    still = SimpleNamespace(monotonic=lambda: 1000.0)  # both print "in 0.00 s", however loaded the machine
+    monkeypatch.setattr(linkcheck_glance, "time", still)
+    monkeypatch.setattr(linkcheck, "time", still)
+    original = linkcheck_glance.nothing_due
+    steps: list[str] = []
+    with _locked(db) as release:
+        def glance_then_release(*args: Any, **kwargs: Any) -> CheckReport | None:
+            report = original(*args, **{**kwargs, "lock_timeout": 0.05})
+            steps.append("glance answered" if report is not None else "glance stepped aside")
+            release()
+            return report
+
+        monkeypatch.setattr(linkcheck_glance, "nothing_due", glance_then_release)
+        locked = run("check", "--format", "json")
+    assert steps == ["glance stepped aside"]
+    with monkeypatch.context() as m:
+        _normal_only(m)
+        normal = run("check", "--format", "json")
+    assert (locked.exit_code, locked.stderr) == (normal.exit_code, normal.stderr) == (
+        0, "0 of 6 links due\nchecked 0 of 6 links with 0 requests in 0.00 s\n")
+    ours, theirs = json.loads(locked.stdout), json.loads(normal.stdout)
+    first, second = _runs(db)
+    assert (ours.pop("run"), theirs.pop("run")) == (first["id"], second["id"])
+    assert ours == theirs
+    assert {k: v for k, v in first.items() if k != "id"} == {k: v for k, v in second.items() if k != "id"}

@@ -236,6 +236,17 @@ def test_a_recording_process_that_cannot_open_the_database_says_why_in_one_line(
     assert "(DatabaseError: cannot open database postgresql://u:***@h/db: too many connections" in result.stderr
 
 
+def _give_up_once_held(recorder: ProcessRecorder, rid: int, url: str, held_r: int) -> None:
+    """As a Ctrl-C does: one link sent to be recorded, and once the child says (on ``held_r``)
+    that it holds the batch, the call is cancelled and the recorder closed."""
+    async def give_up() -> None:
+        call = asyncio.ensure_future(recorder.record([_seen(rid, url, Outcome.OK, 200)], True))
+        await asyncio.get_running_loop().run_in_executor(None, os.read, held_r, 1)
+        call.cancel()
+        await recorder.aclose()
+    runner.run(give_up())
+
+
 def test_a_child_answering_a_parent_that_gave_up_leaves_quietly(db: Database, db_url: str,
                                                                  capfd: pytest.CaptureFixture[str],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
@@ -252,13 +263,7 @@ def test_a_child_answering_a_parent_that_gave_up_leaves_quietly(db: Database, db
     monkeypatch.setattr(linkcheck_store, "record_batch", held)
     recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
 
-    async def give_up() -> None:
-        call = asyncio.ensure_future(recorder.record([_seen(ids["https://p.example/a"], "https://p.example/a",
-                                                            Outcome.OK, 200)], True))
-        await asyncio.get_running_loop().run_in_executor(None, os.read, got_r, 1)
-        call.cancel()
-        await recorder.aclose()
-    runner.run(give_up())
+    _give_up_once_held(recorder, ids["https://p.example/a"], "https://p.example/a", got_r)
     recorder._sock.shutdown(socket.SHUT_RDWR)  # reap's first step: the parent hangs up ...
     os.close(go_w)  # ... before the child answers
     recorder.reap()
@@ -287,13 +292,7 @@ def _stuck_child(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch, ign
     assert recorder.pid is not None
     pid = recorder.pid
 
-    async def give_up() -> None:  # as a Ctrl-C does: the call is cancelled, the recorder closed
-        call = asyncio.ensure_future(recorder.record([_seen(ids["https://s.example/a"], "https://s.example/a",
-                                                            Outcome.OK, 200)], True))
-        await asyncio.get_running_loop().run_in_executor(None, os.read, got_r, 1)
-        call.cancel()
-        await recorder.aclose()
-    runner.run(give_up())
+    _give_up_once_held(recorder, ids["https://s.example/a"], "https://s.example/a", got_r)
     sent: list[int] = []
     kill = os.kill
 

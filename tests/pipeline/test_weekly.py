@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 from tests.conftest import CLI
@@ -23,7 +25,9 @@ def test_demo_shows_every_kind_of_finding(tmp_path: Path, clean_env: None) -> No
     assert set(dead) == {"posts/old-benchmark-roundup", "posts/withdrawn-draft", "guides/attention",
                          "mirror/quantization-notes"}
     assert "soft 404" in dead["guides/attention"]["reason"]
-    assert all(link["archive_url"] for link in dead.values())
+    # each dead link's archive answer, with why it has none (the archive look-up's outcome and detail)
+    assert {path: link["archive_url"] is not None for path, link in dead.items()} == dict.fromkeys(dead, True), \
+        _archive_lookups(out / "demo.db")
     moved = [link for link in week2["links"] if link["state"] == "redirected"]
     assert len(moved) == 1 and moved[0]["suggested_url"].endswith("/posts/scaling-laws-revisited")
     blocked = [link for link in week2["links"] if link["state"] == "blocked"]
@@ -42,6 +46,11 @@ def test_demo_shows_every_kind_of_finding(tmp_path: Path, clean_env: None) -> No
     assert (out / "week-2" / "resources.md").read_text().count("archived copy") >= 4
     assert "needs a maintainer" in result.stderr
     _honest_outputs(out, result.stderr)
+
+
+def _archive_lookups(db_file: Path) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(db_file)) as con:
+        return con.execute("SELECT url, outcome, http_status, detail FROM archive_lookups ORDER BY id").fetchall()
 
 
 RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")

@@ -37,8 +37,8 @@ from urllib.parse import quote
 
 from tracker.links.archive import archive_due
 
-__all__ = ["SCHEMA_HEAD", "Glance", "NotUnderstood", "open_glance", "driver_errors", "sqlite_file",
-           "postgresql_params"]
+__all__ = ["SCHEMA_HEAD", "GLANCE_LOCK_TIMEOUT", "Glance", "NotUnderstood", "open_glance", "driver_errors",
+           "sqlite_file", "postgresql_params"]
 
 #: The newest migration. Checked against Alembic by a test (tests/test_db.py); lets every
 #: command confirm the schema with one query instead of importing Alembic (~0.3 s).
@@ -49,6 +49,11 @@ Kind = Literal["sqlite", "postgresql"]
 #: what ``db.session`` passes SQLite (``connect_args`` and ``_sqlite_pragmas``)
 SQLITE_TIMEOUT = 30.0
 SQLITE_PRAGMAS = ("PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=30000", "PRAGMA journal_mode=WAL")
+#: seconds the glance waits for a lock another connection holds (SQLite's busy timeout,
+#: PostgreSQL's ``lock_timeout``) before it steps aside: the normal path then waits its own
+#: ``SQLITE_TIMEOUT`` (or as long as the server makes it), so a locked database costs the
+#: command about one normal wait, not the glance's wait and then the normal one
+GLANCE_LOCK_TIMEOUT = 0.5
 
 # the only URL shapes opened here; everything else goes the normal way
 _SQLITE_URL = re.compile(r"sqlite(?:\+pysqlite)?:///(?P<path>[^?#%~][^?#%]*)")
@@ -202,15 +207,18 @@ def postgresql_params(url: str) -> dict[str, Any] | None:
     return params
 
 
-def _open_sqlite(path: str) -> Glance:
+def _open_sqlite(path: str, lock_timeout: float) -> Glance:
     import sqlite3
 
     # the file SQLAlchemy would open, but never created: a missing file is the normal
     # path's error to report
     uri = "file:" + quote(path, safe="/") + "?mode=rw"
-    conn = sqlite3.connect(uri, uri=True, timeout=SQLITE_TIMEOUT, isolation_level=None)
+    conn = sqlite3.connect(uri, uri=True, timeout=lock_timeout, isolation_level=None)
+    # the engine's pragmas, but the glance's own (short) wait for a lock
+    busy = f"PRAGMA busy_timeout={max(0, round(lock_timeout * 1000))}"
+    pragmas = [busy if p.startswith("PRAGMA busy_timeout=") else p for p in SQLITE_PRAGMAS]
     try:
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in pragmas:
             conn.execute(pragma).close()
         # the writer's lock before the first read: the answers and the row are one snapshot
         conn.execute("BEGIN IMMEDIATE").close()
@@ -220,15 +228,30 @@ def _open_sqlite(path: str) -> Glance:
     return Glance(conn, "sqlite")
 
 
-def open_glance(url: str) -> Glance | None:
+def _open_postgresql(params: dict[str, Any], lock_timeout: float) -> Glance:
+    import psycopg
+
+    conn = psycopg.connect(**params)
+    try:
+        # for this transaction only: a table another session has locked ends the glance's wait
+        # with an error (LockNotAvailable) instead of holding the command
+        conn.execute(f"SET LOCAL lock_timeout = {max(1, round(lock_timeout * 1000))}").close()
+    except BaseException:
+        conn.close()
+        raise
+    return Glance(conn, "postgresql")
+
+
+def open_glance(url: str, lock_timeout: float = GLANCE_LOCK_TIMEOUT) -> Glance | None:
     """A glance at ``url`` in a new transaction, or ``None`` for a URL this module does not
-    understand completely. Raises the driver's error when the database cannot be opened."""
+    understand completely. Raises the driver's error when the database cannot be opened,
+    or when another connection holds a lock the glance needs for longer than
+    ``lock_timeout`` seconds (SQLite: "database is locked"; PostgreSQL: ``LockNotAvailable``);
+    the glance never waits longer than that for a lock."""
     path = sqlite_file(url)
     if path is not None:
-        return _open_sqlite(path)
+        return _open_sqlite(path, lock_timeout)
     params = postgresql_params(url)
     if params is not None:
-        import psycopg
-
-        return Glance(psycopg.connect(**params), "postgresql")
+        return _open_postgresql(params, lock_timeout)
     return None

@@ -3,7 +3,8 @@
 Owns: one polite GET per lookup (``?url=…&timestamp=YYYYMMDDhhmmss``) through the
 process's host gates, the project's User-Agent, one overall deadline
 (``[check] timeout``: a slow archive answer cannot hang a check), at most 1 MB
-of answer, and turning failures into a reply with an ``error_class``. Does not
+of answer, and turning failures into a reply with an ``error_class`` (an answer cut short
+mid-body is one: ``truncated``, never a prefix handed on as if it were the answer). Does not
 own: reading the JSON answer or deciding whether to retry later
 (``tracker.links.archive``), or storage.
 """
@@ -79,4 +80,7 @@ class WaybackClient:
         res = await self.core.fetch(self.policy, FetchRequest(address))
         if res.error_class is not None:
             return WaybackReply(None, b"", str(res.error_class), res.error)
+        if res.truncated:  # cut short (deadline or connection lost mid-body, or over 1 MB): no answer
+            return WaybackReply(None, b"", "truncated",
+                                f"the answer ({res.status}) was cut short after {len(res.body)} bytes")
         return WaybackReply(res.status, res.body)

@@ -8,7 +8,9 @@ returns exactly the ``CheckReport`` ``services.linkcheck.check_links`` would hav
 returned, with the same ``check_runs`` row written — or ``None``, having changed
 nothing, whenever it cannot be sure: links due, a dead link wanting an archive
 look-up, ``--all``, a database URL or a stored value it does not understand, a
-schema not at ``SCHEMA_HEAD``, any database error. Then the caller runs
+schema not at ``SCHEMA_HEAD``, any database error, a lock another connection holds
+for more than ``db.glance.GLANCE_LOCK_TIMEOUT`` (a short wait: the normal path then
+waits its usual time, so a locked database costs one wait, not two). Then the caller runs
 ``check_links``, which does the work or reports the error in its usual words.
 
 Does not own: the queries (``db.glance``), the run itself (``services.linkcheck``),
@@ -28,16 +30,19 @@ __all__ = ["nothing_due"]
 
 
 def nothing_due(settings: Settings, *, all_links: bool = False,
-                progress: Callable[[str], None] | None = None) -> CheckReport | None:
+                progress: Callable[[str], None] | None = None,
+                lock_timeout: float = glance.GLANCE_LOCK_TIMEOUT) -> CheckReport | None:
     """The report of a check of ``settings.database_url`` at ``settings.now()`` that found
     nothing to do, with its run recorded; ``None`` (and the database untouched) when
-    there may be something to do, or anything else the normal path should handle."""
+    there may be something to do, or anything else the normal path should handle —
+    including a lock held by another connection for more than ``lock_timeout`` seconds
+    (the normal path then waits for it as long as it always has)."""
     if all_links:
         return None
     started = time.monotonic()
     now = settings.now()
     try:
-        look = glance.open_glance(settings.database_url)
+        look = glance.open_glance(settings.database_url, lock_timeout)
     except Exception as exc:
         if isinstance(exc, (ImportError, *glance.driver_errors())):
             return None  # cannot open it (or no driver): the normal path says why, in its own words
