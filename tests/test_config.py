@@ -197,29 +197,28 @@ def test_redact(text: str, expected: str) -> None:
 def test_an_unparseable_database_url_is_one_error_line(url: str, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """A port that is not a number crashed with a ValueError traceback (review of round 2)."""
+    line = _one_error_line(["--db", url, "topics"], tmp_path, monkeypatch)
+    assert line.startswith("Error: cannot parse database URL") and "bob:***@" in line
+
+
+def _one_error_line(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The one line a failing command wrote, checked for exit 1 and no password (``s3cret``)."""
     from click.testing import CliRunner
 
     from tracker.cli import cli
 
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["--db", url, "topics"])
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: cannot parse database URL")
-    assert "s3cret" not in result.stderr + result.stdout and "bob:***@" in lines[0]
+    assert len(lines) == 1, lines
+    assert "s3cret" not in result.stderr + result.stdout
+    return lines[0]
 
 
 @pytest.mark.parametrize("url", ["mysql://bob:s3cret@127.0.0.1/db", "oracle://bob:s3cret@h/db", "mssql+pyodbc://h/db"])
 def test_a_database_tracker_does_not_support_is_named_as_such(url: str, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """``--db mysql://…`` answered "No module named 'MySQLdb'" (second reading, round 3)."""
-    from click.testing import CliRunner
-
-    from tracker.cli import cli
-
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["--db", url, "check"])
-    assert result.exit_code == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "tracker keeps its data in SQLite or PostgreSQL" in lines[0], lines
-    assert "s3cret" not in result.stderr + result.stdout and "No module" not in lines[0]
+    line = _one_error_line(["--db", url, "check"], tmp_path, monkeypatch)
+    assert "tracker keeps its data in SQLite or PostgreSQL" in line and "No module" not in line
