@@ -221,7 +221,7 @@ def test_a_result_without_its_body_keeps_every_other_field() -> None:
 
     from tracker.fetch.core import Hop
     full = FetchResult("http://h/a", "GET", 200, "http://h/b", (Hop("http://h/a", 301),), ErrorClass.TIMEOUT, "e",
-                       1.5, 2, {"etag": '"x"'}, b"body", True, 3.0)
+                       1.5, 2, {"etag": '"x"'}, b"body", True, 3.0, True)
     assert full.without_body() == dataclasses.replace(full, body=b"")
     # every field set away from its default above: a field added later must be added there too
     assert all(getattr(full, f.name) != f.default for f in dataclasses.fields(FetchResult) if f.name != "body")

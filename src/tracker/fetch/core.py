@@ -117,12 +117,15 @@ class FetchResult:
     body: bytes = b""
     truncated: bool = False
     retry_after: float | None = None
+    #: the body stopped before its end (deadline or connection lost mid-body): ``body`` is a
+    #: prefix kept for the judge, not the page (``truncated`` alone may be the reader's cap)
+    cut_short: bool = False
 
     def without_body(self) -> FetchResult:
         """The same result without its body (what is kept once the page is judged)."""
         return FetchResult(self.url, self.method, self.status, self.final_url, self.redirects, self.error_class,
                            self.error, self.elapsed, self.attempts, self.headers, b"", self.truncated,
-                           self.retry_after)
+                           self.retry_after, self.cut_short)
 
 
 def _no_body(method: str, status: int, headers: Mapping[str, str]) -> tuple[int, bool] | None:
@@ -158,6 +161,7 @@ class _Single:
     error: str = ""
     sent_at: float = 0.0
     retry_after: float | None = None
+    cut_short: bool = False
 
 
 class _PausedMeanwhile(Exception):
@@ -329,14 +333,14 @@ class HttpCore:
             raise
         except TimeoutError:
             if _keeps_prefix(policy, method, phase, single):  # a slow drip: keep the prefix we got
-                single.body, single.truncated = bytes(out), True
+                single.body, single.truncated, single.cut_short = bytes(out), True, True
                 return single
             cls = ErrorClass.CONNECT_TIMEOUT if phase == "connect" else ErrorClass.TIMEOUT
             return _Single(None, {}, error_class=cls, sent_at=single.sent_at,
                            error=f"no complete answer within {timeout:g} s")
         except _trouble() as exc:
             if _keeps_prefix(policy, method, phase, single):  # reset mid-body: keep the prefix
-                single.body, single.truncated = bytes(out), True
+                single.body, single.truncated, single.cut_short = bytes(out), True, True
                 return single
             return _Single(None, {}, error_class=classify_exception(exc), error=describe(exc),
                            sent_at=single.sent_at)
@@ -408,7 +412,7 @@ class HttpCore:
             return FetchResult(req.url, method, single.status, final, tuple(hops),
                                error_class or single.error_class, error or single.error,
                                self._clock() - started, attempts, single.headers, single.body,
-                               single.truncated, single.retry_after)
+                               single.truncated, single.retry_after, single.cut_short)
 
         while True:
             try:

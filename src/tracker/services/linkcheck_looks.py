@@ -65,8 +65,11 @@ def exchange_of(res: FetchResult) -> Exchange:
         html=decode_body(res.body, ctype) if res.body else "", method=res.method)
 
 
-def _seen_as(ex: Exchange, verdict: Verdict, probe_key: tuple[str, str, str] | None = None) -> Look:
-    chash = content_hash(ex.html) if ex.html and verdict.outcome is Outcome.OK else None
+def _seen_as(ex: Exchange, verdict: Verdict, probe_key: tuple[str, str, str] | None = None,
+             whole: bool = True) -> Look:
+    """``whole``: the body is the page (or the reader's capped prefix of it, the same on every
+    check); a body cut short mid-way has no hash: a prefix is no new version of the page."""
+    chash = content_hash(ex.html) if ex.html and whole and verdict.outcome is Outcome.OK else None
     return Look(verdict, chash, extract_title(ex.html) if ex.html else "", probe_key)
 
 
@@ -77,7 +80,7 @@ def look(res: FetchResult, probed_hash: str | None = None) -> Look:
     ex = exchange_of(res)
     verdict = judge.classify(ex)
     ok = verdict.outcome is Outcome.OK
-    seen = _seen_as(ex, verdict)
+    seen = _seen_as(ex, verdict, whole=not res.cut_short)
     if ok and judge.needs_probe(ex):
         if probed_hash is not None and seen.content_hash == probed_hash:
             return dataclasses.replace(seen, probed_hash=probed_hash)  # this very page was probed: no probe
@@ -94,7 +97,7 @@ def probe_is_2xx(probe: FetchResult) -> bool:
 def look_again(res: FetchResult, sibling: FetchResult) -> Look:
     """The answer judged beside its sibling probe's 2xx answer (a catch-all site answers both)."""
     ex = exchange_of(res)
-    return _seen_as(ex, judge.classify(ex, exchange_of(sibling)))
+    return _seen_as(ex, judge.classify(ex, exchange_of(sibling)), whole=not res.cut_short)
 
 
 def look_beside(first: Look, res: FetchResult, probe: FetchResult) -> Look:
