@@ -1,9 +1,10 @@
-"""Alembic environment: the engine comes from tracker (``Database``) or its settings."""
+"""Alembic environment: the connection (``Database.upgrade``, inside its upgrade lock) or
+the engine comes from tracker (``Database``), else from its settings."""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 
 from tracker.config import load_settings
 from tracker.db.models import Base
@@ -19,16 +20,25 @@ def _engine() -> Engine:
     return create_engine(load_settings().database_url)
 
 
+def _run_on(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    context.run_migrations()
+
+
 def run_migrations_online() -> None:
-    engine = _engine()
-    with engine.begin() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        context.run_migrations()
+    connection = config.attributes.get("connection")
+    if isinstance(connection, Connection):
+        # ``Database.upgrade``: a connection already in the transaction that holds the upgrade
+        # lock; Alembic joins it (an external transaction) and the caller commits
+        _run_on(connection)
+        return
+    with _engine().begin() as connection:
+        _run_on(connection)
 
 
 if context.is_offline_mode():  # pragma: no cover - tracker never runs offline migrations

@@ -19,6 +19,7 @@ from tracker.db.models_core import (
     Document, DocumentVersion, InternalLink, Placement, Resource, ResourceVersion, Topic, TopicSnapshot,
 )
 from tracker.db.sets import insert_missing, insert_returning_ids, insert_rows, one_of
+from tracker.db.upsert import insert_for
 
 #: the columns of a topic that follow the latest version (besides ``parent_id`` and ``active``)
 _TOPIC_COLUMNS = ("title", "kind", "position", "description", "text", "file")
@@ -32,9 +33,13 @@ def get_or_create_document(session: Session, name: str, location: str, layout: s
                            now: datetime) -> Document:
     doc = get_document(session, name)
     if doc is None:
-        doc = Document(name=name, location=location, layout=layout, created_at=now)
-        session.add(doc)
-        session.flush()
+        # one statement two first imports of ``name`` can both run: the second waits for the
+        # first's transaction and adds nothing (a plain INSERT failed on the unique name)
+        session.execute(insert_for(session, Document)
+                        .values(name=name, location=location, layout=layout, created_at=now)
+                        .on_conflict_do_nothing(index_elements=["name"]))
+        doc = get_document(session, name)
+        assert doc is not None, name  # ours, or the other import's, committed
     else:
         doc.location, doc.layout = location or doc.location, layout
     return doc

@@ -4,7 +4,9 @@ Owns: turning a database URL into an engine (SQLite pragmas, clear errors when
 it cannot be opened), the ``transaction()`` unit of work every service uses, and
 running Alembic (``upgrade``, drift ``check``). A new, empty database is upgraded
 automatically on first use; an existing one that is behind must be upgraded with
-``tracker db upgrade``.
+``tracker db upgrade``. Upgrades are serialised between processes (an advisory lock on
+PostgreSQL, the write lock on SQLite), so commands started together on a new database
+all succeed.
 Does not define tables or queries.
 """
 
@@ -17,10 +19,11 @@ from typing import Any
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from tracker.config import redact
 from tracker.db.glance import SCHEMA_HEAD, SQLITE_PRAGMAS, SQLITE_TIMEOUT
@@ -32,6 +35,10 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = ["Database", "open_database", "MIGRATIONS_DIR", "SCHEMA_HEAD", "DATABASE_FAILURES", "database_error"]
+
+#: the PostgreSQL advisory lock key that serialises schema upgrades (one per database;
+#: "tracker" in ASCII, so it is unlikely to meet another program's key)
+UPGRADE_LOCK_KEY = int.from_bytes(b"tracker", "big")
 
 #: exceptions that mean "the database failed" (locked, gone, constraint, schema missing)
 DATABASE_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError,)
@@ -79,6 +86,19 @@ def _make_engine(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
         raise DatabaseError(f"cannot open database {redact(url)}: {redact(str(exc))}") from None
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """Begin a SQLite transaction by taking the write lock (pysqlite leaves BEGIN to us)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _revision_on(conn: Connection) -> str | None:
+    """The schema revision ``conn`` sees (``None``: no tracker schema yet)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    revision: str | None = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return revision
 
 
 def _describe(exc: BaseException) -> str:
@@ -154,9 +174,7 @@ class Database:
     def current_revision(self) -> str | None:
         try:
             with self.engine.connect() as conn:
-                if not inspect(conn).has_table("alembic_version"):
-                    return None
-                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                return _revision_on(conn)
         except OperationalError as exc:
             raise DatabaseError(f"cannot open database {self.safe_url}: {_describe(exc)}") from None
         except SQLAlchemyError as exc:
@@ -169,21 +187,65 @@ class Database:
 
     def upgrade(self) -> None:
         """Apply every pending migration (``tracker db upgrade``); refuses a database that
-        belongs to something else or to a newer tracker."""
+        belongs to something else or to a newer tracker.
+
+        Serialised between processes (three commands on a brand-new database at once):
+        the revision is read again and the migrations run inside one transaction that holds
+        the upgrade lock (``_upgrade_lock``), so the others wait, then find the schema at
+        head and carry on."""
         from alembic import command
         from alembic.util import CommandError
 
-        current = self.current_revision()
-        if current is None:
-            self._refuse_foreign_tables()
-        else:
+        current = self.current_revision()  # outside the lock: nothing to do takes no lock
+        head = self.head_revision()
+        if current is not None:
             self._refuse_unknown_revision(current)
+        if current == head:
+            return
         try:
-            command.upgrade(self._alembic_config(), "head")
+            with self._upgrade_lock() as conn:
+                current = _revision_on(conn)  # again, inside the lock: another may have upgraded
+                if current is None:
+                    self._refuse_foreign_tables(conn)
+                else:
+                    self._refuse_unknown_revision(current)
+                if current != head:
+                    cfg = self._alembic_config()
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
         except OperationalError as exc:
             raise DatabaseError(f"cannot upgrade database {self.safe_url}: {_describe(exc)}") from None
         except CommandError as exc:
             raise DatabaseError(f"cannot upgrade database {self.safe_url}: {exc}") from None
+
+    @contextmanager
+    def _upgrade_lock(self) -> Iterator[Connection]:
+        """A connection in a transaction that holds the schema-upgrade lock, committed when
+        the block ends (rolled back on an exception). PostgreSQL: a transaction-level
+        advisory lock (``pg_advisory_xact_lock``), released by the commit, and DDL is
+        transactional. SQLite: the write lock (``BEGIN IMMEDIATE``) on a connection of its
+        own engine whose transactions pysqlite leaves to us (the SQLAlchemy recipe for
+        pysqlite: ``isolation_level=None`` and a ``begin`` hook), so the migrations' DDL is
+        in the transaction too; waits up to the busy timeout. An in-memory database has one
+        process: the plain engine."""
+        url = self.engine.url
+        database = url.database or ""
+        if url.get_backend_name() == "sqlite" and database and database != ":memory:" \
+                and "mode=memory" not in str(url):
+            engine = create_engine(url, connect_args={"timeout": SQLITE_TIMEOUT, "isolation_level": None},
+                                   poolclass=NullPool)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _begin_immediate)
+            try:
+                with engine.begin() as conn:
+                    yield conn
+            finally:
+                engine.dispose()
+            return
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
+            yield conn
 
     def _refuse_unknown_revision(self, current: str) -> None:
         from alembic.script import ScriptDirectory
@@ -196,9 +258,8 @@ class Database:
                 f"database {self.safe_url} is at schema revision {current!r}, which this tracker does not "
                 "know: it was written by a newer tracker; upgrade tracker instead") from None
 
-    def _refuse_foreign_tables(self) -> None:
-        with self.engine.connect() as conn:
-            tables = set(inspect(conn).get_table_names())
+    def _refuse_foreign_tables(self, conn: Connection) -> None:
+        tables = set(inspect(conn).get_table_names())
         if tables - {"alembic_version"}:
             raise DatabaseError(
                 f"database {self.safe_url} has tables but no tracker schema version; "

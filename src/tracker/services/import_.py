@@ -130,11 +130,11 @@ def _unchanged(result: ImportResult, version: DocumentVersion, label: str | None
 def _store(session: Session, doc_name: str, snap: Snapshot, parsed: ParsedDocument,
            settings: Settings, label_given: str | None) -> ImportResult:
     now = settings.now()
-    document = repo.get_document(session, doc_name)
-    if document is None:
-        document = repo.get_or_create_document(session, doc_name, str(snap.root), parsed.layout, now)
-    else:  # before reading its versions: a concurrent import (or propose) of it finishes first
-        hold_document(session, document.id)
+    document = repo.get_document(session, doc_name) \
+        or repo.get_or_create_document(session, doc_name, str(snap.root), parsed.layout, now)
+    # before reading its versions: a concurrent import (or propose) of it finishes first, even
+    # one that created the document a moment ago (two first imports)
+    hold_document(session, document.id)
     result = ImportResult(doc_name, snap.label, False, parsed.layout,
                           warnings=list(snap.warnings) + _warnings(parsed))
     stored = sorted(repo.list_versions(session, document.id), key=_key)

@@ -44,6 +44,8 @@ EntryHook = Callable[[Any, "EntryReader"], Item | None]
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html\b|<head\b|<body\b)",
                          re.IGNORECASE | re.DOTALL)
 _MARKUP = re.compile(r"<(?:[A-Za-z][A-Za-z0-9]*\b[^>]*|/[A-Za-z][A-Za-z0-9]*\s*)>")
+#: a character reference (``&amp;``, ``&#233;``, ``&#xE9;``): a name holding one was written as HTML
+_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:\-]+)", re.IGNORECASE)
 
 
@@ -97,6 +99,17 @@ def parse_datetime_text(text: str | None) -> datetime | None:
     return parsed.astimezone(timezone.utc)
 
 
+def _name_text(name: str, limit: int = 200) -> str:
+    """Plain text of an author's name, once: feeds write names as HTML (``&lt;b&gt;Ann&lt;/b&gt;``,
+    entities escaped twice: ``Ann &amp;amp; Bob``), and feedparser hands them on as given, so a
+    name holding markup or a character reference loses its tags and has its references
+    decoded (``Ann & Bob``); any other name is kept as written (``AT&T``). Every output escapes
+    the result itself, exactly once."""
+    if _MARKUP.search(name) or _ENTITY.search(name):
+        return html_to_text(name, limit)
+    return clean_text(name, limit)
+
+
 class EntryReader:
     """Reads the common fields of a feedparser entry (shared by the three parsers)."""
 
@@ -143,9 +156,9 @@ class EntryReader:
         for author in entry.get("authors") or []:
             name = author.get("name") or ""
             parts = name.split(",") if split_commas else [name]
-            names += [clean_text(p, 200) for p in parts]
+            names += [_name_text(p) for p in parts]
         if not names and entry.get("author"):
-            names.append(clean_text(str(entry["author"]), 200))
+            names.append(_name_text(str(entry["author"])))
         seen: dict[str, None] = {}
         for name in names:
             if name:
