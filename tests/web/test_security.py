@@ -157,3 +157,16 @@ def test_hostile_text_is_escaped_and_unsafe_links_are_not_links(demo: Demo) -> N
     assert "&lt;script&gt;alert(" in page and "<script>alert" not in page
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
     assert 'href="javascript' not in page.lower() and HOSTILE_URL not in page
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/", "/\n/evil.example/", "/\r/evil.example/",
+                                    "/\\evil.example/", "//evil.example/", "https://evil.example/", " /x"])
+def test_back_is_followed_only_to_a_plain_local_path(demo: Demo, target: str) -> None:
+    """Browsers drop tabs and line breaks from a URL, so ``/\\t/evil.example/`` is ``//evil.example/``
+    to them: any control character or space in ``back`` makes it the default."""
+    db, settings = demo
+    client = create_app(db, settings, by="carol").test_client()
+    cid = _first_queued(db)
+    response = client.post(f"/candidates/{cid}/decide", headers=HOST, data={
+        "action": "defer", "csrf": _csrf(client), "back": target})
+    assert response.status_code == 303 and response.headers["Location"] == "/", response.headers["Location"]

@@ -47,9 +47,12 @@ def reviewer(app_default: str) -> str:
 
 
 def back(default: str = "/") -> Response:
-    """Redirect (303) to the page the form came from: its ``back`` field if it is a local path."""
+    """Redirect (303) to the page the form came from: its ``back`` field if it is a local path
+    (no control character or space anywhere: browsers drop tabs and line breaks, so
+    ``/<TAB>/evil.example/`` would be ``//evil.example/`` to them)."""
     target = request.form.get("back", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or \
+            any(ord(c) <= 0x20 or ord(c) == 0x7f for c in target):
         target = default
     return redirect(target, code=303)
 
