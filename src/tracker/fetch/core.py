@@ -446,14 +446,14 @@ class HttpCore:
             if len(hops) > policy.max_redirects:
                 return result(single, target, ErrorClass.TOO_MANY_REDIRECTS,
                               f"more than {policy.max_redirects} redirects")
-            refusal = await self._unsafe(url, target)
+            public_only = await self._guarded(url)  # for the hop to ``target``, asked next
+            refusal = await self._unsafe(target) if public_only else None
             if refusal is None and policy.redirect_rule is not None:
                 if (refused := policy.redirect_rule(req.url, target)) is not None:
                     return result(single, target, ErrorClass.REDIRECT_REFUSED, refused)
             if refusal is not None:
                 return result(single, target, ErrorClass.UNSAFE_REDIRECT, refusal)
             seen.add(target)
-            public_only = await self._guarded(url)
             url = target
             if status == 303 and method != "HEAD":
                 method = "GET"
@@ -462,12 +462,10 @@ class HttpCore:
         """Whether a hop from ``source`` must stay out of private networks (a public source)."""
         return not await self.addresses.is_private(urlsplit(source).hostname or "")
 
-    async def _unsafe(self, source: str, target: str) -> str | None:
-        """Why a hop from ``source`` to ``target`` is refused: public → private address."""
-        target_host = urlsplit(target).hostname or ""
-        if not await self._guarded(source):
-            return None  # the document itself points into a private network: its own business
-        if await self.addresses.is_private(target_host):
+    async def _unsafe(self, target: str) -> str | None:
+        """Why a hop from a public address (``_guarded``; a document that itself points into a
+        private network is its own business) to ``target`` is refused: a private address."""
+        if await self.addresses.is_private(urlsplit(target).hostname or ""):
             return f"refused a redirect from a public address to a private one: {target[:200]}"
         return None
 
