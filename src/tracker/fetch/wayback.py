@@ -1,7 +1,10 @@
 """The Wayback Machine availability API client (``[wayback] api_url``), over the HTTP core.
 
 Owns: one polite GET per lookup (``?url=…&timestamp=YYYYMMDDhhmmss``) through the
-process's host gates, the project's User-Agent, one overall deadline
+process's host gates, asked again within the run on a transient failure (408, 429, 5xx,
+a reset, a timeout: ``[check] retries`` with the checker's jittered backoff, a
+``Retry-After`` waited out up to ``[check] max_retry_after``; one glitch no longer leaves
+a dead link without its archived copy until the next run), the project's User-Agent, one overall deadline
 (``[check] timeout``: a slow archive answer cannot hang a check), at most 1 MB
 of answer, and turning failures into a reply with an ``error_class`` (an answer cut short
 mid-body is one: ``truncated``, never a prefix handed on as if it were the answer). Does not
@@ -47,7 +50,8 @@ def wayback_policy(settings: Settings) -> Policy:
     return Policy(rule_for=lambda _host: rule, timeout_for=lambda _host: cfg.timeout,
                   headers={"User-Agent": cfg.user_agent, "Accept": "application/json",
                            "Accept-Encoding": "gzip, deflate"},
-                  body_limit=_answer, max_redirects=3, max_wait=cfg.max_retry_after)
+                  body_limit=_answer, max_redirects=3, max_wait=cfg.max_retry_after,
+                  retries=cfg.retries, backoff_base=cfg.backoff_base)
 
 
 class WaybackClient:

@@ -1,9 +1,11 @@
 """Reading the Wayback Machine availability API (pure).
 
 Owns: the ``timestamp`` to ask for (just before the link was last seen alive),
-reading an answer into found / none / retry, and when a lookup is due. An
-empty ``archived_snapshots`` means "no archive"; a 429, a 5xx, a transport
-failure or an unreadable answer means "ask again later", never "no archive".
+reading an answer into found / none / retry, when a lookup is due, and when an
+answer says the archive itself is down (``archive_down``: a run then stops asking
+and leaves the other dead links for the next run). An empty ``archived_snapshots``
+means "no archive"; a 429, a 5xx, a transport failure or an unreadable answer means
+"ask again later", never "no archive".
 Does not own: the HTTP request (``tracker.fetch.wayback``) or storage.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 __all__ = ["ArchiveAnswer", "wayback_timestamp", "snapshot_time_for", "read_availability",
-           "archive_due"]
+           "archive_due", "archive_down"]
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,13 @@ def archive_due(state: str, last_outcome: str | None, retry_at: datetime | None,
     if last_outcome == "retry":
         return retry_at is None or retry_at <= now
     return False
+
+
+def archive_down(status: int | None, error_class: str | None) -> bool:
+    """Does this answer (after the HTTP core's own retries) say the archive is not answering
+    at all — no answer, a network or redirect failure, 429, a 5xx — rather than something
+    about the one URL asked (an ``invalid_url`` we could not even ask about, a 200 we could
+    not read)? Asking about every other dead link would then only wait out every deadline."""
+    if error_class is not None:
+        return error_class != "invalid_url"
+    return status is None or status == 429 or status >= 500

@@ -130,6 +130,7 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
             verify=verify, gates=gates, resolver=resolver)
         report.inconclusive, report.checked, report.hosts = run.offline, run.done, len(run.hosts)
         report.changes, report.new_versions, report.skipped = run.changes, run.new_versions, run.skipped
+        report.archive_postponed = run.archive_postponed
         network_failures = run.network_failures
     report.elapsed = time.monotonic() - started
     with db.transaction() as session:

@@ -33,6 +33,7 @@ class CheckReport:
     archive_lookups: int = 0
     new_versions: int = 0
     skipped: int = 0  # due, but claimed (or just checked) by another run
+    archive_postponed: int = 0  # dead links not looked up: the archive was down (asked next run)
 
     def as_dict(self) -> dict[str, object]:
         return {"run": self.run_id, "started_at": self.started_at, "inconclusive": self.inconclusive,
@@ -40,7 +41,7 @@ class CheckReport:
                 "requests": self.requests, "elapsed": round(self.elapsed, 3),
                 "summary": self.summary, "changes": self.changes,
                 "archive_lookups": self.archive_lookups, "new_versions": self.new_versions,
-                "skipped": self.skipped}
+                "skipped": self.skipped, "archive_postponed": self.archive_postponed}
 
 
 def summary(counts: dict[str, int], total: int) -> dict[str, int]:

@@ -9,7 +9,7 @@ the sibling probe of a folder, sent once per folder per run and only for pages n
 already judged OK beside an answered probe with the same content: ``probed_hash``), reduced to a ``Seen`` and recorded in batches
 of ``BATCH`` (``linkcheck_recorder``: a thread, or for big runs a process of its own);
 offline batches (``fetch.network``) change nothing; then the archive look-ups of
-dead links. Imported only when a run has something to fetch or look up.
+dead links (stopped, the rest left for the next run, once the archive is down). Imported only when a run has something to fetch or look up.
 Does not own: counting what is due or the run's row (``services.linkcheck``),
 HTTP (``tracker.fetch``), judgement (``tracker.links``), storage (``linkcheck_store``).
 """
@@ -107,6 +107,8 @@ class Run:
     archive_wanted: list[tuple[LinkStatus, str]] | None = None
     #: where batches are written (``linkcheck_recorder``): a thread, a process, or by size
     record_in: RecordIn = "auto"
+    #: dead links not looked up because the archive was down (asked again next run)
+    archive_postponed: int = 0
 
 
 class _Checker:
@@ -300,17 +302,32 @@ async def _fetch_and_record(run: Run, core: HttpCore, wayback_core: HttpCore, rn
             wanted = run.archive_wanted if run.archive_wanted is not None else \
                 await asyncio.to_thread(archive_wanted, run.db, run.now)
             if wanted:
-                answers = []
-                wayback = WaybackClient(run.settings, core=wayback_core)
-                for st, url in wanted:
-                    stamp = archive.wayback_timestamp(archive.snapshot_time_for(st.last_ok_at, st.first_failure_at,
-                                                                                run.now))
-                    reply = await wayback.lookup(url, stamp)
-                    answers.append((st, url, stamp, archive.read_availability(reply.status, reply.body,
-                                                                              reply.error_class), reply.status))
+                answers = await _look_up(run, WaybackClient(run.settings, core=wayback_core), wanted)
                 await asyncio.to_thread(record_archive_answers, run.db, run.settings, run.now, answers)
                 return len(answers)
         return 0
+
+
+async def _look_up(run: Run, wayback: WaybackClient,
+                   wanted: list[tuple[LinkStatus, str]]) -> list[tuple[LinkStatus, str, str, archive.ArchiveAnswer,
+                                                                   int | None]]:
+    """The archive's answers for ``wanted``, one look-up at a time. When an answer says the
+    archive itself is down (``archive.archive_down``, after the core's retries), the rest are
+    not asked: each would wait out its own deadline for nothing. They stay unrecorded, so
+    still due, and the next run asks again (``run.archive_postponed`` counts them)."""
+    answers = []
+    for i, (st, url) in enumerate(wanted):
+        stamp = archive.wayback_timestamp(archive.snapshot_time_for(st.last_ok_at, st.first_failure_at, run.now))
+        reply = await wayback.lookup(url, stamp)
+        answer = archive.read_availability(reply.status, reply.body, reply.error_class)
+        answers.append((st, url, stamp, answer, reply.status))
+        if archive.archive_down(reply.status, reply.error_class) and i + 1 < len(wanted):
+            run.archive_postponed = len(wanted) - i - 1
+            if run.progress is not None:
+                run.progress(f"the archive is not answering ({answer.detail}): {run.archive_postponed} "
+                             "look-up(s) left for the next run")
+            break
+    return answers
 
 
 def run_check(run: Run, *, transport: httpx.AsyncBaseTransport | None = None,
