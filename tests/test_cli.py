@@ -99,3 +99,14 @@ def test_reading_commands_do_not_create_a_database(tmp_path: Path, clean_env: No
         assert result.exit_code == 1 and "no tracker database at" in result.stderr, (args, result.stderr)
         assert not missing.exists(), args
     assert run("import", str(NEWEST_HANDBOOK)).exit_code == 0 and missing.exists()
+
+
+@pytest.mark.parametrize("command", ["jobs", "items"])
+def test_a_limit_past_64_bits_is_a_usage_error(run: CLI, db: object, command: str) -> None:
+    """``--limit 99999999999999999999`` reached SQLite as a parameter: an OverflowError
+    traceback (found by the second reading). It is refused like any other bad value."""
+    result = run(command, "--limit", "99999999999999999999")
+    assert result.exit_code == 1 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "99999999999999999999" in lines[0], lines
+    assert run(command, "--limit", str(2**63 - 1)).exit_code == 0

@@ -222,3 +222,26 @@ def test_a_database_tracker_does_not_support_is_named_as_such(url: str, tmp_path
     """``--db mysql://…`` answered "No module named 'MySQLdb'" (second reading, round 3)."""
     line = _one_error_line(["--db", url, "check"], tmp_path, monkeypatch)
     assert "tracker keeps its data in SQLite or PostgreSQL" in line and "No module" not in line
+
+
+SECONDS_KEYS = ["TRACKER_SCHEDULER__LEASE_SECONDS", "TRACKER_CHECK__TIMEOUT", "TRACKER_CHECK__HOST_INTERVAL",
+                "TRACKER_CHECK__BACKOFF_BASE", "TRACKER_CHECK__MAX_RETRY_AFTER", "TRACKER_ARXIV__MIN_INTERVAL",
+                "TRACKER_CRAWL__TIMEOUT", "TRACKER_CHECK__HOSTS__EXAMPLE.ORG__HOST_INTERVAL"]
+
+
+@pytest.mark.parametrize("key", SECONDS_KEYS)
+def test_a_number_of_seconds_is_bounded_like_a_duration(key: str) -> None:
+    """Keys in seconds took any finite number: ``lease_seconds = 1e300`` passed the check and
+    the run's heartbeat thread died of an OverflowError (``tracker run``, a traceback on
+    stderr; ``tracker scheduler`` crashed at start). They are bounded like every duration
+    (found by the second reading)."""
+    with pytest.raises(ConfigError, match=re.escape(f"must be at most 100 years (3153600000 s), got '1e300'")):
+        load_settings(env={key: "1e300"})
+
+
+def test_the_longest_lease_still_schedules_at_the_end_of_the_calendar() -> None:
+    from tracker.services.jobs import heartbeat_interval, stale_after
+
+    s = load_settings(env={"TRACKER_SCHEDULER__LEASE_SECONDS": "3153600000", "TRACKER_NOW": "9000-12-31T00:00:00Z"})
+    assert heartbeat_interval(s) == 1051200000.0
+    assert s.now() + stale_after(s) > s.now() + timedelta(seconds=s.scheduler.lease_seconds)

@@ -55,6 +55,8 @@ MAX_DURATION_SECONDS = 100 * 365 * 86400.0
 _POSITIVE = {"max_concurrency", "host_concurrency", "timeout", "max_body_bytes", "dead_after_failures",
              "lease_seconds", "concurrency", "max_results", "top_topics", "park_after_errors",
              "weekly_budget", "per_topic_budget"}
+# keys in seconds: bounded like every duration (a lease of 1e300 s overflowed the heartbeat's clock)
+_SECONDS = {"host_interval", "timeout", "backoff_base", "max_retry_after", "min_interval", "lease_seconds"}
 _UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
@@ -287,6 +289,9 @@ def _convert(value: Any, target: Any, where: str) -> Any:
             raise ConfigError(f"{where}: must not be negative, got {value!r}")
         if number == 0 and where.rsplit(".", 1)[-1] in _POSITIVE:
             raise ConfigError(f"{where}: must be greater than 0, got {value!r}")
+        if number > MAX_DURATION_SECONDS and where.rsplit(".", 1)[-1] in _SECONDS:
+            raise ConfigError(f"{where}: must be at most 100 years ({MAX_DURATION_SECONDS:.0f} s), "
+                              f"got {_shown(value)}")
         return number
     if target is str:
         if not isinstance(value, (str, int, float)):

@@ -2,10 +2,10 @@
 
 Each ``[jobs.NAME]`` table names a task (``run``) and an APScheduler 3 trigger:
 ``trigger = "cron"`` with cron fields (``minute``, ``hour``, ``day_of_week``, …) or
-``trigger = "interval"`` with ``weeks``/``days``/``hours``/``minutes``/``seconds``.
-Interval triggers are anchored (``start_date``, default 2026-01-01T00:00Z) so fire
-times are the same for every scheduler and every restart. Errors name the file
-and the line of the offending table.
+``trigger = "interval"`` with ``weeks``/``days``/``hours``/``minutes``/``seconds`` (in
+all, 1 second to 100 years). Interval triggers are anchored (``start_date``, default
+2026-01-01T00:00Z) so fire times are the same for every scheduler and every restart.
+Errors name the file and the line of the offending table.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from tracker.config import MAX_DURATION_SECONDS
 from tracker.errors import ConfigError
 from tracker.packaged import default_jobs_file
 
@@ -30,7 +31,8 @@ __all__ = ["JobSpec", "load_schedule", "parse_schedule", "DEFAULT_SCHEDULE", "IN
 DEFAULT_SCHEDULE = default_jobs_file("schedule.toml")  # installed with the package
 INTERVAL_ANCHOR = datetime(2026, 1, 1, tzinfo=timezone.utc)
 _CRON_FIELDS = {"year", "month", "day", "week", "day_of_week", "hour", "minute", "second"}
-_INTERVAL_FIELDS = {"weeks", "days", "hours", "minutes", "seconds"}
+_FIELD_SECONDS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+_INTERVAL_FIELDS = set(_FIELD_SECONDS)
 _JOB_KEYS = {"run", "trigger", "description", "start_date", "enabled", "options"}
 
 
@@ -93,6 +95,11 @@ def parse_schedule(text: str, source: str, tasks: set[str]) -> list[JobSpec]:
                                      and math.isfinite(v) and v >= 0 for v in fields.values()) \
                     or not any(fields.values()):
                 raise ConfigError(f"{where}: an interval needs a positive weeks/days/hours/minutes/seconds")
+            # longer, the trigger's dates overflow; shorter, a catch-up walks every slot since the anchor
+            length = sum(float(v) * _FIELD_SECONDS[k] for k, v in fields.items())
+            if not 1 <= length <= MAX_DURATION_SECONDS:
+                raise ConfigError(f"{where}: an interval must be between 1 second and 100 years, "
+                                  f"got {length:g} s")
             if "start_date" in table:
                 start = table["start_date"]
                 if not isinstance(start, datetime):
@@ -101,8 +108,10 @@ def parse_schedule(text: str, source: str, tasks: set[str]) -> list[JobSpec]:
         options = table.get("options", {})
         if not isinstance(options, dict):
             raise ConfigError(f"{where}: options must be a table")
-        spec = JobSpec(name, task, kind, fields, str(table.get("description", "")),
-                       bool(table.get("enabled", True)), options, line)
+        enabled = table.get("enabled", True)
+        if not isinstance(enabled, bool):  # bool("false") is True
+            raise ConfigError(f"{where}: enabled must be true or false, got {enabled!r}")
+        spec = JobSpec(name, task, kind, fields, str(table.get("description", "")), enabled, options, line)
         try:
             spec.trigger()
         except (ValueError, TypeError) as exc:

@@ -217,3 +217,20 @@ def test_two_reviewers_deciding_at_once_store_one_decision(db: Database, guide: 
         from tracker.db.models_candidates import CandidateDecision
         assert [d.decided_by for d in s.scalars(select(CandidateDecision).where(
             CandidateDecision.candidate_id == bpe))] == ["bob"]
+
+
+@pytest.mark.parametrize("cid", ["99999999999999999999", "-99999999999999999999", "9223372036854775808"])
+def test_an_id_no_database_integer_holds_is_an_unknown_candidate(db: Database, guide: Settings, run: CLI,
+                                                                  cid: str) -> None:
+    """An id past 64 bits reached SQLite as a parameter: OverflowError, a traceback and exit 1
+    (found by the second reading). It is a candidate that does not exist, on every path."""
+    propose(db, guide)
+    before = table_counts(db)
+    for args in (["accept", "--topic", "tokenization", "--", cid], ["reject", "--", cid], ["undo", "--", cid]):
+        result = run("candidates", *args)
+        assert result.exit_code == 1 and result.stdout == "", args
+        assert result.stderr.splitlines() == [f"Error: no candidate with id {int(cid)}; list them with "
+                                              "`tracker queue`"], args
+    with pytest.raises(NotFoundError):
+        decide(db, guide, int(cid), "reject", expect="queued 2026-W48 tokenization")
+    assert table_counts(db) == before

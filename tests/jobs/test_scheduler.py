@@ -222,6 +222,14 @@ def test_interrupted_runs_are_recovered_and_their_slot_runs_again(db: Database, 
     ("[jobs.x]\nrun = \"check\"\ntrigger = \"interval\"\nhours = true\n", "needs a positive"),
     ("[jobs.x]\nrun = \"check\"\ntrigger = \"interval\"\nhours = inf\n", "needs a positive"),
     ("[jobs.x]\nrun = \"check\"\ntrigger = \"hourly\"\n", "trigger must be"),
+    # found by the second reading: an OverflowError traceback (1e300, 1e12 weeks), a catch-up
+    # walking every millisecond since the anchor, a quoted "false" that enabled the job
+    ("[jobs.x]\nrun = \"check\"\ntrigger = \"interval\"\nweeks = 1e300\n", "between 1 second and 100 years"),
+    ("[jobs.x]\nrun = \"check\"\ntrigger = \"interval\"\nweeks = 1e12\n", "between 1 second and 100 years"),
+    ("[jobs.x]\nrun = \"check\"\ntrigger = \"interval\"\nweeks = 6000\n", "between 1 second and 100 years"),
+    ("[jobs.x]\nrun = \"check\"\ntrigger = \"interval\"\nseconds = 0.001\n", "between 1 second and 100 years"),
+    ("[jobs.x]\nrun = \"check\"\ntrigger = \"interval\"\nhours = 4\nenabled = \"false\"\n",
+     "test.toml:1 [jobs.x]: enabled must be true or false, got 'false'"),
     ("[jobs.x\nrun = 1\n", "test.toml: not valid TOML: "),
     ("title = 'nothing'\n", "no [jobs.NAME] tables"),
 ])

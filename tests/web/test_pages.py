@@ -47,9 +47,11 @@ def test_unknown_week_and_candidate_are_readable_errors(db: Database, queued: Se
     assert bad.status_code == 400 and "2026-W99" in bad.get_data(as_text=True)
     page = client.get("/", headers=HOST).get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    gone = client.post("/candidates/999999/decide", data={"action": "accept", "csrf": csrf, "back": "/"},
-                       headers=HOST, follow_redirects=True)
-    assert "no candidate with id 999999" in gone.get_data(as_text=True)
+    for cid in ("999999", "99999999999999999999"):  # past 64 bits: was an OverflowError (500)
+        for path in (f"/candidates/{cid}/decide", f"/candidates/{cid}/undo"):
+            gone = client.post(path, data={"action": "accept", "csrf": csrf, "back": "/"},
+                               headers=HOST, follow_redirects=True)
+            assert gone.status_code == 200 and f"no candidate with id {cid}" in gone.get_data(as_text=True)
 
 
 def test_weeks_at_the_ends_of_the_calendar_are_readable_errors(db: Database, queued: Settings) -> None:

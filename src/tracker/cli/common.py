@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # SQLAlchemy loads when a command first uses the database, no
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: ``--limit``: a count the database can take as a parameter (64-bit; a larger one was an
+#: OverflowError from SQLite's driver)
+LIMIT = click.IntRange(min=1, max=(1 << 63) - 1)
+
 
 @dataclass
 class Runtime:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.common import Runtime, emit, exit_found, format_option, info, parse_fail_on, pass_runtime, creates_database
+from tracker.cli.common import (LIMIT, Runtime, emit, exit_found, format_option, info, parse_fail_on, pass_runtime,
+                                 creates_database)
 from tracker.packaged import default_jobs_file
 
 # Services (and SQLAlchemy, feedparser, httpx with them) are imported inside each command,
@@ -191,7 +192,7 @@ def crawl_command(rt: Runtime, source: str | None, fail_on: str | None, fmt: str
 @click.command("items")
 @click.option("--source", "source", metavar="NAME", help="Only items this source has seen.")
 @click.option("--kind", type=click.Choice(list(ITEM_KINDS)), help="Only papers, videos or blog posts.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many (newest first).")
+@click.option("--limit", type=LIMIT, help="At most this many (newest first).")
 @format_option("table", "json", "csv")
 @pass_runtime
 def items_command(rt: Runtime, source: str | None, kind: str | None, limit: int | None, fmt: str) -> None:

@@ -13,7 +13,7 @@ from types import FrameType
 
 import click
 
-from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
+from tracker.cli.common import LIMIT, Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
 from tracker.config import redact
 from tracker.errors import ConflictError, TrackerError
 from tracker.human import counts
@@ -57,7 +57,7 @@ def run_cmd(rt: Runtime, task: str, all_links: bool, out: Path | None, fmt: str)
 
 @click.command("jobs")
 @click.option("--jobs-file", type=click.Path(dir_okay=False, path_type=Path), help="Schedule file.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+@click.option("--limit", default=20, show_default=True, type=LIMIT,
               help="How many recent runs to show.")
 @format_option("table", "json")
 @pass_runtime

@@ -126,6 +126,10 @@ def rescore_needed(session: Session, document_id: int, version_id: int | None) -
 
 
 def get_candidate(session: Session, candidate_id: int) -> Candidate | None:
+    """The candidate, or ``None`` — also for an id no 64-bit column holds (typed by a user:
+    SQLite's driver raised OverflowError on it)."""
+    if not -(1 << 63) <= candidate_id < 1 << 63:
+        return None
     return session.get(Candidate, candidate_id)
 
 

@@ -37,7 +37,7 @@ from tracker.services.catalog import resolve_document, resolve_topic, topic_subt
 from tracker.urls import InvalidURL, canonicalize
 
 __all__ = ["ACTIONS", "Decision", "queue", "decide", "undo", "recent_decisions", "default_reviewer",
-           "candidate_row", "reasons_of"]
+           "candidate_row", "reasons_of", "seen_state"]
 
 ACTIONS = ("accept", "reject", "defer", "move")
 
@@ -169,9 +169,18 @@ def _accept(session: Session, candidate: Candidate, topic: Topic, settings: Sett
     return ids[canon.canonical]
 
 
+def seen_state(status: str, week: str, topic: str | None) -> str:
+    """A candidate as a page showed it (``queued 2026-W48 tokenization``): what a decision form
+    sends back as ``expect``, so a stale page or a second click decides nothing."""
+    return f"{status} {week} {topic or '-'}"
+
+
 def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, topic: str | None = None,
-           note: str = "", by: str | None = None) -> Decision:
-    """Record one decision on candidate ``candidate_id`` in its own transaction."""
+           note: str = "", by: str | None = None, expect: str | None = None) -> Decision:
+    """Record one decision on candidate ``candidate_id`` in its own transaction. ``expect``:
+    the ``seen_state`` the caller showed (a web page); when the candidate changed since —
+    another reviewer moved or deferred it, or the same form was sent twice — nothing is
+    decided."""
     if action not in ACTIONS:
         raise InputError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
     if action == "move" and not topic:
@@ -194,8 +203,15 @@ def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, 
         if not repo.hold_undecided(session, candidate_id, candidate.status):
             raise ConflictError(f"candidate {candidate_id} was decided by someone else a moment ago; "
                                 "nothing was changed (see `tracker queue`)")
-        chosen = _chapter(session, candidate.document_id, topic) if topic else (
-            session.get(Topic, candidate.topic_id) if candidate.topic_id else None)
+        session.refresh(candidate)  # as committed when the lock was granted: a move may have landed
+        current = session.get(Topic, candidate.topic_id) if candidate.topic_id else None
+        if expect is not None and expect != seen_state(candidate.status, candidate.week,
+                                                       current.slug if current else None):
+            where = f" in {current.slug}" if current else ""
+            raise ConflictError(f"candidate {candidate_id} changed since this page was shown: it is now "
+                                f"{candidate.status}{where} for {candidate.week}; nothing was changed "
+                                "(reload the page to see it)")
+        chosen = _chapter(session, candidate.document_id, topic) if topic else current
         if action == "accept" and (chosen is None or not chosen.active):
             raise InputError(f"candidate {candidate_id} has no current topic; accept it with --topic SLUG")
         week = ""

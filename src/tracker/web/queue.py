@@ -4,7 +4,9 @@ Owns: reading the request (week, overflow, reviewer), grouping the service's row
 by section and chapter for the template, and the POST handlers that call
 ``review.decide`` / ``review.undo`` and redirect back with a message. A decision
 someone else took first comes back from the service's compare-and-set as a
-``ConflictError`` naming who decided; it is shown, and nothing is overwritten.
+``ConflictError`` naming who decided; it is shown, and nothing is overwritten. Each
+form carries the candidate as the card showed it (``expect``), so a second click or a
+card another reviewer moved or deferred since decides nothing.
 Does not own: which candidates are due, their order or any rule of deciding.
 """
 
@@ -82,6 +84,7 @@ def page() -> str:
         others = ", ".join(f"{t.get('slug')} {t.get('score') or 0:.3f}" for t in row.get("topics", [])
                            if t.get("slug") != row.get("topic"))
         row["others"] = f" · also likely: {others}" if others else ""
+        row["seen"] = review.seen_state(row["status"], row["week"], row.get("topic"))
     cards = [SimpleNamespace(**row) for row in rows]  # attribute access: Jinja's fast path
     chapters = dashboard.chapter_choices(db, settings)
     current = week_of(settings.now())
@@ -113,7 +116,8 @@ def decide(cid: int) -> Response:
     title = request.form.get("title", "")[:120] or f"candidate {cid}"
     try:
         done = review.decide(ctx["db"], ctx["settings"], cid, action, topic=topic if action in
-                             ("accept", "move") else None, note=note, by=reviewer(ctx["by"]))
+                             ("accept", "move") else None, note=note, by=reviewer(ctx["by"]),
+                             expect=request.form.get("expect") or None)
     except TrackerError as exc:
         flash(f"{title}: {exc}", "error")
         return back()
