@@ -217,3 +217,37 @@ def test_two_reviewers_deciding_at_once_store_one_decision(db: Database, guide: 
         from tracker.db.models_candidates import CandidateDecision
         assert [d.decided_by for d in s.scalars(select(CandidateDecision).where(
             CandidateDecision.candidate_id == bpe))] == ["bob"]
+
+
+def test_a_moved_candidate_says_where_it_was_scored(db: Database, guide: Settings) -> None:
+    """Moving a candidate kept its best chapter's score and matched words, and every view
+    read them as the new chapter's: "fits Optimizers (0.3…): byte pair, merges", the page's
+    "Chapter Optimizers 0.3…", the card's "score 0.3…", and "also:" dropped the best fit
+    (it skipped the first scored chapter, taken to be where the candidate stands)."""
+    from tracker.candidates.render import candidate_card, queue_markdown
+    from tracker.web import create_app
+
+    propose(db, guide)
+    bpe = _candidates(db)["https://example.org/bpe-dropout"].id
+    decide(db, guide, bpe, "move", topic="optimizers", by="fay")
+    week, rows = queue(db, guide)
+    row = next(r for r in rows if r["id"] == bpe)
+    assert (row["topic"], row["topics"][0]["slug"]) == ("optimizers", "tokenization")
+    first = row["reasons"][0]
+    assert first.startswith("moved to Optimizers") and "it fits tokenization best" in first, first
+    assert "fits Optimizers" not in " ".join(row["reasons"])
+    others = [t["slug"] for t in row["topics"] if t["slug"] != "optimizers"]
+    text = "\n".join(queue_markdown(rows, week))
+    block = text.split("bpe-dropout", 1)[1].split("\n- ", 1)[0]
+    assert f"also: {', '.join(others)}" in block and "tokenization" in others
+    card = "\n".join(candidate_card(row, 1, len(rows)))
+    own = next((t["score"] for t in row["topics"] if t["slug"] == "optimizers"), None)
+    assert ("moved here" in card) if own is None else (f"score {own:.2f}" in card)
+    assert f"also: tokenization {row['topics'][0]['score']:.2f}" in card
+    page = create_app(db, guide).test_client().get("/", headers={"Host": "127.0.0.1"}).get_data(as_text=True)
+    card_html = page.split("BPE-dropout", 1)[1].split("</form>", 1)[0]
+    shown = "(moved here)" if own is None else f"{own:.3f}"
+    assert f'<span class="score">{shown}</span>' in card_html, card_html
+    assert f"{row['topics'][0]['score']:.3f}" != shown
+    unmoved = next(r for r in rows if r["id"] != bpe and r["topics"])  # the others read as before
+    assert unmoved["reasons"][0].startswith(f"fits {unmoved['chapter']} (")
