@@ -109,6 +109,7 @@ def test_weekly_exit_code_says_whether_a_maintainer_is_needed(run: CLI, tmp_path
         found = run("--config", str(config), "weekly", "--out", str(tmp_path / "w2"), env=env)
         assert found.exit_code == 2
         assert "1 failing link (not yet confirmed dead)" in found.stderr
+        assert "crawled 0 sources: none is enabled and due (`tracker sources list`" in found.stderr
         only_dead = run("--config", str(config), "weekly", "--out", str(tmp_path / "w3"), "--fail-on", "dead",
                         env=env)
         assert only_dead.exit_code == 0 and "1 failing link (not yet confirmed dead)" in only_dead.stderr  # reported, not failed on
