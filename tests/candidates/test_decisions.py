@@ -251,3 +251,24 @@ def test_a_moved_candidate_says_where_it_was_scored(db: Database, guide: Setting
     assert f"{row['topics'][0]['score']:.3f}" != shown
     unmoved = next(r for r in rows if r["id"] != bpe and r["topics"])  # the others read as before
     assert unmoved["reasons"][0].startswith(f"fits {unmoved['chapter']} (")
+
+
+def test_candidates_move_moves_without_deciding(db: Database, guide: Settings, run: CLI) -> None:
+    """``review`` and the page could move a candidate, ``candidates`` (the scriptable face) could
+    not, though ``candidates undo`` offered to undo a move."""
+    propose(db, guide)
+    bpe = _candidates(db)["https://example.org/bpe-dropout"].id
+    before = table_counts(db)
+    missing = run("candidates", "move", str(bpe))
+    assert missing.exit_code == 1 and missing.stderr.startswith("Error: ") and "--topic" in missing.stderr
+    assert table_counts(db) == before
+    moved = run("candidates", "move", str(bpe), "--topic", "optimizers", "--by", "gus", "--format", "json")
+    assert moved.exit_code == 0, moved.stderr
+    assert "queued, moved to optimizers" in moved.stderr
+    data = json.loads(moved.stdout)
+    assert (data["action"], data["status"], data["topic"], data["by"]) == ("move", "queued", "optimizers", "gus")
+    row = next(r for r in queue(db, guide)[1] if r["id"] == bpe)
+    assert (row["topic"], row["status"]) == ("optimizers", "queued")
+    undone = run("candidates", "undo", str(bpe))
+    assert undone.exit_code == 0 and "undid move" in undone.stderr
+    assert next(r for r in queue(db, guide)[1] if r["id"] == bpe)["topic"] == "tokenization"
