@@ -4,6 +4,7 @@ topics renamed or removed under queued candidates, duplicates, awkward items."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,7 @@ def test_a_moved_candidate_says_where_it_was_scored(db: Database, guide: Setting
     card_html = page.split("BPE-dropout", 1)[1].split("</form>", 1)[0]
     shown = "(moved here)" if own is None else f"{own:.3f}"
     assert f'<span class="score">{shown}</span>' in card_html, card_html
+    assert re.search(r'<p class="reason">matched: [^<]* \(for tokenization\)</p>', card_html), card_html
     assert f"{row['topics'][0]['score']:.3f}" != shown
     unmoved = next(r for r in rows if r["id"] != bpe and r["topics"])  # the others read as before
     assert unmoved["reasons"][0].startswith(f"fits {unmoved['chapter']} (")

@@ -80,13 +80,18 @@ def placed_score(row: Mapping[str, Any]) -> float | None:
     topics = row.get("topics") or []
     if not topics:
         return float(row.get("score") or 0.0)
-    return next((float(x.get("score") or 0.0) for x in topics if x.get("slug") == row.get("topic")), None)
+    return next((float(x.get("score") or 0.0) for x in topics if x.get("slug") == _placed(row)), None)
+
+
+def _placed(row: Mapping[str, Any]) -> Any:
+    """The chapter slug it stands in (a row without one: its best fit)."""
+    return row.get("topic") or next((x.get("slug") for x in row.get("topics") or []), None)
 
 
 def _others(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The other chapters it fits, best first: every scored one but where it stands (a
     candidate a reviewer moved stands outside its best fit, which is then listed)."""
-    return [x for x in row.get("topics", []) if x.get("slug") != row.get("topic")]
+    return [x for x in row.get("topics", []) if x.get("slug") != _placed(row)]
 
 
 def _grouped(rows: Sequence[Mapping[str, Any]], week: str) -> Iterator[str]:

@@ -81,6 +81,9 @@ def page() -> str:
         row["short"] = (row.get("title") or "")[:120]
         fit = placed_score(row)  # None: a reviewer moved it outside its best fits
         row["fit"] = f"{fit:.3f}" if fit is not None else "(moved here)"
+        best = (row.get("topics") or [{}])[0].get("slug")
+        if row.get("reason") and best and best != row.get("topic"):  # the matched words are the best fit's
+            row["reason"] = f"{row['reason']} (for {best})"
         others = ", ".join(f"{t.get('slug')} {t.get('score') or 0:.3f}" for t in row.get("topics", [])
                            if t.get("slug") != row.get("topic"))
         row["others"] = f" · also likely: {others}" if others else ""
