@@ -4,6 +4,7 @@ topics renamed or removed under queued candidates, duplicates, awkward items."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +235,59 @@ def test_an_id_no_database_integer_holds_is_an_unknown_candidate(db: Database, g
     with pytest.raises(NotFoundError):
         decide(db, guide, int(cid), "reject", expect="queued 2026-W48 tokenization")
     assert table_counts(db) == before
+
+
+def test_a_moved_candidate_says_where_it_was_scored(db: Database, guide: Settings) -> None:
+    """Moving a candidate kept its best chapter's score and matched words, and every view
+    read them as the new chapter's: "fits Optimizers (0.3…): byte pair, merges", the page's
+    "Chapter Optimizers 0.3…", the card's "score 0.3…", and "also:" dropped the best fit
+    (it skipped the first scored chapter, taken to be where the candidate stands)."""
+    from tracker.candidates.render import candidate_card, queue_markdown
+    from tracker.web import create_app
+
+    propose(db, guide)
+    bpe = _candidates(db)["https://example.org/bpe-dropout"].id
+    decide(db, guide, bpe, "move", topic="optimizers", by="fay")
+    week, rows = queue(db, guide)
+    row = next(r for r in rows if r["id"] == bpe)
+    assert (row["topic"], row["topics"][0]["slug"]) == ("optimizers", "tokenization")
+    first = row["reasons"][0]
+    assert first.startswith("moved to Optimizers") and "it fits tokenization best" in first, first
+    assert "fits Optimizers" not in " ".join(row["reasons"])
+    others = [t["slug"] for t in row["topics"] if t["slug"] != "optimizers"]
+    text = "\n".join(queue_markdown(rows, week))
+    block = text.split("bpe-dropout", 1)[1].split("\n- ", 1)[0]
+    assert f"also: {', '.join(others)}" in block and "tokenization" in others
+    card = "\n".join(candidate_card(row, 1, len(rows)))
+    own = next((t["score"] for t in row["topics"] if t["slug"] == "optimizers"), None)
+    assert ("moved here" in card) if own is None else (f"score {own:.2f}" in card)
+    assert f"also: tokenization {row['topics'][0]['score']:.2f}" in card
+    page = create_app(db, guide).test_client().get("/", headers={"Host": "127.0.0.1"}).get_data(as_text=True)
+    card_html = page.split("BPE-dropout", 1)[1].split("</form>", 1)[0]
+    shown = "(moved here)" if own is None else f"{own:.3f}"
+    assert f'<span class="score">{shown}</span>' in card_html, card_html
+    assert re.search(r'<p class="reason">matched: [^<]* \(for tokenization\)</p>', card_html), card_html
+    assert f"{row['topics'][0]['score']:.3f}" != shown
+    unmoved = next(r for r in rows if r["id"] != bpe and r["topics"])  # the others read as before
+    assert unmoved["reasons"][0].startswith(f"fits {unmoved['chapter']} (")
+
+
+def test_candidates_move_moves_without_deciding(db: Database, guide: Settings, run: CLI) -> None:
+    """``review`` and the page could move a candidate, ``candidates`` (the scriptable face) could
+    not, though ``candidates undo`` offered to undo a move."""
+    propose(db, guide)
+    bpe = _candidates(db)["https://example.org/bpe-dropout"].id
+    before = table_counts(db)
+    missing = run("candidates", "move", str(bpe))
+    assert missing.exit_code == 1 and missing.stderr.startswith("Error: ") and "--topic" in missing.stderr
+    assert table_counts(db) == before
+    moved = run("candidates", "move", str(bpe), "--topic", "optimizers", "--by", "gus", "--format", "json")
+    assert moved.exit_code == 0, moved.stderr
+    assert "queued, moved to optimizers" in moved.stderr
+    data = json.loads(moved.stdout)
+    assert (data["action"], data["status"], data["topic"], data["by"]) == ("move", "queued", "optimizers", "gus")
+    row = next(r for r in queue(db, guide)[1] if r["id"] == bpe)
+    assert (row["topic"], row["status"]) == ("optimizers", "queued")
+    undone = run("candidates", "undo", str(bpe))
+    assert undone.exit_code == 0 and "undid move" in undone.stderr
+    assert next(r for r in queue(db, guide)[1] if r["id"] == bpe)["topic"] == "tokenization"

@@ -110,6 +110,11 @@ def test_wayback_answers_are_read_carefully() -> None:
     assert read_availability(502, b"").outcome == "retry"
     assert read_availability(None, b"", "timeout").outcome == "retry"
     assert read_availability(200, b"<html>").outcome == "retry"
+    # why a look-up failed says what came back (a loaded full run stored four 200 "not JSON"
+    # answers from the demo's JSON-only archive, and nothing more to go on)
+    assert read_availability(200, b"<html>").detail == "archive answer is not JSON (6 bytes, starting with <)"
+    assert read_availability(200, b"").detail == "archive answer is not JSON (empty)"
+    assert read_availability(200, b"oops").detail == "archive answer is not JSON (4 bytes, starting with text)"
     bad = {"archived_snapshots": {"closest": {"available": True, "status": "404", "url": "x"}}}
     assert read_availability(200, json.dumps(bad).encode()).outcome == "none"
 

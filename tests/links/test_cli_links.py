@@ -45,6 +45,27 @@ def test_check_json_goes_to_stdout_and_progress_to_stderr(run: CLI, site: srv.Fa
     assert "links due" in result.stderr
 
 
+def test_a_first_check_lists_the_trouble_and_counts_the_alive(run: CLI, db: Database) -> None:
+    """The first ``tracker check`` of the handbook printed one "unchecked → alive" line per link
+    (some 180 of its 274 lines said nothing was wrong); they are one counted line now, and
+    every other change keeps its own line."""
+    pages = {f"/ok{i}": srv.html_page(f"Post {i}", "<p>" + " ".join(f"w{i}x{j}" for j in range(100)) + "</p>")
+             for i in range(5)}
+    with srv.FaultServer("127.0.0.1", routes={
+        **pages, "/old": srv.redirect("/ok0", 308), "/gone": srv.status_page(404, "Not Found"),
+        "/wall": srv.status_page(403, "Forbidden")}) as s:
+        seed(db, [s.url(p) for p in (*pages, "/old", "/gone", "/wall")])
+        result = run("check", "--all", env=ENV)
+        assert result.exit_code == 0, result.stderr
+        lines = result.stderr.splitlines()
+        assert not any(line.startswith("unchecked → alive: http") for line in lines), result.stderr
+        assert "unchecked → alive: 5 links (checked for the first time; `tracker resources` lists them)" in lines
+        for path, state in (("/old", "redirected"), ("/gone", "failing"), ("/wall", "blocked")):
+            assert any(line.startswith(f"unchecked → {state}: {s.url(path)} (") for line in lines), path
+        again = run("check", "--all", env=later(8))  # alive → alive is no change: nothing said
+        assert again.exit_code == 0 and "→ alive" not in again.stderr, again.stderr
+
+
 def test_second_check_within_the_window_sends_nothing(run: CLI, site: srv.FaultServer) -> None:
     assert run("check", env=ENV).exit_code == 0
     hits = len(site.hits())

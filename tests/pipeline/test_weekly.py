@@ -8,6 +8,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import CLI
 from tracker.demo.site import BLOG, DemoInternet
 
@@ -45,7 +47,24 @@ def test_demo_shows_every_kind_of_finding(tmp_path: Path, clean_env: None) -> No
     assert [c["type"] for c in changelog["changes"] if c["type"] != "wording"] == ["added"]
     assert (out / "week-2" / "resources.md").read_text().count("archived copy") >= 4
     assert "needs a maintainer" in result.stderr
+    assert f"in the browser: tracker --db sqlite:///{out}/demo.db serve" in result.stderr
     _honest_outputs(out, result.stderr)
+
+
+def test_demo_names_the_program_as_it_was_started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """README's command runs ``.venv/bin/tracker demo`` without activating the venv; the demo's
+    closing hints said ``tracker --db …``, which that shell cannot find."""
+    from tracker.cli.pipeline import _program
+
+    (tmp_path / "tracker").write_text("#!/bin/sh\n")
+    (tmp_path / "tracker").chmod(0o755)
+    monkeypatch.setattr("sys.argv", [".venv/bin/tracker", "demo"])
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert _program() == ".venv/bin/tracker"
+    monkeypatch.setenv("PATH", str(tmp_path))  # a tracker on PATH (an activated venv)
+    assert _program() == "tracker"
+    monkeypatch.setattr("sys.argv", ["/usr/lib/python3/pytest"])  # python -m tracker, or a test runner
+    assert _program() == "tracker"
 
 
 def _archive_lookups(db_file: Path) -> list[tuple[object, ...]]:
@@ -109,6 +128,7 @@ def test_weekly_exit_code_says_whether_a_maintainer_is_needed(run: CLI, tmp_path
         found = run("--config", str(config), "weekly", "--out", str(tmp_path / "w2"), env=env)
         assert found.exit_code == 2
         assert "1 failing link (not yet confirmed dead)" in found.stderr
+        assert "crawled 0 sources: none is enabled and due (`tracker sources list`" in found.stderr
         only_dead = run("--config", str(config), "weekly", "--out", str(tmp_path / "w3"), "--fail-on", "dead",
                         env=env)
         assert only_dead.exit_code == 0 and "1 failing link (not yet confirmed dead)" in only_dead.stderr  # reported, not failed on

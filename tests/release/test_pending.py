@@ -64,7 +64,7 @@ def test_every_kind_of_pending_change_once_in_document_order() -> None:
     ]
     by_type = {c.type: c for c in changes}
     assert [c.detail for c in changes if c.type == "new_version"] == [
-        "v3", "page content changed; title was “Old”", "page content changed"]
+        "v3", "page content changed; its title is now “New” (was “Old”)", "page content changed"]
     assert by_type["accepted"].section_title == "Section" and by_type["accepted"].topic_title == "Chapter A"
 
 

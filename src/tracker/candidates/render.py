@@ -16,7 +16,7 @@ from typing import Any
 
 from tracker.escape import md_link, md_text, terminal_text
 
-__all__ = ["queue_markdown", "candidate_card"]
+__all__ = ["queue_markdown", "candidate_card", "placed_score"]
 
 MAX_AUTHORS = 4
 
@@ -74,6 +74,26 @@ def queue_markdown(rows: Sequence[Mapping[str, Any]], week: str, topic: str | No
                   f"priority {float(row.get('priority') or 0.0):.2f}"
 
 
+def placed_score(row: Mapping[str, Any]) -> float | None:
+    """How well the candidate fits the chapter it stands in; ``None`` when a reviewer moved it
+    to a chapter outside its scored best fits (its ``score`` is then another chapter's)."""
+    topics = row.get("topics") or []
+    if not topics:
+        return float(row.get("score") or 0.0)
+    return next((float(x.get("score") or 0.0) for x in topics if x.get("slug") == _placed(row)), None)
+
+
+def _placed(row: Mapping[str, Any]) -> Any:
+    """The chapter slug it stands in (a row without one: its best fit)."""
+    return row.get("topic") or next((x.get("slug") for x in row.get("topics") or []), None)
+
+
+def _others(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The other chapters it fits, best first: every scored one but where it stands (a
+    candidate a reviewer moved stands outside its best fit, which is then listed)."""
+    return [x for x in row.get("topics", []) if x.get("slug") != _placed(row)]
+
+
 def _grouped(rows: Sequence[Mapping[str, Any]], week: str) -> Iterator[str]:
     section = chapter = None
     for row in rows:
@@ -93,7 +113,7 @@ def _grouped(rows: Sequence[Mapping[str, Any]], week: str) -> Iterator[str]:
         yield f"- **{link}** `#{int(row.get('id') or 0)}` score {score:.2f}{rank}{later}"
         yield f"  {_meta(row)}"
         yield from _reasons(row)
-        others = [md_text(t["slug"]) for t in row.get("topics", [])[1:]]
+        others = [md_text(t["slug"]) for t in _others(row)]
         if others:
             yield f"  also: {', '.join(others)}"
 
@@ -106,8 +126,10 @@ def candidate_card(row: Mapping[str, Any], position: int, total: int) -> Iterato
     yield f"  {_meta(row, t)}"
     yield f"  {t(row.get('url'))}"
     where = " › ".join(t(x) for x in (row.get("section"), row.get("chapter")) if x)
-    yield f"  topic: {where or 'none'} ({t(row.get('topic')) or '-'}, score {row.get('score') or 0.0:.2f})"
+    own = placed_score(row)
+    fit = f"score {own:.2f}" if own is not None else "moved here"
+    yield f"  topic: {where or 'none'} ({t(row.get('topic')) or '-'}, {fit})"
     yield from _reasons(row, t)
-    others = [f"{t(x['slug'])} {x['score']:.2f}" for x in row.get("topics", [])[1:]]
+    others = [f"{t(x['slug'])} {x['score']:.2f}" for x in _others(row)]
     if others:
         yield f"  also: {', '.join(others)}"

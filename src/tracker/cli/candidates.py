@@ -236,6 +236,7 @@ def _decide_command(action: str, summary: str, with_topic: bool) -> click.Comman
         done = review_service.decide(rt.db, rt.settings, candidate_id, action, topic=topic, note=note, by=by)
         info(f"candidate {done.candidate_id}: {done.status}"
              + (f" in {done.topic}" if action == "accept" else "")
+             + (f", moved to {done.topic}" if action == "move" else "")
              + (f" until {done.week}" if action == "defer" else ""))
         if fmt == "json":
             click.echo(to_json(done.as_dict()))
@@ -243,7 +244,7 @@ def _decide_command(action: str, summary: str, with_topic: bool) -> click.Comman
     command.__doc__ = f"{summary}\n\n\b\nExample:\n  tracker candidates {action} 12" + (
         " --topic tokenization" if with_topic else " --note \"too basic\"")
     if with_topic:
-        command = click.option("--topic", metavar="SLUG", default=None,
+        command = click.option("--topic", metavar="SLUG", default=None, required=action == "move",
                                help="Place it in this chapter instead of its best one.")(command)
     return click.command(action)(command)
 
@@ -254,6 +255,8 @@ candidates_group.add_command(_decide_command(
     "reject", "Reject candidate ID for good (it never returns).", False))
 candidates_group.add_command(_decide_command(
     "defer", "Defer candidate ID to next week's queue.", False))
+candidates_group.add_command(_decide_command(
+    "move", "Move candidate ID to another chapter; it stays in the queue, undecided.", True))
 
 
 @candidates_group.command("undo")

@@ -57,8 +57,14 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
     else:
         rows = [{"state": k, "links": v} for k, v in report.summary.items()]
         emit(fmt, rows, ["state", "links"])
+        # a first check of every link is news only where it found trouble: the alive ones are counted
+        fine = sum(1 for c in report.changes if (c["from"], c["to"]) == ("unchecked", "alive"))
         for change in report.changes:
-            info(f"{change['from']} → {change['to']}: {change['url']} ({change['reason']})")
+            if (change["from"], change["to"]) != ("unchecked", "alive"):
+                info(f"{change['from']} → {change['to']}: {change['url']} ({change['reason']})")
+        if fine:
+            info(f"unchecked → alive: {plural(fine, 'link')} (checked for the first time; "
+                 "`tracker resources` lists them)")
     if any(report.summary.get(name, 0) for name in wanted):
         exit_found()
 

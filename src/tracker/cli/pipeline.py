@@ -125,7 +125,21 @@ def demo_cmd(rt: Runtime, out: Path) -> None:
     for week in result.weeks:
         _summary(week)
     info(f"version changelog: {result.changelog}")
-    info(f"database: {result.database_url}  (try: tracker --db {result.database_url} resources)")
+    prog = _program()
+    info(f"database: {result.database_url}  (try: {prog} --db {result.database_url} resources)")
+    info(f"in the browser: {prog} --db {result.database_url} serve")
+
+
+def _program() -> str:
+    """How to run tracker again: ``tracker`` when that is on ``PATH``, else the path it was
+    started by (README's command runs ``.venv/bin/tracker`` without activating the venv)."""
+    import os
+    import shutil
+
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.basename(argv0) != "tracker" or shutil.which("tracker"):
+        return "tracker"
+    return argv0
 
 
 def register(group: click.Group) -> None:

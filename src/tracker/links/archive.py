@@ -59,7 +59,10 @@ def read_availability(status: int | None, body: bytes, error_class: str | None =
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return ArchiveAnswer("retry", detail="archive answer is not JSON")
+        # its size tells an empty answer from a page (the answer itself is other people's text)
+        start = "<" if body.lstrip()[:1] == b"<" else "text"
+        shape = f"{len(body)} bytes, starting with {start}" if body.strip() else "empty"
+        return ArchiveAnswer("retry", detail=f"archive answer is not JSON ({shape})")
     if not isinstance(data, dict):
         return ArchiveAnswer("retry", detail="archive answer is not a JSON object")
     snaps = data.get("archived_snapshots")

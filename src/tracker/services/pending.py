@@ -85,7 +85,9 @@ def _new_version(cited: Citation, versions: Sequence[ResourceVersionView],
         return None
     latest = changed[-1]  # the link area records a "check" version only when the content changed
     if latest.title and latest.old_title and latest.title != latest.old_title:
-        return f"page content changed; title was “{one_line(latest.old_title)}”"
+        # the entry is labelled with the title the document knows (usually the old one), so say the new one
+        return (f"page content changed; its title is now “{one_line(latest.title)}” "
+                f"(was “{one_line(latest.old_title)}”)")
     return "page content changed"
 
 

@@ -78,7 +78,15 @@ def reasons_of(candidate: Candidate | repo.QueueRow, topic: Topic | None, budget
     threshold = float(signals.get("threshold") or 0.0)
     times = f", {fit / threshold:.1f}× the off-topic threshold" if threshold > 0 else ""
     terms = list(signals.get("terms") or [])
-    out = [f"fits {where} ({fit:.3f}{times})" + (f": {', '.join(terms)}" if terms else "")]
+    words = f": {', '.join(terms)}" if terms else ""
+    scores = list(candidate.scores or [])
+    best = str(scores[0].get("slug") or "") if scores else ""
+    if topic is not None and best and best != topic.slug:  # moved by a reviewer: fit and words are best's
+        own = next((float(s.get("score") or 0.0) for s in scores if s.get("slug") == topic.slug), None)
+        here = f" (its fit there: {own:.3f})" if own is not None else ""
+        out = [f"moved to {where}{here}; it fits {best} best ({fit:.3f}{times}){words}"]
+    else:
+        out = [f"fits {where} ({fit:.3f}{times}){words}"]
     if signals.get("placement"):
         out.append(f"placed by {signals['placement']}")
     sources = list(signals.get("sources") or [])

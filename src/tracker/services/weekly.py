@@ -94,7 +94,9 @@ def weekly(db: Database, settings: Settings, *, out_dir: str | Path | None = Non
     say(f"import: {imported}")
     checked = check_links(db, settings, progress=say, **(check_options or {}))
     reports = crawl(db, settings, **(crawl_options or {}))
-    say(f"crawled {len(reports)} sources")
+    say(f"crawled {plural(len(reports), 'source')}" if reports else
+        "crawled 0 sources: none is enabled and due (`tracker sources list`; "
+        "`tracker sources sync` adds the shipped list, disabled)")
     from tracker.services.propose import propose  # scikit-learn: loaded when scoring starts, not at start-up
 
     proposed = propose(db, settings)

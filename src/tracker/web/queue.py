@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, flash, render_template, request
 from werkzeug.wrappers import Response
 
+from tracker.candidates.render import placed_score
 from tracker.candidates.weeks import next_week, week_of, week_start
 from tracker.config import Settings
 from tracker.db.session import Database
@@ -80,7 +81,11 @@ def page() -> str:
                                              f"#{row['id']}") if p)
         row["label"] = row.get("chapter") or row.get("topic") or "—"
         row["short"] = (row.get("title") or "")[:120]
-        row["fit"] = f"{row.get('score') or 0:.3f}"
+        fit = placed_score(row)  # None: a reviewer moved it outside its best fits
+        row["fit"] = f"{fit:.3f}" if fit is not None else "(moved here)"
+        best = (row.get("topics") or [{}])[0].get("slug")
+        if row.get("reason") and best and best != row.get("topic"):  # the matched words are the best fit's
+            row["reason"] = f"{row['reason']} (for {best})"
         others = ", ".join(f"{t.get('slug')} {t.get('score') or 0:.3f}" for t in row.get("topics", [])
                            if t.get("slug") != row.get("topic"))
         row["others"] = f" · also likely: {others}" if others else ""
