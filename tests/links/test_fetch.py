@@ -120,6 +120,17 @@ def test_transient_errors_are_retried_with_jittered_backoff() -> None:
     assert clock.sleeps[0] != 0.5 and clock.sleeps[1] != 1.0  # jittered
 
 
+def test_a_backoff_never_waits_longer_than_a_retry_after_would() -> None:
+    """``backoff_base = 1e9`` (31 years, a valid number of seconds) made a check sleep for
+    decades on a 503 (found by the second reading's odd-values pass). A retry's wait is at
+    most ``max_retry_after``, as a server's own Retry-After would be."""
+    calls = iter([503, 503, 200])
+    clock = FakeClock()
+    res = fetch(lambda r: html(status=next(calls)), "https://a.example/", clock=clock, retries=2,
+                backoff_base=1e9, max_retry_after=30)
+    assert res.status == 200 and clock.sleeps == [30.0, 30.0]
+
+
 def test_retries_are_bounded() -> None:
     count = 0
 

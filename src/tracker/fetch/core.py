@@ -144,7 +144,8 @@ class Policy:
     redirect_rule: RedirectRule | None = None
     retries: int = 0
     backoff_base: float = 0.5
-    #: the longest Retry-After pause a request waits out; beyond it: ``DEFERRED``
+    #: the longest Retry-After pause a request waits out (beyond it: ``DEFERRED``), and the
+    #: longest backoff between two tries
     max_wait: float = 60.0
     #: a HEAD refused with 4xx/5xx is asked again with GET
     head_fallback: bool = False
@@ -386,7 +387,8 @@ class HttpCore:
                     return single, attempts
                 continue  # the gate holds the retry until the pause is over
             step = policy.backoff_base * (2 ** (attempts - 1))
-            delay = step / 2 + self._rng.uniform(0.0, step / 2)  # "equal jitter"
+            # "equal jitter", and never longer than a Retry-After this caller would wait out
+            delay = min(step / 2 + self._rng.uniform(0.0, step / 2), policy.max_wait)
             if single.error_class in (ErrorClass.TIMEOUT, ErrorClass.CONNECT_TIMEOUT):
                 delay -= self._clock() - single.sent_at  # space attempt *starts* by the backoff
             if delay > 0:
