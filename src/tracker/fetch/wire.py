@@ -14,27 +14,28 @@ an idle connection whose peer is private: the redirect check cannot be slipped
 by a name that resolves differently the second time (DNS rebinding).
 
 A connection goes back to its pool only after a complete answer that allows
-keep-alive; anything else (a body left unread, a HEAD answer, an error, a
-cancellation by the caller's deadline) closes it. Reading pauses while more
+keep-alive; anything else (a body left unread, a HEAD answer, an error, the
+deadline) closes it. Reading pauses while more
 than ``HIGH_WATER`` bytes wait for the caller, so a body the caller stops
 reading costs at most that much.
 
-The end of a request's deadline, once the request is sent: ``Exchange.send`` takes the
-overall deadline (the caller's ``asyncio.timeout`` covers connecting, then hands it over)
-and waiting for the answer ends there, but not by cancelling. A loop held past the
-deadline (a long collector pass, a slow callback, a loaded machine) wakes with the
-deadline's timer and the answer's bytes both due; a cancelling timer turned an answer that
-had fully arrived into a timeout (asyncio parses the bytes first and cancels the reader
-anyway; uvloop runs its timers before it polls the sockets). So at the deadline the
-exchange takes what has already arrived: what is parsed, and the bytes the socket holds at
-that moment (``FIONREAD``; a close counts), read turn by turn of the loop without waiting
-for more. A complete answer among them is the answer; otherwise ``TimeoutError`` at the
-first turn that brings nothing or once the bytes that were there are read: a server still
-sending at its deadline (a tarpit, a drip, an endless stream) is too late, and the look is
-bounded by the socket's buffer, not by time.
+The request's one overall deadline (``loop.time()`` based, chosen by the caller) is kept
+here: a new connection is made within it (``WirePool.exchange``, an ``asyncio.timeout``:
+no connection, nothing to keep), then ``Exchange.send`` arms it for the answer, where
+waiting ends at it but not by cancelling. A loop held past the deadline (a long collector
+pass, a slow callback, a loaded machine) wakes with the deadline's timer and the answer's
+bytes both due, and a cancelling timer turned an answer that had fully arrived into a
+timeout (asyncio parses the bytes first and cancels the reader anyway; uvloop runs its
+timers before it polls the sockets). So at the deadline the exchange takes what has
+already arrived: what is parsed, and the bytes the socket holds at that moment
+(``FIONREAD``; a close counts), read turn by turn of the loop without waiting for more. A
+complete answer among them is the answer; otherwise ``TimeoutError`` at the first turn that
+brings nothing or once the bytes that were there are read: a server still sending at its
+deadline (a tarpit, a drip, an endless stream) is too late, and the look is bounded by the
+socket's buffer, not by time.
 
-Does not own: the deadline's length or connecting within it (the caller's
-``asyncio.timeout``), politeness, redirects, decoding, retries (``fetch.core``).
+Does not own: the deadline's length, politeness, redirects, decoding, retries
+(``fetch.core``).
 """
 
 from __future__ import annotations
@@ -381,10 +382,11 @@ class WirePool:
         self._ssl = ssl_context if scheme == "https" else None
         self._idle: list[_Connection] = []
 
-    async def exchange(self, public_only: bool = False) -> Exchange:
-        """An idle connection, or a new one. ``public_only`` (a hop a redirect from a public
-        address led to): only a connection to a public address, never one whose peer is
-        private; raises ``UnsafeAddress`` when the host has no public address."""
+    async def exchange(self, public_only: bool = False, deadline: float | None = None) -> Exchange:
+        """An idle connection, or a new one (made by ``deadline``, else ``TimeoutError``).
+        ``public_only`` (a hop a redirect from a public address led to): only a connection to a
+        public address, never one whose peer is private; raises ``UnsafeAddress`` when the host
+        has no public address."""
         now = time.monotonic()
         kept: list[_Connection] = []  # idle connections to private peers, left for other requests
         try:
@@ -401,7 +403,9 @@ class WirePool:
                 return Exchange(self, conn)
         finally:
             self._idle.extend(reversed(kept))
-        return Exchange(self, await self._connect(public_only))
+        async with asyncio.timeout_at(deadline):
+            conn = await self._connect(public_only)
+        return Exchange(self, conn)
 
     async def _connect(self, public_only: bool = False) -> _Connection:
         """A new connection to the first address that accepts one. Names are resolved with
