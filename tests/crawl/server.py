@@ -46,6 +46,10 @@ Dynamic = Callable[["_Handler"], int]
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY on each accepted connection: the headers and the body are two writes, and with
+    # Nagle on, the body of every answer after the first on a kept-alive connection waited for
+    # the client's delayed ACK (~40 ms an answer; ~0.5 ms without)
+    disable_nagle_algorithm = True
 
     def log_message(self, *args: Any) -> None:
         pass

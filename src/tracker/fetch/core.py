@@ -14,7 +14,12 @@ network canaries):
   one shared TLS context; idle pools closed beyond a bound;
 - one overall deadline per request (connect, headers and body together;
   httpx's own timeouts are per read and a server sending a header line per
-  second would outlive them);
+  second would outlive them), enforced by the wire (``fetch.wire``), which at the
+  deadline still takes an answer that has already arrived — after a loop stalled
+  past the deadline, the ``asyncio.timeout`` that used to wrap the exchange
+  called such an answer a timeout. A caller's transport is still cancelled by an
+  ``asyncio.timeout``: its socket is its own (a ``MockTransport`` answers from
+  memory without suspending, so no stall comes between);
 - the decoded-size cap (streamed and decompressed here: a gzip bomb costs at
   most the cap) — a prefix for callers that judge text, an error for callers
   that need the whole body;
@@ -275,7 +280,9 @@ class HttpCore:
         response: httpx.Response | None = None
         pool_key: tuple[str, str, int] | None = None
         try:
-            async with asyncio.timeout(timeout):
+            deadline = asyncio.get_running_loop().time() + timeout
+            # the wire keeps the deadline itself (fetch.wire); a caller's transport is cancelled at it
+            async with asyncio.timeout_at(deadline if self._shared_transport is not None else None):
                 if self._shared_transport is None:
                     target = target_of(url)
                     if target.scheme not in ("http", "https"):
@@ -283,10 +290,10 @@ class HttpCore:
                     pool_key = (target.scheme, target.host, target.port)
                     self._busy[pool_key] = self._busy.get(pool_key, 0) + 1
                     data = request_head(method, target.target, target.netloc, headers)
-                    exchange = await self._pool(pool_key).exchange(public_only)
+                    exchange = await self._pool(pool_key).exchange(public_only, deadline)
                     if gates.paused_for(key) > 0:
                         raise _PausedMeanwhile()  # a Retry-After arrived while we were connecting
-                    exchange.send(method, data)
+                    exchange.send(method, data, deadline)
                     # the bytes are with the kernel: the next start on this host counts from here
                     gates.started(slot)
                     phase = "wait"

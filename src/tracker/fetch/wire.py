@@ -14,21 +14,40 @@ an idle connection whose peer is private: the redirect check cannot be slipped
 by a name that resolves differently the second time (DNS rebinding).
 
 A connection goes back to its pool only after a complete answer that allows
-keep-alive; anything else (a body left unread, a HEAD answer, an error, a
-cancellation by the caller's deadline) closes it. Reading pauses while more
+keep-alive; anything else (a body left unread, a HEAD answer, an error, the
+deadline) closes it. Reading pauses while more
 than ``HIGH_WATER`` bytes wait for the caller, so a body the caller stops
 reading costs at most that much.
 
-Does not own: deadlines (the caller wraps an exchange in one ``asyncio.timeout``),
-politeness, redirects, decoding, retries (``fetch.core``).
+The request's one overall deadline (``loop.time()`` based, chosen by the caller) is kept
+here: a new connection is made within it (``WirePool.exchange``, an ``asyncio.timeout``:
+no connection, nothing to keep), then ``Exchange.send`` arms it for the answer, where
+waiting ends at it but not by cancelling. A loop held past the deadline (a long collector
+pass, a slow callback, a loaded machine) wakes with the deadline's timer and the answer's
+bytes both due, and a cancelling timer turned an answer that had fully arrived into a
+timeout (asyncio parses the bytes first and cancels the reader anyway; uvloop runs its
+timers before it polls the sockets). So at the deadline the exchange takes what has
+already arrived: what is parsed, and the bytes the socket holds at that moment
+(``FIONREAD``; a close counts), read turn by turn of the loop without waiting for more. A
+complete answer among them is the answer; otherwise ``TimeoutError`` at the first turn that
+brings nothing or once the bytes that were there are read: a server still sending at its
+deadline (a tarpit, a drip, an endless stream) is too late, and the look is bounded by the
+socket's buffer, not by time.
+
+Does not own: the deadline's length, politeness, redirects, decoding, retries
+(``fetch.core``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import re
+import select
 import socket
 import ssl
+import struct
+import termios
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
@@ -113,6 +132,8 @@ class _Connection(asyncio.Protocol):
         self.parser: httptools.HttpResponseParser | None = None
         self.closed = False
         self.idle_since = 0.0
+        #: bytes handed to ``data_received`` so far (a deadline's last look counts them)
+        self.received = 0
         #: connected to a loopback/private/link-local/metadata address
         self.private_peer = False
         self._reset()
@@ -128,7 +149,7 @@ class _Connection(asyncio.Protocol):
         self.keep_alive = False  # llhttp forgets it once the message is over: kept here
         self.head = False
         self.error: BaseException | None = None
-        self.waiter: asyncio.Future[None] | None = None
+        self.waiter: asyncio.Future[bool] | None = None
         self.paused = False
 
     # -- asyncio.Protocol ------------------------------------------------------
@@ -136,6 +157,7 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
 
     def data_received(self, data: bytes) -> None:
+        self.received += len(data)
         if self.parser is None or self.complete:  # bytes nobody asked for: this connection is done
             self.close()
             return
@@ -213,17 +235,26 @@ class _Connection(asyncio.Protocol):
         self.close()
         self._wake()
 
-    def _wake(self) -> None:
+    def _wake(self, moved: bool = True) -> None:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+            waiter.set_result(moved)
 
-    async def _wait(self) -> None:
-        self.waiter = asyncio.get_running_loop().create_future()
+    async def _wait(self, turn: bool = False) -> bool:
+        """Until the answer moves on (True), or the exchange's deadline wakes it (False). With
+        ``turn``, at most one turn of the loop: False unless the loop's next poll of its sockets
+        moved the answer (asyncio runs a timer due now after that poll; uvloop runs a delay of 0
+        as a ready callback, after the poll of the turn in progress)."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self.waiter = waiter
+        timer = loop.call_later(0, self._wake, False) if turn else None
         try:
-            await self.waiter
+            return await waiter
         finally:
             self.waiter = None
+            if timer is not None:
+                timer.cancel()
 
     def close(self) -> None:
         self.closed = True
@@ -235,13 +266,39 @@ class _Connection(asyncio.Protocol):
         return not self.closed and self.complete and self.keep_alive and not self.head and self.error is None
 
 
+def _arrived(conn: _Connection) -> int | None:
+    """What waits in the connection's socket, unread, right now: its byte count (0 for only
+    the peer's close or an error), or None when nothing does."""
+    sock = conn.transport.get_extra_info("socket") if conn.transport is not None else None
+    fd = sock.fileno() if sock is not None else -1
+    if fd < 0:
+        return None
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    if not poller.poll(0):
+        return None
+    try:
+        return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])
+    except OSError:
+        return HIGH_WATER  # readable, but the count is unknown: a bounded look all the same
+
+
 class Exchange:
-    """One request on one connection: ``status, headers = await ex.head()``, then ``ex.body()``."""
+    """One request on one connection: ``status, headers = await ex.head()``, then ``ex.body()``.
+
+    With a ``deadline`` (``loop.time()`` based), ``head`` and ``body`` raise ``TimeoutError``
+    once it has passed, but only after taking what had already arrived (see the module
+    docstring)."""
 
     def __init__(self, pool: WirePool, conn: _Connection) -> None:
         self._pool, self._conn = pool, conn
+        self._timer: asyncio.TimerHandle | None = None
+        self._expired = False
+        #: past the deadline: the byte count (``conn.received``) up to which arrived bytes are read
+        self._budget: int | None = None
+        self._idle_turn = False
 
-    def send(self, method: str, data: bytes) -> None:
+    def send(self, method: str, data: bytes, deadline: float | None = None) -> None:
         conn = self._conn
         conn._reset()
         conn.head = method == "HEAD"
@@ -250,13 +307,35 @@ class Exchange:
         if conn.closed or conn.transport.is_closing():
             raise ClosedEarly("the connection closed before the request was sent")
         conn.transport.write(data)
+        if deadline is not None:
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        self._expired = True
+        self._conn._wake(False)
+
+    async def _wait(self) -> None:
+        """Wait for the answer to move on; past the deadline, only on bytes already there."""
+        conn = self._conn
+        if not self._expired and (await conn._wait() or not self._expired):
+            return
+        if self._budget is None:  # the deadline has just passed: what had arrived by then?
+            waiting = _arrived(conn)
+            if waiting is None:
+                raise TimeoutError()
+            self._budget = conn.received + waiting
+        elif self._idle_turn or conn.received > self._budget:
+            raise TimeoutError()  # what had arrived is read (a server still sending is too late)
+        before = conn.received
+        await conn._wait(turn=True)
+        self._idle_turn = conn.received == before
 
     async def head(self) -> tuple[int, list[tuple[bytes, bytes]]]:
         conn = self._conn
         while not conn.headers_done:
             if conn.error is not None:
                 raise conn.error
-            await conn._wait()
+            await self._wait()
         return conn.status, conn.headers
 
     async def body(self) -> AsyncIterator[bytes]:
@@ -273,10 +352,12 @@ class Exchange:
                 return
             if conn.error is not None:
                 raise conn.error
-            await conn._wait()
+            await self._wait()
 
     def finish(self) -> None:
         """Back to the pool after a complete keep-alive answer; closed otherwise."""
+        if self._timer is not None:
+            self._timer.cancel()
         conn = self._conn
         reusable = conn.reusable
         conn.parser = None
@@ -301,10 +382,11 @@ class WirePool:
         self._ssl = ssl_context if scheme == "https" else None
         self._idle: list[_Connection] = []
 
-    async def exchange(self, public_only: bool = False) -> Exchange:
-        """An idle connection, or a new one. ``public_only`` (a hop a redirect from a public
-        address led to): only a connection to a public address, never one whose peer is
-        private; raises ``UnsafeAddress`` when the host has no public address."""
+    async def exchange(self, public_only: bool = False, deadline: float | None = None) -> Exchange:
+        """An idle connection, or a new one (made by ``deadline``, else ``TimeoutError``).
+        ``public_only`` (a hop a redirect from a public address led to): only a connection to a
+        public address, never one whose peer is private; raises ``UnsafeAddress`` when the host
+        has no public address."""
         now = time.monotonic()
         kept: list[_Connection] = []  # idle connections to private peers, left for other requests
         try:
@@ -321,7 +403,9 @@ class WirePool:
                 return Exchange(self, conn)
         finally:
             self._idle.extend(reversed(kept))
-        return Exchange(self, await self._connect(public_only))
+        async with asyncio.timeout_at(deadline):
+            conn = await self._connect(public_only)
+        return Exchange(self, conn)
 
     async def _connect(self, public_only: bool = False) -> _Connection:
         """A new connection to the first address that accepts one. Names are resolved with
