@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -131,10 +131,18 @@ def store_items(session: Session, source: FeedSource, items: Sequence[Item], now
     links = repo.links_of(session, source.id, [r.id for r in rows.values()])
     created: set[int] = set()
     updated: set[int] = set()
+    # The GUID says "same post, new link" only when it names one entry of this body and the
+    # item it found is not announced here under its own link: feeds that give every entry one
+    # GUID (their home page) or number entries from the top would otherwise merge new posts
+    # into old ones and lose them.
+    guids = Counter(item.guid for item in items)
+    announced = {item.canonical_id for item in items}
     for item in items:
         row = rows.get(item.canonical_id)
-        if row is None:
+        if row is None and guids[item.guid] == 1:
             row = repo.item_by_guid(session, source.id, item.guid)
+            if row is not None and row.canonical_id in announced:
+                row = None
             if row is not None:
                 links.update(repo.links_of(session, source.id, [row.id]))
         inserted = False
