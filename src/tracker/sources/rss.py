@@ -3,7 +3,9 @@
 Owns: running feedparser safely — the body always goes in as ``io.BytesIO`` (a
 string or bytes that looks like a path or URL would make feedparser open it),
 after ``text.normalize_encoding`` — and reading its entries into clean ``Item``s:
-plain-text titles and summaries, resolved links, UTC dates, authors. Entries with
+plain-text titles and summaries, resolved links, UTC dates, authors; only the first
+``MAX_ENTRIES`` entries of a body are read (the rest are cut out before feedparser
+runs, so a huge feed of tiny entries costs no more than a big real one). Entries with
 no title or no http(s) link are rejected and counted. A body that is not a feed
 (an HTML login page, an empty document) is an ``error``; a feed with ``bozo`` set
 but usable entries keeps them and records the reason.
@@ -47,6 +49,12 @@ _MARKUP = re.compile(r"<(?:[A-Za-z][A-Za-z0-9]*\b[^>]*|/[A-Za-z][A-Za-z0-9]*\s*)
 #: a character reference (``&amp;``, ``&#233;``, ``&#xE9;``): a name holding one was written as HTML
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:\-]+)", re.IGNORECASE)
+#: entries read from one body: a 10 MB feed of 150,000 tiny entries cost minutes of CPU and
+#: ~0.75 GB to parse and store (benchmarks/feeds/bench_huge.py); real feeds hold at most a
+#: few thousand, newest first
+MAX_ENTRIES = 10_000
+_ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:item|entry)[\s/>]")
+_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?(?:item|entry)\s*>")
 
 
 def looks_like_html(body: bytes, content_type: str = "") -> bool:
@@ -58,10 +66,36 @@ def looks_like_html(body: bytes, content_type: str = "") -> bool:
         and b"<rss" not in head and b"<feed" not in head and b"<rdf" not in head.lower()
 
 
+def first_entries(data: bytes, limit: int) -> tuple[bytes, bool]:
+    """``data`` with every entry after the first ``limit`` cut out, and whether any were.
+
+    The cut runs from the start tag of entry ``limit + 1`` to the end tag of the last entry,
+    so the document stays well-formed (``</channel></rss>``, ``</feed>`` remain); when no end
+    tag is found near the end, the prefix alone goes on (feedparser's lenient parser reads it).
+    """
+    starts = _ENTRY_START.finditer(data)
+    cut = None
+    for count, match in enumerate(starts):
+        if count == limit:
+            cut = match.start()
+            break
+    if cut is None:
+        return data, False
+    last = None
+    for last in _ENTRY_END.finditer(data, max(cut, len(data) - 65536)):
+        pass
+    return data[:cut] + (data[last.end():] if last is not None else b""), True
+
+
 def run_feedparser(body: bytes, url: str, content_type: str = "") -> tuple[Any, str]:
-    """feedparser on a byte stream (never a path); returns ``(result, encoding_note)``."""
+    """feedparser on a byte stream (never a path); returns ``(result, encoding_note)``.
+    Only the first ``MAX_ENTRIES`` entries are read (the note says so when there were more)."""
     match = _CHARSET.search(content_type or "")
     data, note = normalize_encoding(body, match.group(1) if match else None)
+    data, cut = first_entries(data, MAX_ENTRIES)
+    if cut:
+        note = "; ".join(n for n in (note, f"more than {MAX_ENTRIES} entries: only the first {MAX_ENTRIES} "
+                                            "were read") if n)
     headers = {"content-type": "application/xml"}
     if url:
         headers["content-location"] = url
@@ -263,15 +297,17 @@ def _parse_json_feed(body: bytes, reader: EntryReader) -> ParsedFeed:
         return ParsedFeed(error="JSON Feed without an items list")
     items: list[Item] = []
     rejected = 0
-    for raw in raw_items:
+    for raw in raw_items[:MAX_ENTRIES]:
         entry = _json_entry(raw) if isinstance(raw, dict) else None
         item = reader.generic(entry) if entry is not None else None
         if item is None:
             rejected += 1
         else:
             items.append(item)
+    more = f"more than {MAX_ENTRIES} entries: only the first {MAX_ENTRIES} were read" \
+        if len(raw_items) > MAX_ENTRIES else ""
     return ParsedFeed(items=tuple(items), title=clean_text(str(data.get("title") or ""), TITLE_MAX_CHARS),
-                      rejected=rejected)
+                      rejected=rejected, bozo=bool(more), bozo_reason=more)
 
 
 def _json_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
