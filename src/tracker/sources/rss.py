@@ -11,9 +11,12 @@ no title or no http(s) link are rejected and counted. A body that is not a feed
 but usable entries keeps them and records the reason.
 
 Entity attacks: feedparser 6 strips the DOCTYPE and every ``<!ENTITY>`` that is not
-a plain string before its SAX parser runs, disables external general entities, and
-its fallback parser never expands declared entities; ``tests/sources`` proves both
-billion-laughs and external-entity feeds parse without expansion or file access.
+a plain string before its SAX parser runs and disables external general entities —
+but its stripping is line-based and easily sidestepped, and it keeps literal entities
+of any length, so ``prolog.defuse_doctype`` rewrites the DOCTYPE first (installed
+over feedparser's ``replace_doctype``, which sees every encoding as UTF-8);
+``tests/sources`` proves billion-laughs, quadratic-blowup and external-entity feeds
+parse without expansion or file access.
 
 Does not own: arXiv and YouTube specifics (``arxiv.py``, ``youtube.py`` build on
 the helpers here), HTTP, storage.
@@ -32,9 +35,11 @@ from typing import Any, Callable
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser import api as _feedparser_api
 
 from tracker.sources.dedupe import safe_identity
 from tracker.sources.model import Item, ParsedFeed
+from tracker.sources.prolog import defuse_doctype
 from tracker.sources.text import (
     TITLE_MAX_CHARS, clean_text, fix_mojibake, html_to_text, normalize_encoding,
 )
@@ -64,6 +69,18 @@ def looks_like_html(body: bytes, content_type: str = "") -> bool:
         return True
     return content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml") \
         and b"<rss" not in head and b"<feed" not in head and b"<rdf" not in head.lower()
+
+
+_feedparser_replace_doctype = _feedparser_api.replace_doctype
+
+
+def _replace_doctype(data: bytes) -> Any:
+    """feedparser's DOCTYPE stripping, after ours (``prolog.defuse_doctype``): feedparser
+    calls it on the text it decoded, whatever the body's encoding was."""
+    return _feedparser_replace_doctype(defuse_doctype(data))
+
+
+_feedparser_api.replace_doctype = _replace_doctype
 
 
 def first_entries(data: bytes, limit: int) -> tuple[bytes, bool]:
