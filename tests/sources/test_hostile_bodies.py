@@ -109,3 +109,14 @@ def test_declared_character_entities_and_the_netscape_doctype_still_work() -> No
                 "<item><title>old</title><link>https://x.example/o</link></item></channel></rss>").encode()
     result, _note = run_feedparser(netscape, "https://x.example/feed")
     assert result.version == "rss091n" and [e.title for e in result.entries] == ["old"]
+
+
+@pytest.mark.parametrize("make", [_rss, _atom])
+def test_the_entry_limit_holds_for_utf16_bodies(make: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """UTF-16 bodies go to feedparser undecoded; the cut must still happen."""
+    assert callable(make)
+    monkeypatch.setattr(rss, "MAX_ENTRIES", 3)
+    text = make(8).decode().replace('version="1.0"?>', 'version="1.0" encoding="utf-16"?>', 1)
+    parsed = parse_body("feed", text.encode("utf-16"), "https://b.example/feed")
+    assert [i.title for i in parsed.items] == ["t0", "t1", "t2"]
+    assert "only the first 3 were read" in parsed.bozo_reason

@@ -4,8 +4,8 @@ Owns: running feedparser safely — the body always goes in as ``io.BytesIO`` (a
 string or bytes that looks like a path or URL would make feedparser open it),
 after ``text.normalize_encoding`` — and reading its entries into clean ``Item``s:
 plain-text titles and summaries, resolved links, UTC dates, authors; only the first
-``MAX_ENTRIES`` entries of a body are read (the rest are cut out before feedparser
-runs, so a huge feed of tiny entries costs no more than a big real one). Entries with
+``MAX_ENTRIES`` entries of a body are read (the rest are cut out before feedparser's
+parsers run, so a huge feed of tiny entries costs no more than a big real one). Entries with
 no title or no http(s) link are rejected and counted. A body that is not a feed
 (an HTML login page, an empty document) is an ``error``; a feed with ``bozo`` set
 but usable entries keeps them and records the reason.
@@ -28,6 +28,7 @@ import io
 import json
 import re
 import time
+from contextvars import ContextVar
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -74,10 +75,19 @@ def looks_like_html(body: bytes, content_type: str = "") -> bool:
 _feedparser_replace_doctype = _feedparser_api.replace_doctype
 
 
+#: set by ``run_feedparser`` for the parse it runs: ``_replace_doctype`` notes a cut there
+_CUTS: ContextVar[list[int] | None] = ContextVar("tracker_feed_cuts", default=None)
+
+
 def _replace_doctype(data: bytes) -> Any:
-    """feedparser's DOCTYPE stripping, after ours (``prolog.defuse_doctype``): feedparser
-    calls it on the text it decoded, whatever the body's encoding was."""
-    return _feedparser_replace_doctype(defuse_doctype(data))
+    """feedparser's DOCTYPE stripping, after ours (``prolog.defuse_doctype``) and the cut
+    to ``MAX_ENTRIES``: feedparser calls it on the text it decoded, whatever the body's
+    encoding was (UTF-16 included)."""
+    data, cut = first_entries(defuse_doctype(data), MAX_ENTRIES)
+    cuts = _CUTS.get()
+    if cut and cuts is not None:
+        cuts.append(MAX_ENTRIES)
+    return _feedparser_replace_doctype(data)
 
 
 _feedparser_api.replace_doctype = _replace_doctype
@@ -109,18 +119,21 @@ def run_feedparser(body: bytes, url: str, content_type: str = "") -> tuple[Any, 
     Only the first ``MAX_ENTRIES`` entries are read (the note says so when there were more)."""
     match = _CHARSET.search(content_type or "")
     data, note = normalize_encoding(body, match.group(1) if match else None)
-    data, cut = first_entries(data, MAX_ENTRIES)
-    if cut:
-        note = "; ".join(n for n in (note, f"more than {MAX_ENTRIES} entries: only the first {MAX_ENTRIES} "
-                                            "were read") if n)
     headers = {"content-type": "application/xml"}
     if url:
         headers["content-location"] = url
     # No HTML sanitising or URI rewriting inside content: tracker never renders feed
     # HTML, it only extracts text (html_to_text drops scripts, styles, SVG), and
     # skipping both halves the parse time. DOCTYPE/ENTITY stripping is unaffected.
-    result = feedparser.parse(io.BytesIO(data), response_headers=headers,
-                              resolve_relative_uris=False, sanitize_html=False)
+    cuts: list[int] = []
+    token = _CUTS.set(cuts)
+    try:
+        result = feedparser.parse(io.BytesIO(data), response_headers=headers,
+                                  resolve_relative_uris=False, sanitize_html=False)
+    finally:
+        _CUTS.reset(token)
+    if cuts:
+        note = "; ".join(n for n in (note, f"more than {cuts[0]} entries: only the first {cuts[0]} were read") if n)
     return result, note
 
 
