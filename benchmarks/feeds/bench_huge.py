@@ -1,8 +1,10 @@
 """A feed at the body cap made of tiny entries: CPU and peak RSS to parse it and to crawl it.
 
 Each scenario runs in its own process (``resource.getrusage`` peak RSS is per process).
-The feed is generated here (our own text): ``<item>`` entries of ~65 bytes filling
-``[crawl] max_body_bytes`` (10 MB), the shape that costs the most per byte.
+The feeds are generated here (our own text) at ``[crawl] max_body_bytes`` (10 MB):
+``<item>`` entries of ~65 bytes (the most entries per byte), and one entry whose
+description is 3.3 million unclosed ``<x>`` tags (the most elements per byte, read by
+feedparser's lenient parser once the strict one gives up).
 
     .venv/bin/python benchmarks/feeds/bench_huge.py
 """
@@ -27,6 +29,22 @@ def feed_body() -> bytes:
         parts.append(item)
         size, i = size + len(item), i + 1
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>B</title>{"".join(parts)}</channel></rss>'.encode()
+
+
+def tags_body() -> bytes:
+    """One entry whose description is '<x>' (never closed) up to the cap."""
+    head = ('<?xml version="1.0"?><rss version="2.0"><channel><title>B</title><item><title>a</title>'
+            "<link>https://b.test/a</link><description>")
+    return (head + "<x>" * ((CAP - len(head) - 100) // 3) + "</description></item></channel></rss>").encode()
+
+
+def tags() -> dict[str, object]:
+    from tracker.sources import parse_body
+
+    body = tags_body()
+    start = time.process_time()
+    parsed = parse_body("feed", body, "https://b.test/feed")
+    return {"tags": body.count(b"<"), "items": len(parsed.items), "cpu_s": time.process_time() - start}
 
 
 def parse() -> dict[str, object]:
@@ -63,11 +81,11 @@ def crawl() -> dict[str, object]:
 
 def main() -> None:
     if len(sys.argv) == 2:
-        result = {"parse": parse, "crawl": crawl}[sys.argv[1]]()
+        result = {"parse": parse, "crawl": crawl, "tags": tags}[sys.argv[1]]()
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
-    for scenario in ("parse", "crawl"):
+    for scenario in ("parse", "crawl", "tags"):
         out = subprocess.run([sys.executable, __file__, scenario], check=True, capture_output=True, text=True)
         print(scenario, out.stdout.strip())
 

@@ -5,7 +5,8 @@ string or bytes that looks like a path or URL would make feedparser open it),
 after ``text.normalize_encoding`` — and reading its entries into clean ``Item``s:
 plain-text titles and summaries, resolved links, UTC dates, authors; only the first
 ``MAX_ENTRIES`` entries of a body are read (the rest are cut out before feedparser's
-parsers run, so a huge feed of tiny entries costs no more than a big real one). Entries with
+parsers run, so a huge feed of tiny entries costs no more than a big real one), and
+nothing past the first ``MAX_TAGS`` tags (10 MB of ``<x>`` is millions of elements). Entries with
 no title or no http(s) link are rejected and counted. A body that is not a feed
 (an HTML login page, an empty document) is an ``error``; a feed with ``bozo`` set
 but usable entries keeps them and records the reason.
@@ -59,6 +60,10 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:\-]+)", re.IGNORECASE)
 #: ~0.75 GB to parse and store (benchmarks/feeds/bench_huge.py); real feeds hold at most a
 #: few thousand, newest first
 MAX_ENTRIES = 10_000
+#: '<' characters read from one body (tags, and markup in CDATA): the densest real feeds
+#: hold ~17 per KB, ~170,000 at the 10 MB cap; 10 MB of '<x>' is 3.3 million, which
+#: cost 142 s and 1.6 GB in feedparser's lenient parser
+MAX_TAGS = 300_000
 _ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:item|entry)[\s/>]")
 _ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?(?:item|entry)\s*>")
 
@@ -75,19 +80,31 @@ def looks_like_html(body: bytes, content_type: str = "") -> bool:
 _feedparser_replace_doctype = _feedparser_api.replace_doctype
 
 
-#: set by ``run_feedparser`` for the parse it runs: ``_replace_doctype`` notes a cut there
-_CUTS: ContextVar[list[int] | None] = ContextVar("tracker_feed_cuts", default=None)
+#: set by ``run_feedparser`` for the parse it runs: ``_replace_doctype`` notes its cuts there
+_CUTS: ContextVar[list[str] | None] = ContextVar("tracker_feed_cuts", default=None)
 
 
 def _replace_doctype(data: bytes) -> Any:
-    """feedparser's DOCTYPE stripping, after ours (``prolog.defuse_doctype``) and the cut
-    to ``MAX_ENTRIES``: feedparser calls it on the text it decoded, whatever the body's
-    encoding was (UTF-16 included)."""
+    """feedparser's DOCTYPE stripping, after ours (``prolog.defuse_doctype``) and the cuts
+    to ``MAX_ENTRIES`` and ``MAX_TAGS``: feedparser calls it on the text it decoded,
+    whatever the body's encoding was (UTF-16 included)."""
     data, cut = first_entries(defuse_doctype(data), MAX_ENTRIES)
+    notes = [f"more than {MAX_ENTRIES} entries: only the first {MAX_ENTRIES} were read"] if cut else []
+    if data.count(b"<") > MAX_TAGS:
+        data = data[:_nth(data, b"<", MAX_TAGS + 1)]
+        notes.append(f"more than {MAX_TAGS} tags: the rest of the body was not read")
     cuts = _CUTS.get()
-    if cut and cuts is not None:
-        cuts.append(MAX_ENTRIES)
+    if cuts is not None:
+        cuts.extend(notes)
     return _feedparser_replace_doctype(data)
+
+
+def _nth(data: bytes, char: bytes, n: int) -> int:
+    """Index of the ``n``-th ``char`` in ``data`` (which holds at least ``n``)."""
+    at = -1
+    for _ in range(n):
+        at = data.find(char, at + 1)
+    return at
 
 
 _feedparser_api.replace_doctype = _replace_doctype
@@ -125,15 +142,14 @@ def run_feedparser(body: bytes, url: str, content_type: str = "") -> tuple[Any, 
     # No HTML sanitising or URI rewriting inside content: tracker never renders feed
     # HTML, it only extracts text (html_to_text drops scripts, styles, SVG), and
     # skipping both halves the parse time. DOCTYPE/ENTITY stripping is unaffected.
-    cuts: list[int] = []
+    cuts: list[str] = []
     token = _CUTS.set(cuts)
     try:
         result = feedparser.parse(io.BytesIO(data), response_headers=headers,
                                   resolve_relative_uris=False, sanitize_html=False)
     finally:
         _CUTS.reset(token)
-    if cuts:
-        note = "; ".join(n for n in (note, f"more than {cuts[0]} entries: only the first {cuts[0]} were read") if n)
+    note = "; ".join(n for n in (note, *cuts) if n)
     return result, note
 
 
