@@ -73,3 +73,45 @@ def test_a_video_links_only_to_itself_on_youtube(db: Database, feed_settings: Se
         "youtube:ddddddddddd": "https://www.youtube.com/watch?v=ddddddddddd",
         "youtube:fffffffffff": "https://www.youtube.com/shorts/fffffffffff",  # the same video: kept as written
     }
+
+
+def _dated(title: str, link: str, date: str) -> bytes:
+    return ('<?xml version="1.0"?><rss version="2.0"><channel><title>B</title><link>https://b.test/</link>'
+            f"<item><title>{title}</title><link>{link}</link><pubDate>{date}</pubDate></item></channel></rss>").encode()
+
+
+def test_a_date_in_the_future_cannot_pin_an_items_title(db: Database, feed_settings: Settings,
+                                                         web: FakeWeb) -> None:
+    """The merge rule lets the newest entry's title win; another feed announcing the same
+    post dated 9999 won every merge for ever, so its title replaced the author's. A date more
+    than a day past the crawl's clock is no date."""
+    own = add(db, feed_settings, "feed", "https://a.test/feed", "author")
+    other = add(db, feed_settings, "feed", "https://b.test/feed", "aggregator")
+    web.add(own, _dated("Real title", "https://a.test/post", "Fri, 20 Nov 2026 10:00:00 GMT"))
+    web.add(other, _dated("Send coins to 1Scam", "https://a.test/post", "Fri, 31 Dec 9999 23:59:59 GMT"))
+    poll(db, feed_settings, web)
+    web.add(own, _dated("Real title, revised", "https://a.test/post", "Sat, 21 Nov 2026 10:00:00 GMT"))
+    poll(db, feed_settings, web, at=T0 + timedelta(hours=7))
+    stored = items(db)["https://a.test/post"]
+    assert stored.title == "Real title, revised"
+    assert stored.published_at is not None and stored.published_at.year == 2026
+
+
+def test_odd_dates_are_stored_and_listed(db: Database, feed_settings: Settings, web: FakeWeb) -> None:
+    url = add(db, feed_settings, "feed", "https://b.test/feed", "blog")
+    body = ('<?xml version="1.0"?><rss version="2.0"><channel><title>B</title><link>https://b.test/</link>'
+            "<item><title>far</title><link>https://b.test/far</link><pubDate>Fri, 31 Dec 9999 23:59:59 GMT</pubDate></item>"
+            "<item><title>soon</title><link>https://b.test/soon</link><pubDate>Mon, 23 Nov 2026 20:00:00 GMT</pubDate></item>"
+            "<item><title>old</title><link>https://b.test/old</link><pubDate>Mon, 01 Jan 1900 00:00:00 GMT</pubDate></item>"
+            "<item><title>first</title><link>https://b.test/first</link><pubDate>Mon, 01 Jan 0001 00:00:00 GMT</pubDate></item>"
+            "<item><title>none</title><link>https://b.test/none</link></item></channel></rss>").encode()
+    web.add(url, body)
+    assert poll(db, feed_settings, web)[0].new == 5
+    dates = {i.title: i.published_at for i in items(db).values()}
+    assert dates["far"] is None and dates["none"] is None
+    assert dates["soon"] is not None and dates["soon"].hour == 20  # hours ahead (time zones): kept
+    assert dates["old"] is not None and dates["old"].year == 1900
+    assert dates["first"] is not None and dates["first"].year == 1
+    from tracker.services.crawl import list_items
+    listed = {row["title"]: row["published_at"] for row in list_items(db)}
+    assert listed["first"] == dates["first"] and listed["far"] is None

@@ -8,7 +8,8 @@ while no canary answers as *offline* (those polls are deferred: nothing counts
 towards parking),
 parses each body with the pure parsers, then per source and in its own
 transaction stores the items (look-up by canonical id, then by the source's GUID;
-merged by ``sources.dedupe.merge``) and updates the source's health. A failing
+merged by ``sources.dedupe.merge``; a date more than a day ahead of the clock is
+dropped) and updates the source's health. A failing
 source is a result (``outcome="error"``), never an exception, so it cannot stop
 the others. Validators (ETag/Last-Modified) are stored exactly as sent with every
 200, together with whether that body was usable, so a 304 for a feed that was
@@ -59,6 +60,8 @@ __all__ = ["CrawlReport", "crawl", "store_items", "StoreResult", "item_from_row"
 #: far longer than a crawl takes, so only a crashed crawl's claims ever run out
 CLAIM_LEASE = timedelta(hours=1)
 WallClock = Callable[[], datetime]
+#: how far past the crawl's clock an entry's date may be (time zones, scheduled posts)
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 def wall_clock() -> datetime:
@@ -123,9 +126,21 @@ def _write(row: FeedItem, item: Item) -> None:
     row.categories = list(item.categories)
 
 
+def _believable(item: Item, now: datetime) -> Item:
+    """``item`` without a date more than ``FUTURE_TOLERANCE`` past ``now``: the merge rule lets
+    the newest date win, so a feed dating an entry 9999 would own that item's title for ever."""
+    limit = now + FUTURE_TOLERANCE
+    published = item.published_at if item.published_at is None or item.published_at <= limit else None
+    updated = item.updated_at if item.updated_at is None or item.updated_at <= limit else None
+    if (published, updated) == (item.published_at, item.updated_at):
+        return item
+    return replace(item, published_at=published, updated_at=updated)
+
+
 def store_items(session: Session, source: FeedSource, items: Sequence[Item], now: datetime,
                 index: repo.CitedIndex) -> StoreResult:
     """Insert or merge ``items`` seen by ``source``; one row per canonical id."""
+    items = [_believable(item, now) for item in items]
     result = StoreResult()
     rows = repo.items_by_canonical_id(session, [i.canonical_id for i in items])
     links = repo.links_of(session, source.id, [r.id for r in rows.values()])
