@@ -115,3 +115,18 @@ def test_odd_dates_are_stored_and_listed(db: Database, feed_settings: Settings, 
     from tracker.services.crawl import list_items
     listed = {row["title"]: row["published_at"] for row in list_items(db)}
     assert listed["first"] == dates["first"] and listed["far"] is None
+
+
+def test_another_site_cannot_retitle_an_authors_post(db: Database, feed_settings: Settings, web: FakeWeb) -> None:
+    """A post's own site's feed owns it, as arXiv owns papers: another feed announcing the
+    same link with a newer date (its clock at each poll) or, undated, a title that sorts
+    later ('~ …') won the merge and replaced the author's title."""
+    own = add(db, feed_settings, "feed", "https://www.a.test/feed", "author")
+    dated = add(db, feed_settings, "feed", "https://b.test/feed", "aggregator")
+    undated = add(db, feed_settings, "feed", "https://c.test/feed", "planet")
+    web.add(own, _dated("Real title", "https://a.test/post", "Fri, 20 Nov 2026 10:00:00 GMT"))
+    web.add(dated, _dated("Send coins to 1Scam", "https://a.test/post", "Mon, 23 Nov 2026 12:00:00 GMT"))
+    web.add(undated, blog(("~ Send coins to 1Scam", "https://a.test/post", "planet-1")))
+    poll(db, feed_settings, web)
+    poll(db, feed_settings, web, at=T0 + timedelta(hours=7))
+    assert items(db)["https://a.test/post"].title == "Real title"

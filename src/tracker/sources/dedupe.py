@@ -7,7 +7,8 @@ newly seen entry combine. The rule picks a *winner* by a total order, so feeding
 the same entries in any order leaves the same stored item:
 
 1. an entry from the source that owns the identity (``authority``) beats one that
-   only links to it (an arXiv feed beats a blog post linking to the paper);
+   only links to it (an arXiv feed beats a blog post linking to the paper, a site's
+   own feed beats another site's feed announcing its post);
 2. then the higher arXiv version (a ``replace`` announcement of v3 updates v1; a
    late v1 never downgrades v3);
 3. then the newer ``updated``/``published`` date, then title, URL and summary.

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from feedparser import api as _feedparser_api
@@ -190,12 +190,28 @@ def _name_text(name: str, limit: int = 200) -> str:
     return clean_text(name, limit)
 
 
+def _site(url: str) -> str:
+    """The host of ``url`` without ``www.`` (``''`` for none)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
 class EntryReader:
     """Reads the common fields of a feedparser entry (shared by the three parsers)."""
 
     def __init__(self, base_url: str, authority_kinds: Iterable[str] = ()) -> None:
         self.base_url = base_url
         self.authority_kinds = set(authority_kinds)
+        self.site = _site(base_url)
+
+    def owns(self, kind: str, url: str) -> bool:
+        """This feed owns an item of ``kind`` at ``url`` (its metadata wins a merge): a kind
+        it is the authority for (arXiv papers, YouTube videos), or a page of its own site,
+        so another site's feed cannot retitle an author's post."""
+        return kind in self.authority_kinds or (bool(self.site) and _site(url) == self.site)
 
     @staticmethod
     def text_of(entry: Any, name: str, limit: int = TITLE_MAX_CHARS) -> str:
@@ -270,7 +286,7 @@ class EntryReader:
             title=title, kind=ident.kind, guid=str(entry.get("id") or "")[:2000],
             authors=self.authors(entry), summary=self.summary(entry),
             published_at=published, updated_at=updated, categories=self.categories(entry),
-            authority=1 if ident.kind in self.authority_kinds else 0,
+            authority=1 if self.owns(ident.kind, ident.canonical_url) else 0,
         )
 
 
