@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tracker.sources import parse_body, rss
+from tracker.sources import parse_body, prolog
 from tracker.sources.rss import run_feedparser
 
 
@@ -44,7 +44,7 @@ def test_only_the_first_entries_of_a_huge_feed_are_read(make: object, monkeypatc
     past ``MAX_ENTRIES`` the rest is cut out before feedparser runs (measured in
     benchmarks/feeds/bench_huge.py). Shown here with a limit of 3."""
     assert callable(make)
-    monkeypatch.setattr(rss, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(prolog, "MAX_ENTRIES", 3)
     whole = parse_body("feed", make(3), "https://b.example/feed")
     assert [i.title for i in whole.items] == ["t0", "t1", "t2"] and not whole.bozo
     parsed = parse_body("feed", make(8), "https://b.example/feed")
@@ -115,7 +115,7 @@ def test_declared_character_entities_and_the_netscape_doctype_still_work() -> No
 def test_the_entry_limit_holds_for_utf16_bodies(make: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """UTF-16 bodies go to feedparser undecoded; the cut must still happen."""
     assert callable(make)
-    monkeypatch.setattr(rss, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(prolog, "MAX_ENTRIES", 3)
     text = make(8).decode().replace('version="1.0"?>', 'version="1.0" encoding="utf-16"?>', 1)
     parsed = parse_body("feed", text.encode("utf-16"), "https://b.example/feed")
     assert [i.title for i in parsed.items] == ["t0", "t1", "t2"]
@@ -128,7 +128,7 @@ def test_markup_past_the_tag_limit_is_not_read(closed: bool, monkeypatch: pytest
     in feedparser's lenient parser, closed ones 32 s and 0.3-0.5 GB; past ``MAX_TAGS`` the
     body is cut (measured in benchmarks/feeds/bench_huge.py). Entries before the cut stay.
     Shown here with a limit of 80 tags."""
-    monkeypatch.setattr(rss, "MAX_TAGS", 80)
+    monkeypatch.setattr(prolog, "MAX_TAGS", 80)
     flood = ("<x></x>" if closed else "<x>") * 100
     head = "".join(f"<item><title>t{i}</title><link>https://b.example/{i}</link></item>" for i in range(3))
     tail = "".join(f"<item><title>u{i}</title><link>https://b.example/u{i}</link></item>" for i in range(3))

@@ -1,4 +1,4 @@
-"""The DOCTYPE a feed may keep (pure): no entity can expand into more than a few bytes.
+"""What feedparser may see of a body (pure, plus the hook that applies it).
 
 Owns: ``defuse_doctype(data)`` — the XML prolog read as XML reads it (comments,
 processing instructions, quoted literals, the internal subset), and its DOCTYPE
@@ -8,17 +8,39 @@ DOCTYPEs with line-based regular expressions that stop at the first ``<`` + lett
 so a DOCTYPE on the XML declaration's line, one after a comment holding ``<a``, or
 one whose first entity value holds ``<b`` kept every declaration and expat expanded
 nested entities (megabytes per reference); and it calls literal entities of any
-length safe, which its lenient parser then expands without limit. ``rss`` runs this
-just before feedparser's own stripping, on the UTF-8 text feedparser decoded, so
-every input encoding passes through it.
+length safe, which its lenient parser then expands without limit.
+Also owns the floods: only the first ``MAX_ENTRIES`` entries (``first_entries``)
+and ``MAX_TAGS`` tags of a body are read, since feedparser's cost is per element,
+not per byte (benchmarks/feeds/bench_huge.py).
+All three run inside feedparser, in place of its ``replace_doctype`` (``install``),
+on the UTF-8 text it decoded, so every input encoding passes through them;
+``cut_notes`` collects what was cut during one parse.
 Does not own: parsing, encodings.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
-__all__ = ["defuse_doctype", "MAX_ENTITY_CHARS"]
+__all__ = ["defuse_doctype", "first_entries", "install", "cut_notes", "entries_note",
+           "MAX_ENTITY_CHARS", "MAX_ENTRIES", "MAX_TAGS"]
+
+#: entries read from one body: a 10 MB feed of 150,000 tiny entries cost minutes of CPU and
+#: ~0.75 GB to parse and store (benchmarks/feeds/bench_huge.py); real feeds hold at most a
+#: few thousand, newest first
+MAX_ENTRIES = 10_000
+#: '<' characters read from one body (tags, and markup in CDATA): the densest real feeds
+#: hold ~17 per KB, ~170,000 at the 10 MB cap; 10 MB of '<x>' is 3.3 million, which
+#: cost 142 s and 1.6 GB in feedparser's lenient parser
+MAX_TAGS = 300_000
+_ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:item|entry)[\s/>]")
+_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?(?:item|entry)\s*>")
+#: set by ``cut_notes`` for the parse it wraps: the hook notes its cuts there
+_CUTS: ContextVar[list[str] | None] = ContextVar("tracker_feed_cuts", default=None)
 
 #: an entity's value at most this long (a character reference is 8 at most): ``&e;`` then
 #: grows a body at most a few times over
@@ -96,3 +118,76 @@ def defuse_doctype(data: bytes) -> bytes:
     if entities:
         rebuilt += b" [\n" + b"\n".join(entities) + b"\n]"
     return data[:start] + rebuilt + b">\n" + data[end:]
+
+
+# -------------------------------------------------------------- floods
+
+def entries_note() -> str:
+    return f"more than {MAX_ENTRIES} entries: only the first {MAX_ENTRIES} were read"
+
+
+def first_entries(data: bytes, limit: int) -> tuple[bytes, bool]:
+    """``data`` with every entry after the first ``limit`` cut out, and whether any were.
+
+    The cut runs from the start tag of entry ``limit + 1`` to the end tag of the last entry,
+    so the document stays well-formed (``</channel></rss>``, ``</feed>`` remain); when no end
+    tag is found near the end, the prefix alone goes on (feedparser's lenient parser reads it).
+    """
+    cut = None
+    for count, match in enumerate(_ENTRY_START.finditer(data)):
+        if count == limit:
+            cut = match.start()
+            break
+    if cut is None:
+        return data, False
+    last = None
+    for last in _ENTRY_END.finditer(data, max(cut, len(data) - 65536)):
+        pass
+    return data[:cut] + (data[last.end():] if last is not None else b""), True
+
+
+def _nth(data: bytes, char: bytes, n: int) -> int:
+    """Index of the ``n``-th ``char`` in ``data`` (which holds at least ``n``)."""
+    at = -1
+    for _ in range(n):
+        at = data.find(char, at + 1)
+    return at
+
+
+def _readable(data: bytes) -> tuple[bytes, list[str]]:
+    """``data`` defused and cut to ``MAX_ENTRIES`` entries and ``MAX_TAGS`` tags; the cuts."""
+    data, cut = first_entries(defuse_doctype(data), MAX_ENTRIES)
+    notes = [entries_note()] if cut else []
+    if data.count(b"<") > MAX_TAGS:
+        data = data[:_nth(data, b"<", MAX_TAGS + 1)]
+        notes.append(f"more than {MAX_TAGS} tags: the rest of the body was not read")
+    return data, notes
+
+
+@contextmanager
+def cut_notes() -> Iterator[list[str]]:
+    """``with cut_notes() as cuts: feedparser.parse(…)`` — ``cuts`` then says what was cut."""
+    cuts: list[str] = []
+    token = _CUTS.set(cuts)
+    try:
+        yield cuts
+    finally:
+        _CUTS.reset(token)
+
+
+def install(api: Any) -> None:
+    """Put ``_readable`` in front of ``api.replace_doctype`` (feedparser's ``api`` module),
+    which feedparser calls on the decoded text before either of its parsers runs."""
+    original: Callable[[bytes], Any] = api.replace_doctype
+    if getattr(original, "_tracker_prolog", False):
+        return
+
+    def replace_doctype(data: bytes) -> Any:
+        data, notes = _readable(data)
+        cuts = _CUTS.get()
+        if cuts is not None:
+            cuts.extend(notes)
+        return original(data)
+
+    replace_doctype._tracker_prolog = True  # type: ignore[attr-defined]
+    api.replace_doctype = replace_doctype

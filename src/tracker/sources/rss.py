@@ -3,21 +3,18 @@
 Owns: running feedparser safely — the body always goes in as ``io.BytesIO`` (a
 string or bytes that looks like a path or URL would make feedparser open it),
 after ``text.normalize_encoding`` — and reading its entries into clean ``Item``s:
-plain-text titles and summaries, resolved links, UTC dates, authors; only the first
-``MAX_ENTRIES`` entries of a body are read (the rest are cut out before feedparser's
-parsers run, so a huge feed of tiny entries costs no more than a big real one), and
-nothing past the first ``MAX_TAGS`` tags (10 MB of ``<x>`` is millions of elements). Entries with
+plain-text titles and summaries, resolved links, UTC dates, authors. Entries with
 no title or no http(s) link are rejected and counted. A body that is not a feed
 (an HTML login page, an empty document) is an ``error``; a feed with ``bozo`` set
 but usable entries keeps them and records the reason.
 
-Entity attacks: feedparser 6 strips the DOCTYPE and every ``<!ENTITY>`` that is not
-a plain string before its SAX parser runs and disables external general entities —
-but its stripping is line-based and easily sidestepped, and it keeps literal entities
-of any length, so ``prolog.defuse_doctype`` rewrites the DOCTYPE first (installed
-over feedparser's ``replace_doctype``, which sees every encoding as UTF-8);
-``tests/sources`` proves billion-laughs, quadratic-blowup and external-entity feeds
-parse without expansion or file access.
+Entity attacks and floods: feedparser 6 strips the DOCTYPE and every ``<!ENTITY>``
+that is not a plain string before its SAX parser runs and disables external general
+entities — but its stripping is line-based and easily sidestepped, and it keeps
+literal entities of any length, so ``prolog`` (hooked into feedparser, where every
+encoding is UTF-8) rewrites the DOCTYPE first and cuts the body to ``MAX_ENTRIES``
+entries and ``MAX_TAGS`` tags; ``tests/sources`` proves billion-laughs,
+quadratic-blowup and external-entity feeds parse without expansion or file access.
 
 Does not own: arXiv and YouTube specifics (``arxiv.py``, ``youtube.py`` build on
 the helpers here), HTTP, storage.
@@ -29,7 +26,6 @@ import io
 import json
 import re
 import time
-from contextvars import ContextVar
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -37,14 +33,16 @@ from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-from feedparser import api as _feedparser_api
+from feedparser import api as feedparser_api
 
+from tracker.sources import prolog
 from tracker.sources.dedupe import safe_identity
 from tracker.sources.model import Item, ParsedFeed
-from tracker.sources.prolog import defuse_doctype
 from tracker.sources.text import (
     TITLE_MAX_CHARS, clean_text, fix_mojibake, html_to_text, normalize_encoding,
 )
+
+prolog.install(feedparser_api)  # feedparser reads only what prolog lets through, in any encoding
 
 __all__ = ["parse_feed", "run_feedparser", "EntryReader", "parse_datetime_text", "looks_like_html"]
 
@@ -56,18 +54,6 @@ _MARKUP = re.compile(r"<(?:[A-Za-z][A-Za-z0-9]*\b[^>]*|/[A-Za-z][A-Za-z0-9]*\s*)
 #: a character reference (``&amp;``, ``&#233;``, ``&#xE9;``): a name holding one was written as HTML
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:\-]+)", re.IGNORECASE)
-#: entries read from one body: a 10 MB feed of 150,000 tiny entries cost minutes of CPU and
-#: ~0.75 GB to parse and store (benchmarks/feeds/bench_huge.py); real feeds hold at most a
-#: few thousand, newest first
-MAX_ENTRIES = 10_000
-#: '<' characters read from one body (tags, and markup in CDATA): the densest real feeds
-#: hold ~17 per KB, ~170,000 at the 10 MB cap; 10 MB of '<x>' is 3.3 million, which
-#: cost 142 s and 1.6 GB in feedparser's lenient parser
-MAX_TAGS = 300_000
-_ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:item|entry)[\s/>]")
-_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?(?:item|entry)\s*>")
-
-
 def looks_like_html(body: bytes, content_type: str = "") -> bool:
     """An HTML page rather than a feed (a login wall, an error page, a soft 404)."""
     head = body[:2048]
@@ -77,63 +63,9 @@ def looks_like_html(body: bytes, content_type: str = "") -> bool:
         and b"<rss" not in head and b"<feed" not in head and b"<rdf" not in head.lower()
 
 
-_feedparser_replace_doctype = _feedparser_api.replace_doctype
-
-
-#: set by ``run_feedparser`` for the parse it runs: ``_replace_doctype`` notes its cuts there
-_CUTS: ContextVar[list[str] | None] = ContextVar("tracker_feed_cuts", default=None)
-
-
-def _replace_doctype(data: bytes) -> Any:
-    """feedparser's DOCTYPE stripping, after ours (``prolog.defuse_doctype``) and the cuts
-    to ``MAX_ENTRIES`` and ``MAX_TAGS``: feedparser calls it on the text it decoded,
-    whatever the body's encoding was (UTF-16 included)."""
-    data, cut = first_entries(defuse_doctype(data), MAX_ENTRIES)
-    notes = [f"more than {MAX_ENTRIES} entries: only the first {MAX_ENTRIES} were read"] if cut else []
-    if data.count(b"<") > MAX_TAGS:
-        data = data[:_nth(data, b"<", MAX_TAGS + 1)]
-        notes.append(f"more than {MAX_TAGS} tags: the rest of the body was not read")
-    cuts = _CUTS.get()
-    if cuts is not None:
-        cuts.extend(notes)
-    return _feedparser_replace_doctype(data)
-
-
-def _nth(data: bytes, char: bytes, n: int) -> int:
-    """Index of the ``n``-th ``char`` in ``data`` (which holds at least ``n``)."""
-    at = -1
-    for _ in range(n):
-        at = data.find(char, at + 1)
-    return at
-
-
-_feedparser_api.replace_doctype = _replace_doctype
-
-
-def first_entries(data: bytes, limit: int) -> tuple[bytes, bool]:
-    """``data`` with every entry after the first ``limit`` cut out, and whether any were.
-
-    The cut runs from the start tag of entry ``limit + 1`` to the end tag of the last entry,
-    so the document stays well-formed (``</channel></rss>``, ``</feed>`` remain); when no end
-    tag is found near the end, the prefix alone goes on (feedparser's lenient parser reads it).
-    """
-    starts = _ENTRY_START.finditer(data)
-    cut = None
-    for count, match in enumerate(starts):
-        if count == limit:
-            cut = match.start()
-            break
-    if cut is None:
-        return data, False
-    last = None
-    for last in _ENTRY_END.finditer(data, max(cut, len(data) - 65536)):
-        pass
-    return data[:cut] + (data[last.end():] if last is not None else b""), True
-
-
 def run_feedparser(body: bytes, url: str, content_type: str = "") -> tuple[Any, str]:
     """feedparser on a byte stream (never a path); returns ``(result, encoding_note)``.
-    Only the first ``MAX_ENTRIES`` entries are read (the note says so when there were more)."""
+    feedparser sees only what ``prolog`` lets through (the note says what was cut)."""
     match = _CHARSET.search(content_type or "")
     data, note = normalize_encoding(body, match.group(1) if match else None)
     headers = {"content-type": "application/xml"}
@@ -142,13 +74,9 @@ def run_feedparser(body: bytes, url: str, content_type: str = "") -> tuple[Any, 
     # No HTML sanitising or URI rewriting inside content: tracker never renders feed
     # HTML, it only extracts text (html_to_text drops scripts, styles, SVG), and
     # skipping both halves the parse time. DOCTYPE/ENTITY stripping is unaffected.
-    cuts: list[str] = []
-    token = _CUTS.set(cuts)
-    try:
+    with prolog.cut_notes() as cuts:
         result = feedparser.parse(io.BytesIO(data), response_headers=headers,
                                   resolve_relative_uris=False, sanitize_html=False)
-    finally:
-        _CUTS.reset(token)
     note = "; ".join(n for n in (note, *cuts) if n)
     return result, note
 
@@ -359,15 +287,14 @@ def _parse_json_feed(body: bytes, reader: EntryReader) -> ParsedFeed:
         return ParsedFeed(error="JSON Feed without an items list")
     items: list[Item] = []
     rejected = 0
-    for raw in raw_items[:MAX_ENTRIES]:
+    for raw in raw_items[:prolog.MAX_ENTRIES]:
         entry = _json_entry(raw) if isinstance(raw, dict) else None
         item = reader.generic(entry) if entry is not None else None
         if item is None:
             rejected += 1
         else:
             items.append(item)
-    more = f"more than {MAX_ENTRIES} entries: only the first {MAX_ENTRIES} were read" \
-        if len(raw_items) > MAX_ENTRIES else ""
+    more = prolog.entries_note() if len(raw_items) > prolog.MAX_ENTRIES else ""
     return ParsedFeed(items=tuple(items), title=clean_text(str(data.get("title") or ""), TITLE_MAX_CHARS),
                       rejected=rejected, bozo=bool(more), bozo_reason=more)
 
