@@ -130,3 +130,29 @@ def test_another_site_cannot_retitle_an_authors_post(db: Database, feed_settings
     poll(db, feed_settings, web)
     poll(db, feed_settings, web, at=T0 + timedelta(hours=7))
     assert items(db)["https://a.test/post"].title == "Real title"
+
+
+PRIVATE_LINKS = ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:8080/admin", "http://localhost/x",
+                 "http://[::1]/x", "http://[::ffff:127.0.0.1]/x", "http://10.0.0.1/x", "http://192.168.1.1/reboot",
+                 "http://100.64.0.1/x", "http://router.local/x", "http://db.internal/x", "http://0x7f000001/x",
+                 "http://2130706433/x", "http://127.1/x", "http://0/x"]
+
+
+def test_a_public_feed_cannot_link_into_a_private_network(db: Database, feed_settings: Settings,
+                                                          web: FakeWeb) -> None:
+    """A link from a feed on the internet into loopback, private or link-local addresses
+    (in any form a browser reads as one: 0x7f000001, 2130706433, 127.1) would sit in the
+    queue as a click away from a router's admin page or the cloud metadata service, and
+    once accepted the link checker would fetch it — the way a redirect from a public page
+    into such an address is refused. A feed that itself lives there (an intranet, the
+    demo's stand-in internet) may link there."""
+    entries = [(f"p{n}", link, f"g{n}") for n, link in enumerate(PRIVATE_LINKS)]
+    public = add(db, feed_settings, "feed", "https://b.test/feed", "public")
+    web.add(public, blog(("fine", "https://b.test/fine", "ok"), *entries))
+    report = poll(db, feed_settings, web)[0]
+    assert (report.new, report.rejected) == (1, len(PRIVATE_LINKS))
+    assert list(items(db)) == ["https://b.test/fine"]
+    intranet = add(db, feed_settings, "feed", "http://10.1.2.3/feed", "intranet")
+    web.add(intranet, blog(("wiki", "http://10.1.2.3/wiki", "w"), ("metadata", "http://169.254.169.254/", "m")))
+    report = poll(db, feed_settings, web, "intranet")[0]
+    assert report.new == 2

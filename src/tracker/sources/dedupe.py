@@ -1,6 +1,6 @@
 """One item per real thing (pure): identity keys and the merge rule.
 
-Owns: ``identity(url)`` → the de-duplication key (arXiv id without version,
+Owns: ``local_host`` (is a link's host inside our own network?), ``identity(url)`` → the de-duplication key (arXiv id without version,
 YouTube video id, else the canonical URL; the per-source GUID is the fallback the
 crawler applies when a link changed), and ``merge`` — how a stored item and a
 newly seen entry combine. The rule picks a *winner* by a total order, so feeding
@@ -21,6 +21,9 @@ keep the greatest non-empty value. Does not own: storage or candidates.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import socket
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -28,7 +31,7 @@ from typing import Any
 from tracker.sources.model import Item
 from tracker.urls import CanonicalURL, InvalidURL, canonicalize
 
-__all__ = ["Identity", "identity", "item_kind", "Merge", "merge", "precedence"]
+__all__ = ["Identity", "identity", "item_kind", "Merge", "merge", "precedence", "local_host"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SUPPLEMENTARY = ("doi", "primary_category", "channel_id")
@@ -67,6 +70,31 @@ def safe_identity(url: str) -> Identity | None:
     except InvalidURL:
         return None
     return found if len(found.canonical_url) <= MAX_KEY_CHARS else None
+
+
+_LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa")
+_NUMERIC_HOST = re.compile(r"^[0-9a-fA-FxX.]+$")
+
+
+def local_host(host: str) -> bool:
+    """``host`` names our own network: a loopback, private, shared, link-local or otherwise
+    non-global address in any form a browser reads as one (``127.1``, ``0x7f000001``,
+    ``2130706433``, ``[::ffff:127.0.0.1]``), or a local name (``localhost``, ``*.local``…)."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(_LOCAL_NAMES[1:]):
+        return True
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(name)
+    except ValueError:
+        if not name or not _NUMERIC_HOST.match(name):
+            return False
+        try:  # the shorthand IPv4 forms inet_aton (and browsers) accept
+            ip = ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
 
 
 def precedence(item: Item) -> tuple[int, int, datetime, str, str, str]:

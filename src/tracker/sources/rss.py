@@ -4,7 +4,8 @@ Owns: running feedparser safely — the body always goes in as ``io.BytesIO`` (a
 string or bytes that looks like a path or URL would make feedparser open it),
 after ``text.normalize_encoding`` — and reading its entries into clean ``Item``s:
 plain-text titles and summaries, resolved links, UTC dates, authors. Entries with
-no title or no http(s) link are rejected and counted. A body that is not a feed
+no title or no http(s) link, or a link into a private network from a feed outside
+it, are rejected and counted. A body that is not a feed
 (an HTML login page, an empty document) is an ``error``; a feed with ``bozo`` set
 but usable entries keeps them and records the reason.
 
@@ -36,7 +37,7 @@ import feedparser
 from feedparser import api as feedparser_api
 
 from tracker.sources import prolog
-from tracker.sources.dedupe import safe_identity
+from tracker.sources.dedupe import local_host, safe_identity
 from tracker.sources.model import Item, ParsedFeed
 from tracker.sources.text import (
     TITLE_MAX_CHARS, clean_text, fix_mojibake, html_to_text, normalize_encoding,
@@ -134,6 +135,8 @@ class EntryReader:
         self.base_url = base_url
         self.authority_kinds = set(authority_kinds)
         self.site = _site(base_url)
+        #: a feed on the internet may not link into a private network (one inside it may)
+        self.public = not (self.site and local_host(self.site))
 
     def owns(self, kind: str, url: str) -> bool:
         """This feed owns an item of ``kind`` at ``url`` (its metadata wins a merge): a kind
@@ -202,11 +205,12 @@ class EntryReader:
         return tuple(sorted(t for t in terms if t))
 
     def generic(self, entry: Any) -> Item | None:
-        """A plain blog-feed entry; ``None`` when it has no title or no usable link."""
+        """A plain blog-feed entry; ``None`` when it has no title or no usable link (not http(s),
+        or into a private network from a feed outside it)."""
         title = self.text_of(entry, "title")
         link = self.link(entry)
         ident = safe_identity(link) if link else None
-        if not title or ident is None:
+        if not title or ident is None or (self.public and local_host(_site(ident.canonical_url))):
             return None
         published, updated = self.dates(entry)
         return Item(
