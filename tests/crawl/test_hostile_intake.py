@@ -156,3 +156,21 @@ def test_a_public_feed_cannot_link_into_a_private_network(db: Database, feed_set
     web.add(intranet, blog(("wiki", "http://10.1.2.3/wiki", "w"), ("metadata", "http://169.254.169.254/", "m")))
     report = poll(db, feed_settings, web, "intranet")[0]
     assert report.new == 2
+
+
+def test_categories_stay_few_however_many_a_feed_invents(db: Database, feed_settings: Settings,
+                                                         web: FakeWeb) -> None:
+    """Categories were the one field without a bound, and merges unite them: a listing
+    giving its entry 500 fresh categories at every poll grew the stored row by 500 terms
+    a poll, for ever. At most ``MAX_CATEGORIES`` are kept (the first in sorted order, which
+    keeps the merge order-free)."""
+    from tests.crawl.test_crawl import listing
+    from tracker.sources.dedupe import MAX_CATEGORIES
+
+    url = add(db, feed_settings, "arxiv-listing", "cs.CL", "cl")
+    for n in range(3):
+        tags = "".join(f"<category>x.{n}-{k:03d}</category>" for k in range(500))
+        web.add(url, listing("2611.00002", 1, "Paper", "new").replace(b"<category>cs.CL</category>", tags.encode()))
+        poll(db, feed_settings, web, at=T0 + timedelta(days=n))
+    stored = items(db)["arxiv:2611.00002"].categories
+    assert len(stored) == MAX_CATEGORIES and stored == sorted(stored) and stored[0] == "x.0-000"

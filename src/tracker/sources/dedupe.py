@@ -15,7 +15,8 @@ the same entries in any order leaves the same stored item:
 
 The winner's descriptive fields are taken whole (title, URL, authors, summary,
 dates, version, announce type). Fields only some feeds carry are combined by
-order-free rules: categories are a union; DOI, primary category and channel id
+order-free rules: categories are a union (its first ``MAX_CATEGORIES`` in sorted
+order); DOI, primary category and channel id
 keep the greatest non-empty value. Does not own: storage or candidates.
 """
 
@@ -31,10 +32,13 @@ from typing import Any
 from tracker.sources.model import Item
 from tracker.urls import CanonicalURL, InvalidURL, canonicalize
 
-__all__ = ["Identity", "identity", "item_kind", "Merge", "merge", "precedence", "local_host"]
+__all__ = ["Identity", "identity", "item_kind", "Merge", "merge", "precedence", "local_host", "MAX_CATEGORIES"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SUPPLEMENTARY = ("doi", "primary_category", "channel_id")
+#: categories kept per item (arXiv papers have a handful, blog posts a few tags): the
+#: first in sorted order, so a feed inventing new ones at every poll cannot grow a row
+MAX_CATEGORIES = 64
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ def merge(stored: Item, incoming: Item) -> Merge:
     values: dict[str, Any] = {
         name: max(getattr(stored, name), getattr(incoming, name)) for name in _SUPPLEMENTARY
     }
-    values["categories"] = tuple(sorted(set(stored.categories) | set(incoming.categories)))
+    values["categories"] = tuple(sorted(set(stored.categories) | set(incoming.categories))[:MAX_CATEGORIES])
     merged = replace(winner, canonical_id=stored.canonical_id, canonical_url=stored.canonical_url,
                      guid=stored.guid, **values)
     bumped = (merged.version or 0) > (stored.version or 0)

@@ -37,7 +37,7 @@ import feedparser
 from feedparser import api as feedparser_api
 
 from tracker.sources import prolog
-from tracker.sources.dedupe import local_host, safe_identity
+from tracker.sources.dedupe import MAX_CATEGORIES, local_host, safe_identity
 from tracker.sources.model import Item, ParsedFeed
 from tracker.sources.text import (
     TITLE_MAX_CHARS, clean_text, fix_mojibake, html_to_text, normalize_encoding,
@@ -202,7 +202,7 @@ class EntryReader:
     @staticmethod
     def categories(entry: Any) -> tuple[str, ...]:
         terms = {clean_text(str(t.get("term") or ""), 100) for t in entry.get("tags") or []}
-        return tuple(sorted(t for t in terms if t))
+        return tuple(sorted(t for t in terms if t)[:MAX_CATEGORIES])
 
     def generic(self, entry: Any) -> Item | None:
         """A plain blog-feed entry; ``None`` when it has no title or no usable link (not http(s),
