@@ -139,3 +139,16 @@ def test_markup_past_the_tag_limit_is_not_read(closed: bool, monkeypatch: pytest
     assert "more than 80 tags" in parsed.bozo_reason
     calm = parse_body("feed", body.format("calm").encode(), "https://b.example/feed")  # 52 tags: read whole
     assert len(calm.items) == 7 and not calm.bozo
+
+
+@pytest.mark.parametrize("odd", [{"authors": 5}, {"tags": 5}, {"authors": "Ann"}, {"tags": {"a": 1}},
+                                 {"author": "Ann"}, {"authors": [None, {"name": 7}]}])
+def test_a_json_feed_item_with_odd_fields_never_raises(odd: dict[str, object]) -> None:
+    """parse_body promises never to raise on bad input: an item whose authors or tags were a
+    number raised TypeError, and the crawl reported the whole feed as 'parser failed'
+    (``tracker eval queue``, which calls the parser directly, stopped with a traceback)."""
+    item: dict[str, object] = {"id": "1", "url": "https://b.example/1", "title": "odd", **odd}
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "B", "items": [
+        {"id": "0", "url": "https://b.example/0", "title": "fine"}, item]}).encode()
+    parsed = parse_body("feed", body, "https://b.example/feed")
+    assert [i.title for i in parsed.items] == ["fine", "odd"]

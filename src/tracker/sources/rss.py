@@ -306,6 +306,8 @@ def _parse_json_feed(body: bytes, reader: EntryReader) -> ParsedFeed:
 def _json_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON Feed item in feedparser's entry shape, so ``EntryReader`` reads both alike."""
     authors = raw.get("authors") or ([raw["author"]] if isinstance(raw.get("author"), dict) else [])
+    authors = authors if isinstance(authors, list) else []  # other people's JSON: any type at all
+    tags: list[Any] = raw["tags"] if isinstance(raw.get("tags"), list) else []
     summary, kind = raw.get("summary"), "text/plain"
     if not summary:
         summary = raw.get("content_text") or raw.get("content_html") or ""
@@ -320,5 +322,5 @@ def _json_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
         "authors": [{"name": str(a.get("name") or "")} for a in authors if isinstance(a, dict)],
         "published_parsed": published.timetuple() if published else None,
         "updated_parsed": updated.timetuple() if updated else None,
-        "tags": [{"term": str(t)} for t in raw.get("tags") or [] if isinstance(t, str)],
+        "tags": [{"term": t} for t in tags if isinstance(t, str)],
     }
