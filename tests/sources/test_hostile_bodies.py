@@ -152,3 +152,18 @@ def test_a_json_feed_item_with_odd_fields_never_raises(odd: dict[str, object]) -
         {"id": "0", "url": "https://b.example/0", "title": "fine"}, item]}).encode()
     parsed = parse_body("feed", body, "https://b.example/feed")
     assert [i.title for i in parsed.items] == ["fine", "odd"]
+
+
+@pytest.mark.parametrize("ref", ["&#xD800;", "&#55296;", "&#x110000;", "&#99999999999;", "&#x" + "f" * 5000 + ";",
+                                 "&#" + "9" * 5000 + ";"])
+@pytest.mark.parametrize("well_formed", [True, False])
+def test_a_reference_to_an_impossible_character_loses_nothing(ref: str, well_formed: bool) -> None:
+    """feedparser's lenient parser (which takes over from expat at the first error, and a
+    reference to a surrogate or past U+10FFFF is one) raised UnicodeEncodeError or
+    ValueError on it: one such reference anywhere lost the whole feed ('parser failed')."""
+    close = "</channel></rss>" if well_formed else ""
+    body = ('<?xml version="1.0"?><rss version="2.0"><channel><title>B</title>'
+            "<item><title>fine</title><link>https://b.example/0</link></item>"
+            f"<item><title>odd {ref} one</title><link>https://b.example/1</link></item>{close}").encode()
+    parsed = parse_body("feed", body, "https://b.example/feed")
+    assert [i.title for i in parsed.items] == ["fine", "odd \ufffd one"]

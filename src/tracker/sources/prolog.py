@@ -9,7 +9,9 @@ so a DOCTYPE on the XML declaration's line, one after a comment holding ``<a``, 
 one whose first entity value holds ``<b`` kept every declaration and expat expanded
 nested entities (megabytes per reference); and it calls literal entities of any
 length safe, which its lenient parser then expands without limit.
-Also owns the floods: only the first ``MAX_ENTRIES`` entries (``first_entries``)
+Also owns numeric references to characters XML forbids (``&#xD800;``), which made
+feedparser's lenient parser raise and lose the whole feed: they become U+FFFD. And
+the floods: only the first ``MAX_ENTRIES`` entries (``first_entries``)
 and ``MAX_TAGS`` tags of a body are read, since feedparser's cost is per element,
 not per byte (benchmarks/feeds/bench_huge.py).
 All three run inside feedparser, in place of its ``replace_doctype`` (``install``),
@@ -154,9 +156,24 @@ def _nth(data: bytes, char: bytes, n: int) -> int:
     return at
 
 
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+
+
+def _xml_char(match: re.Match[bytes]) -> bytes:
+    """A numeric character reference, or ``&#xFFFD;`` for a character XML forbids (a
+    surrogate, past U+10FFFF, a control): feedparser's lenient parser raised on those."""
+    digits = match.group(1) or match.group(2)
+    code = int(digits, 16 if match.group(1) else 10) if len(digits) <= 8 else -1
+    allowed = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD \
+        or 0x10000 <= code <= 0x10FFFF
+    return match.group() if allowed else b"&#xFFFD;"
+
+
 def _readable(data: bytes) -> tuple[bytes, list[str]]:
-    """``data`` defused and cut to ``MAX_ENTRIES`` entries and ``MAX_TAGS`` tags; the cuts."""
-    data, cut = first_entries(defuse_doctype(data), MAX_ENTRIES)
+    """``data`` defused, with references to impossible characters replaced, and cut to
+    ``MAX_ENTRIES`` entries and ``MAX_TAGS`` tags; the cuts."""
+    data = _CHAR_REF.sub(_xml_char, defuse_doctype(data)) if b"&#" in data else defuse_doctype(data)
+    data, cut = first_entries(data, MAX_ENTRIES)
     notes = [entries_note()] if cut else []
     if data.count(b"<") > MAX_TAGS:
         data = data[:_nth(data, b"<", MAX_TAGS + 1)]
