@@ -174,3 +174,23 @@ def test_categories_stay_few_however_many_a_feed_invents(db: Database, feed_sett
         poll(db, feed_settings, web, at=T0 + timedelta(days=n))
     stored = items(db)["arxiv:2611.00002"].categories
     assert len(stored) == MAX_CATEGORIES and stored == sorted(stored) and stored[0] == "x.0-000"
+
+
+def test_a_nul_in_a_guid_is_stored_on_every_database(db: Database, feed_settings: Settings, web: FakeWeb) -> None:
+    """GUIDs were stored as written; PostgreSQL refuses NUL in text, so a JSON Feed id
+    "a\\u0000b" (or a raw NUL byte in an RSS <guid>) failed the source's transaction with a
+    DataError that no one caught: the whole crawl stopped and every other source's result
+    was lost."""
+    import json
+
+    json_feed = add(db, feed_settings, "feed", "https://b.test/feed.json", "json")
+    rss_feed = add(db, feed_settings, "feed", "https://c.test/feed", "rss")
+    fine = add(db, feed_settings, "feed", "https://d.test/feed", "fine")
+    web.add(json_feed, json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
+        {"id": "a\u0000b", "url": "https://b.test/1", "title": "one"}]}).encode())
+    web.add(rss_feed, blog(("two", "https://c.test/2", "c\x00d")))
+    web.add(fine, blog(("three", "https://d.test/3", "d")))
+    reports = {r.source: r for r in poll(db, feed_settings, web)}
+    assert {name: (r.outcome, r.new) for name, r in reports.items()} == {
+        "json": ("fetched", 1), "rss": ("fetched", 1), "fine": ("fetched", 1)}
+    assert sorted(i.title for i in items(db).values()) == ["one", "three", "two"]

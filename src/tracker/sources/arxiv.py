@@ -105,7 +105,7 @@ def _paper(entry: Any, reader: EntryReader, *, raw_id: str, listing: bool) -> It
     return Item(
         canonical_id=f"arxiv:{arxiv_id}", canonical_url=f"https://arxiv.org/abs/{arxiv_id}",
         url=f"https://arxiv.org/abs/{arxiv_id}", title=title, kind="paper",
-        guid=str(entry.get("id") or "")[:2000],
+        guid=reader.guid(entry),
         authors=reader.authors(entry, split_commas=listing), summary=clean_text(summary),
         published_at=published, updated_at=updated, categories=categories,
         primary_category=clean_text(str(primary.get("term") or ""), 40) if isinstance(primary, dict) else "",

@@ -178,6 +178,11 @@ class EntryReader:
         return urljoin(self.base_url, href) if href and self.base_url else href
 
     @staticmethod
+    def guid(entry: Any) -> str:
+        """The entry's id as written, without NUL (which PostgreSQL refuses in text)."""
+        return str(entry.get("id") or "").replace("\x00", "")[:2000]
+
+    @staticmethod
     def authors(entry: Any, split_commas: bool = False) -> tuple[str, ...]:
         names: list[str] = []
         for author in entry.get("authors") or []:
@@ -215,7 +220,7 @@ class EntryReader:
         published, updated = self.dates(entry)
         return Item(
             canonical_id=ident.canonical_id, canonical_url=ident.canonical_url, url=link,
-            title=title, kind=ident.kind, guid=str(entry.get("id") or "")[:2000],
+            title=title, kind=ident.kind, guid=self.guid(entry),
             authors=self.authors(entry), summary=self.summary(entry),
             published_at=published, updated_at=updated, categories=self.categories(entry),
             authority=1 if self.owns(ident.kind, ident.canonical_url) else 0,

@@ -82,7 +82,7 @@ def _video(entry: Any, reader: EntryReader) -> Item | None:
     channel = clean_text(str(entry.get("yt_channelid") or ""), 40)
     return Item(
         canonical_id=f"youtube:{video}", canonical_url=watch,
-        url=link, title=title, kind="video", guid=str(entry.get("id") or "")[:2000],
+        url=link, title=title, kind="video", guid=reader.guid(entry),
         authors=reader.authors(entry), summary=reader.summary(entry),
         published_at=published, updated_at=updated, categories=reader.categories(entry),
         channel_id=channel, authority=1,
