@@ -194,3 +194,21 @@ def test_a_nul_in_a_guid_is_stored_on_every_database(db: Database, feed_settings
     assert {name: (r.outcome, r.new) for name, r in reports.items()} == {
         "json": ("fetched", 1), "rss": ("fetched", 1), "fine": ("fetched", 1)}
     assert sorted(i.title for i in items(db).values()) == ["one", "three", "two"]
+
+
+def test_lone_surrogates_in_a_json_feed_never_stop_the_crawl(db: Database, feed_settings: Settings,
+                                                              web: FakeWeb) -> None:
+    """JSON escapes can name half a UTF-16 pair ("\\ud800"), which no database driver can
+    encode: a title, author, tag or id holding one raised UnicodeEncodeError out of the crawl."""
+    import json
+
+    url = add(db, feed_settings, "feed", "https://b.test/feed.json", "json")
+    fine = add(db, feed_settings, "feed", "https://d.test/feed", "fine")
+    web.add(url, json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "T\ud800", "items": [
+        {"id": "x\udfff", "url": "https://b.test/1", "title": "half \ud800 pair", "summary": "s\udc00",
+         "authors": [{"name": "Ann \ud83d"}], "tags": ["t\ud800"]}]}).encode())
+    web.add(fine, blog(("three", "https://d.test/3", "d")))
+    reports = {r.source: (r.outcome, r.new) for r in poll(db, feed_settings, web)}
+    assert reports == {"json": ("fetched", 1), "fine": ("fetched", 1)}
+    stored = items(db)["https://b.test/1"]
+    assert stored.title == "half \ufffd pair" and stored.authors == ["Ann \ufffd"]

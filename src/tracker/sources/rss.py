@@ -304,8 +304,18 @@ def _parse_json_feed(body: bytes, reader: EntryReader) -> ParsedFeed:
         else:
             items.append(item)
     more = prolog.entries_note() if len(raw_items) > prolog.MAX_ENTRIES else ""
-    return ParsedFeed(items=tuple(items), title=clean_text(str(data.get("title") or ""), TITLE_MAX_CHARS),
+    return ParsedFeed(items=tuple(items), title=clean_text(_text(data.get("title")), TITLE_MAX_CHARS),
                       rejected=rejected, bozo=bool(more), bozo_reason=more)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: Any) -> str:
+    """A JSON value as text; a lone half of a UTF-16 pair ("\\ud800" in the JSON, which no
+    database driver can encode) becomes U+FFFD."""
+    text = str(value or "")
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
 def _json_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -317,15 +327,15 @@ def _json_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
     if not summary:
         summary = raw.get("content_text") or raw.get("content_html") or ""
         kind = "text/html" if not raw.get("content_text") else "text/plain"
-    published = parse_datetime_text(str(raw.get("date_published") or ""))
-    updated = parse_datetime_text(str(raw.get("date_modified") or ""))
+    published = parse_datetime_text(_text(raw.get("date_published")))
+    updated = parse_datetime_text(_text(raw.get("date_modified")))
     return {
-        "title": str(raw.get("title") or ""), "title_detail": {"type": "text/plain"},
-        "link": str(raw.get("url") or raw.get("external_url") or ""),
-        "id": str(raw.get("id") or ""),
-        "summary": str(summary), "summary_detail": {"type": kind},
-        "authors": [{"name": str(a.get("name") or "")} for a in authors if isinstance(a, dict)],
+        "title": _text(raw.get("title")), "title_detail": {"type": "text/plain"},
+        "link": _text(raw.get("url") or raw.get("external_url")),
+        "id": _text(raw.get("id")),
+        "summary": _text(summary), "summary_detail": {"type": kind},
+        "authors": [{"name": _text(a.get("name"))} for a in authors if isinstance(a, dict)],
         "published_parsed": published.timetuple() if published else None,
         "updated_parsed": updated.timetuple() if updated else None,
-        "tags": [{"term": t} for t in tags if isinstance(t, str)],
+        "tags": [{"term": _text(t)} for t in tags if isinstance(t, str)],
     }
