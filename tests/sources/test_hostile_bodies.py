@@ -167,3 +167,15 @@ def test_a_reference_to_an_impossible_character_loses_nothing(ref: str, well_for
             f"<item><title>odd {ref} one</title><link>https://b.example/1</link></item>{close}").encode()
     parsed = parse_body("feed", body, "https://b.example/feed")
     assert [i.title for i in parsed.items] == ["fine", "odd \ufffd one"]
+
+
+@pytest.mark.parametrize("date", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00",
+                                  "Fri, 31 Dec 9999 23:59:59 -1200"])
+def test_a_json_feed_date_past_the_calendar_is_no_date(date: str) -> None:
+    """Converting a date at the calendar's end to UTC overflowed: OverflowError out of
+    parse_body, and the whole feed was 'parser failed'."""
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "B", "items": [
+        {"id": "1", "url": "https://b.example/1", "title": "edge", "date_published": date, "date_modified": date},
+        {"id": "2", "url": "https://b.example/2", "title": "fine", "date_published": "2026-11-20T00:00:00Z"}]}).encode()
+    parsed = parse_body("feed", body, "https://b.example/feed")
+    assert [(i.title, i.published_at is None) for i in parsed.items] == [("edge", True), ("fine", False)]

@@ -105,7 +105,10 @@ def parse_datetime_text(text: str | None) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59-01:00 is past the calendar in UTC
+        return None
 
 
 def _name_text(name: str, limit: int = 200) -> str:
