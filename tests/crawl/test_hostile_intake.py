@@ -212,3 +212,21 @@ def test_lone_surrogates_in_a_json_feed_never_stop_the_crawl(db: Database, feed_
     assert reports == {"json": ("fetched", 1), "fine": ("fetched", 1)}
     stored = items(db)["https://b.test/1"]
     assert stored.title == "half \ufffd pair" and stored.authors == ["Ann \ufffd"]
+
+
+def test_an_absurd_arxiv_version_never_stops_the_crawl(db: Database, feed_settings: Settings, web: FakeWeb) -> None:
+    """Versions are stored in an integer column: 'v99999999999' (past 32 bits: PostgreSQL's
+    integer) or 'v' + 30 digits (past 64: SQLite's driver) raised out of the crawl. A
+    version past any real paper's is no version."""
+    from tests.crawl.test_crawl import listing
+
+    url = add(db, feed_settings, "arxiv-listing", "cs.CL", "cl")
+    fine = add(db, feed_settings, "feed", "https://d.test/feed", "fine")
+    body = listing("2611.00003", 1, "Paper", "new").replace(b"2611.00003v1", b"2611.00003v99999999999")
+    body = body.replace(b"</channel>", listing("2611.00004", 1, "Other", "new").split(b"</description>", 1)[1]
+                        .split(b"</channel>")[0].replace(b"2611.00004v1", b"2611.00004v" + b"9" * 30) + b"</channel>")
+    web.add(url, body)
+    web.add(fine, blog(("three", "https://d.test/3", "d")))
+    reports = {r.source: (r.outcome, r.new) for r in poll(db, feed_settings, web)}
+    assert reports == {"cl": ("fetched", 2), "fine": ("fetched", 1)}
+    assert items(db)["arxiv:2611.00003"].version is None
