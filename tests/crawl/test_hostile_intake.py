@@ -230,3 +230,34 @@ def test_an_absurd_arxiv_version_never_stops_the_crawl(db: Database, feed_settin
     reports = {r.source: (r.outcome, r.new) for r in poll(db, feed_settings, web)}
     assert reports == {"cl": ("fetched", 2), "fine": ("fetched", 1)}
     assert items(db)["arxiv:2611.00003"].version is None
+
+
+def test_a_value_the_database_refuses_is_that_sources_error(db: Database, feed_settings: Settings,
+                                                            web: FakeWeb, monkeypatch: object) -> None:
+    """The crawl promises that a failing source is a result, never an exception; storage
+    only caught IntegrityError, so any value the database refused (each one found so far is
+    fixed in the parsers: NUL, surrogates, huge versions) stopped the whole crawl. Stood in
+    for here by an item whose version no integer column holds."""
+    import pytest
+    from dataclasses import replace as with_
+
+    from tracker.services import crawl as crawl_module
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    bad = add(db, feed_settings, "feed", "https://b.test/feed", "bad")
+    fine = add(db, feed_settings, "feed", "https://d.test/feed", "fine")
+    web.add(bad, blog(("one", "https://b.test/1", "b")))
+    web.add(fine, blog(("three", "https://d.test/3", "d")))
+    real = crawl_module.parse_body
+
+    def parse(kind: str, body: bytes, url: str, content_type: str = "") -> object:
+        parsed = real(kind, body, url, content_type)
+        if "b.test" in url:
+            return with_(parsed, items=tuple(with_(i, version=2 ** 70) for i in parsed.items))
+        return parsed
+
+    monkeypatch.setattr(crawl_module, "parse_body", parse)
+    reports = {r.source: r for r in poll(db, feed_settings, web)}
+    assert (reports["fine"].outcome, reports["fine"].new) == ("fetched", 1)
+    assert reports["bad"].outcome == "error" and reports["bad"].error.startswith("could not store items")
+    assert list(items(db)) == ["https://d.test/3"]

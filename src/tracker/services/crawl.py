@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tracker.fetch import runner
-from tracker.db import IntegrityError
+from tracker.db import UNSTORABLE, IntegrityError
 from tracker.db import Session
 
 from tracker.config import Settings
@@ -368,6 +368,9 @@ def _poll(db: Database, settings: Settings, plans: list[_Plan], client: FeedClie
             except IntegrityError as exc:  # still colliding: this source's result, not the run's end
                 reports.append(CrawlReport(plan.name, "error",
                                            error=f"could not store items: {str(exc.orig).splitlines()[0]}"))
+        except UNSTORABLE as exc:  # a value the database refuses: this source's result, not the run's end
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+            reports.append(CrawlReport(plan.name, "error", error=f"could not store items: {reason}"))
     with db.transaction() as session:
         repo.mark_cited_items(session)
     return reports
