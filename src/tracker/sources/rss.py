@@ -49,7 +49,8 @@ __all__ = ["parse_feed", "run_feedparser", "EntryReader", "parse_datetime_text",
 
 EntryHook = Callable[[Any, "EntryReader"], Item | None]
 
-_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html\b|<head\b|<body\b)",
+# a comment's body may not hold '-->' (one way to read n comments, not 2^(n-1): ReDoS)
+_HTML_START = re.compile(rb"^\s*(?:<!--(?:(?!-->).)*-->\s*)*(?:<!doctype\s+html|<html\b|<head\b|<body\b)",
                          re.IGNORECASE | re.DOTALL)
 _MARKUP = re.compile(r"<(?:[A-Za-z][A-Za-z0-9]*\b[^>]*|/[A-Za-z][A-Za-z0-9]*\s*)>")
 #: a character reference (``&amp;``, ``&#233;``, ``&#xE9;``): a name holding one was written as HTML
