@@ -194,3 +194,35 @@ def test_a_body_of_empty_comments_is_read_in_linear_time() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.split() == ["False", "True"]
     assert rss.looks_like_html(b"<!-- a --> <!-- b -->\n<!DOCTYPE html><html>") is True
+
+
+_QUADRATIC = ["<a", "<a b", "<a\n", '<a b="', "<!--", "<![", "</", "<?", "</a", "<!"]
+
+
+def test_markup_that_never_closes_is_read_in_linear_time() -> None:
+    """html.parser rescans the rest of the text at every '<' that does not close: 20,000
+    '<a b' (80 KB of a summary, written '&lt;a b' in the feed, so the tag limit never sees
+    them) took 41 s, and the 10 MB cap allows hours. Each pattern here, 60,000 times over,
+    runs in a child process (the parser holds the GIL) with a timeout only a hang reaches."""
+    import subprocess
+    import sys
+
+    code = ("from tracker.sources.text import html_to_text as f; import sys; "
+            f"[print(f(p * 60000, 10**6) is not None) for p in {_QUADRATIC!r}]")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True)
+    assert out.stdout.split() == ["True"] * len(_QUADRATIC)
+
+
+@pytest.mark.parametrize(("html", "text"), [
+    ("<p>a &lt; b</p><p>and a<b>c</b></p>", "a < b and ac"),
+    ("x <!-- a <b> comment --> y", "x y"),
+    ("if a<b and c>d", "if ad"),  # as a browser reads it
+    ("<script>if (a<b) {}</script>shown<style>p{}</style>", "shown"),
+    ("1 < 2", "1 < 2"),
+    ("tail <a", "tail <a"),
+    ("<![CDATA[x]]> <!DOCTYPE html><?php ?>kept", "kept"),
+])
+def test_html_to_text_keeps_its_reading(html: str, text: str) -> None:
+    from tracker.sources.text import html_to_text
+
+    assert html_to_text(html) == text
