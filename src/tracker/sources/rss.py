@@ -52,7 +52,8 @@ EntryHook = Callable[[Any, "EntryReader"], Item | None]
 # a comment's body may not hold '-->' (one way to read n comments, not 2^(n-1): ReDoS)
 _HTML_START = re.compile(rb"^\s*(?:<!--(?:(?!-->).)*-->\s*)*(?:<!doctype\s+html|<html\b|<head\b|<body\b)",
                          re.IGNORECASE | re.DOTALL)
-_MARKUP = re.compile(r"<(?:[A-Za-z][A-Za-z0-9]*\b[^>]*|/[A-Za-z][A-Za-z0-9]*\s*)>")
+# '[^<>]*', not '[^>]*': from every '<' the latter ran to the end of an unclosed name (quadratic)
+_MARKUP = re.compile(r"<(?:[A-Za-z][A-Za-z0-9]*\b[^<>]*|/[A-Za-z][A-Za-z0-9]*\s*)>")
 #: a character reference (``&amp;``, ``&#233;``, ``&#xE9;``): a name holding one was written as HTML
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:\-]+)", re.IGNORECASE)
