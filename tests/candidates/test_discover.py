@@ -68,3 +68,26 @@ def test_discover_proposes_disabled_sources_with_their_topics(db: Database, db_u
     assert not any(s["enabled"] for s in stored.values())  # proposed, never crawled until enabled
     assert again["proposals"] == [] and sorted(again["skipped"]) == sorted(stored)
     assert "/posts/bpe/" not in requested and "/" in requested  # home pages only, never arXiv or GitHub
+
+
+def test_hostile_home_pages_neither_stop_discovery_nor_point_into_a_private_network(
+        db: Database, db_url: str, tmp_path: Path) -> None:
+    """A cited site's home page is other people's text: a feed link it announces with an
+    impossible port raised InputError out of add_source and stopped discovery half-way
+    (sites after it never looked at), and one into a private network (the cloud metadata
+    address) was proposed as a source, one 'sources enable' away from being crawled."""
+    from tracker.services.discover import discover
+
+    doc = tmp_path / "guide"
+    doc.mkdir()
+    (doc / "guide.md").write_text(
+        "# Part\n\n## Tokenization\n\nSee [a](https://a.test/post) and [b](https://b.test/post) "
+        "and [c](https://c.test/post).\n", encoding="utf-8")
+    settings = candidate_settings(db_url)
+    import_document(db, doc, settings)
+    pages = {"https://a.test/": '<link rel="alternate" type="application/rss+xml" href="http://a.test:99999/feed">',
+             "https://b.test/": '<link rel="alternate" type="application/rss+xml" href="http://169.254.169.254/feed">',
+             "https://c.test/": '<link rel="alternate" type="application/rss+xml" href="/feed.xml">'}
+    result = discover(db, settings, get=pages.get)
+    assert [p.target for p in result.proposals] == ["https://c.test/feed.xml"]
+    assert [s["target"] for s in list_sources(db, settings)] == ["https://c.test/feed.xml"]

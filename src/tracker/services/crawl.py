@@ -8,7 +8,8 @@ while no canary answers as *offline* (those polls are deferred: nothing counts
 towards parking),
 parses each body with the pure parsers, then per source and in its own
 transaction stores the items (look-up by canonical id, then by the source's GUID;
-merged by ``sources.dedupe.merge``) and updates the source's health. A failing
+merged by ``sources.dedupe.merge``; a date more than a day ahead of the clock is
+dropped) and updates the source's health. A failing
 source is a result (``outcome="error"``), never an exception, so it cannot stop
 the others. Validators (ETag/Last-Modified) are stored exactly as sent with every
 200, together with whether that body was usable, so a 304 for a feed that was
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tracker.fetch import runner
-from tracker.db import IntegrityError
+from tracker.db import UNSTORABLE, IntegrityError
 from tracker.db import Session
 
 from tracker.config import Settings
@@ -59,6 +60,8 @@ __all__ = ["CrawlReport", "crawl", "store_items", "StoreResult", "item_from_row"
 #: far longer than a crawl takes, so only a crashed crawl's claims ever run out
 CLAIM_LEASE = timedelta(hours=1)
 WallClock = Callable[[], datetime]
+#: how far past the crawl's clock an entry's date may be (time zones, scheduled posts)
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 def wall_clock() -> datetime:
@@ -123,18 +126,38 @@ def _write(row: FeedItem, item: Item) -> None:
     row.categories = list(item.categories)
 
 
+def _believable(item: Item, now: datetime) -> Item:
+    """``item`` without a date more than ``FUTURE_TOLERANCE`` past ``now``: the merge rule lets
+    the newest date win, so a feed dating an entry 9999 would own that item's title for ever."""
+    limit = now + FUTURE_TOLERANCE
+    published = item.published_at if item.published_at is None or item.published_at <= limit else None
+    updated = item.updated_at if item.updated_at is None or item.updated_at <= limit else None
+    if (published, updated) == (item.published_at, item.updated_at):
+        return item
+    return replace(item, published_at=published, updated_at=updated)
+
+
 def store_items(session: Session, source: FeedSource, items: Sequence[Item], now: datetime,
                 index: repo.CitedIndex) -> StoreResult:
     """Insert or merge ``items`` seen by ``source``; one row per canonical id."""
+    items = [_believable(item, now) for item in items]
     result = StoreResult()
     rows = repo.items_by_canonical_id(session, [i.canonical_id for i in items])
     links = repo.links_of(session, source.id, [r.id for r in rows.values()])
     created: set[int] = set()
     updated: set[int] = set()
+    # The GUID says "same post, new link" only when it names one entry of this body and the
+    # item it found is not announced here under its own link: feeds that give every entry one
+    # GUID (their home page) or number entries from the top would otherwise merge new posts
+    # into old ones and lose them.
+    guids = Counter(item.guid for item in items)
+    announced = {item.canonical_id for item in items}
     for item in items:
         row = rows.get(item.canonical_id)
-        if row is None:
+        if row is None and guids[item.guid] == 1:
             row = repo.item_by_guid(session, source.id, item.guid)
+            if row is not None and row.canonical_id in announced:
+                row = None
             if row is not None:
                 links.update(repo.links_of(session, source.id, [row.id]))
         inserted = False
@@ -345,6 +368,9 @@ def _poll(db: Database, settings: Settings, plans: list[_Plan], client: FeedClie
             except IntegrityError as exc:  # still colliding: this source's result, not the run's end
                 reports.append(CrawlReport(plan.name, "error",
                                            error=f"could not store items: {str(exc.orig).splitlines()[0]}"))
+        except UNSTORABLE as exc:  # a value the database refuses: this source's result, not the run's end
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+            reports.append(CrawlReport(plan.name, "error", error=f"could not store items: {reason}"))
     with db.transaction() as session:
         repo.mark_cited_items(session)
     return reports

@@ -32,6 +32,9 @@ from tracker.db import repo_feeds
 from tracker.db.session import Database
 from tracker.errors import ConflictError, InputError
 from tracker.services.catalog import resolve_document
+from tracker.sources import normalize_target
+from tracker.sources.dedupe import local_host
+from tracker.sources.model import FEED
 
 __all__ = ["Proposal", "DiscoverResult", "discover", "feed_links", "channel_id"]
 
@@ -85,19 +88,25 @@ class _LinkTags(HTMLParser):
 
 
 def feed_links(html: str, base_url: str) -> list[str]:
-    """Feed URLs a page announces with ``<link rel="alternate" type=…>``, in page order."""
+    """Feed URLs a page announces with ``<link rel="alternate" type=…>``, in page order: only
+    ones a feed source accepts, and none inside a private network unless the page is too."""
     parser = _LinkTags()
     try:
         parser.feed(html)
     except (AssertionError, ValueError):  # hopeless markup: whatever was found so far
         pass
+    public = not local_host(urlsplit(base_url).hostname or "")
     out: list[str] = []
     for tag in parser.found:
         rels = tag.get("rel", "").lower().split()
         if "alternate" in rels and tag.get("type", "").lower().split(";")[0].strip() in FEED_TYPES \
                 and tag.get("href"):
-            url = urljoin(base_url, tag["href"].strip())
-            if url.startswith(("http://", "https://")) and url not in out:
+            try:
+                url = normalize_target(FEED, urljoin(base_url, tag["href"].strip()))
+                host = urlsplit(url).hostname or ""
+            except (InputError, ValueError):  # other people's markup: an impossible URL is no feed
+                continue
+            if url not in out and not (public and local_host(host)):
                 out.append(url)
     return out
 

@@ -33,6 +33,8 @@ _ID = re.compile(
 _PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*[\w-]+\s*(?:Abstract:\s*)?", re.IGNORECASE)
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$")
 MAX_QUERY_CHARS = 500
+#: versions of up to 4 digits (real papers stay under v100)
+MAX_VERSION_DIGITS = 4
 
 
 def split_arxiv_id(text: str) -> tuple[str, int | None] | None:
@@ -42,7 +44,8 @@ def split_arxiv_id(text: str) -> tuple[str, int | None] | None:
     if not match:
         return None
     version = match.group("v")
-    return match.group("id"), int(version) if version else None
+    # stored in an integer column and compared in merges: 'v99999999999' is no version
+    return match.group("id"), int(version) if version and len(version) <= MAX_VERSION_DIGITS else None
 
 
 def normalize_query(query: str) -> str:
@@ -105,7 +108,7 @@ def _paper(entry: Any, reader: EntryReader, *, raw_id: str, listing: bool) -> It
     return Item(
         canonical_id=f"arxiv:{arxiv_id}", canonical_url=f"https://arxiv.org/abs/{arxiv_id}",
         url=f"https://arxiv.org/abs/{arxiv_id}", title=title, kind="paper",
-        guid=str(entry.get("id") or "")[:2000],
+        guid=reader.guid(entry),
         authors=reader.authors(entry, split_commas=listing), summary=clean_text(summary),
         published_at=published, updated_at=updated, categories=categories,
         primary_category=clean_text(str(primary.get("term") or ""), 40) if isinstance(primary, dict) else "",

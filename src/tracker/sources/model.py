@@ -30,7 +30,8 @@ class Item:
 
     ``canonical_id`` is ``arxiv:<id without version>``, ``youtube:<video id>`` or the
     canonical URL; ``authority`` is 1 when the item comes from the source that owns
-    its identity (an arXiv source for a paper, a YouTube feed for a video), which
+    its identity (an arXiv source for a paper, a YouTube feed for a video, a site's
+    own feed for its pages), which
     lets its metadata win over a blog that merely links to it.
     """
 

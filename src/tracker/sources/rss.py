@@ -4,14 +4,18 @@ Owns: running feedparser safely — the body always goes in as ``io.BytesIO`` (a
 string or bytes that looks like a path or URL would make feedparser open it),
 after ``text.normalize_encoding`` — and reading its entries into clean ``Item``s:
 plain-text titles and summaries, resolved links, UTC dates, authors. Entries with
-no title or no http(s) link are rejected and counted. A body that is not a feed
+no title or no http(s) link, or a link into a private network from a feed outside
+it, are rejected and counted. A body that is not a feed
 (an HTML login page, an empty document) is an ``error``; a feed with ``bozo`` set
 but usable entries keeps them and records the reason.
 
-Entity attacks: feedparser 6 strips the DOCTYPE and every ``<!ENTITY>`` that is not
-a plain string before its SAX parser runs, disables external general entities, and
-its fallback parser never expands declared entities; ``tests/sources`` proves both
-billion-laughs and external-entity feeds parse without expansion or file access.
+Entity attacks and floods: feedparser 6 strips the DOCTYPE and every ``<!ENTITY>``
+that is not a plain string before its SAX parser runs and disables external general
+entities — but its stripping is line-based and easily sidestepped, and it keeps
+literal entities of any length, so ``prolog`` (hooked into feedparser, where every
+encoding is UTF-8) rewrites the DOCTYPE first and cuts the body to ``MAX_ENTRIES``
+entries and ``MAX_TAGS`` tags; ``tests/sources`` proves billion-laughs,
+quadratic-blowup and external-entity feeds parse without expansion or file access.
 
 Does not own: arXiv and YouTube specifics (``arxiv.py``, ``youtube.py`` build on
 the helpers here), HTTP, storage.
@@ -27,28 +31,32 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from feedparser import api as feedparser_api
 
-from tracker.sources.dedupe import safe_identity
+from tracker.sources import prolog
+from tracker.sources.dedupe import MAX_CATEGORIES, local_host, safe_identity
 from tracker.sources.model import Item, ParsedFeed
 from tracker.sources.text import (
     TITLE_MAX_CHARS, clean_text, fix_mojibake, html_to_text, normalize_encoding,
 )
 
+prolog.install(feedparser_api)  # feedparser reads only what prolog lets through, in any encoding
+
 __all__ = ["parse_feed", "run_feedparser", "EntryReader", "parse_datetime_text", "looks_like_html"]
 
 EntryHook = Callable[[Any, "EntryReader"], Item | None]
 
-_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html\b|<head\b|<body\b)",
+# a comment's body may not hold '-->' (one way to read n comments, not 2^(n-1): ReDoS)
+_HTML_START = re.compile(rb"^\s*(?:<!--(?:(?!-->).)*-->\s*)*(?:<!doctype\s+html|<html\b|<head\b|<body\b)",
                          re.IGNORECASE | re.DOTALL)
-_MARKUP = re.compile(r"<(?:[A-Za-z][A-Za-z0-9]*\b[^>]*|/[A-Za-z][A-Za-z0-9]*\s*)>")
+# '[^<>]*', not '[^>]*': from every '<' the latter ran to the end of an unclosed name (quadratic)
+_MARKUP = re.compile(r"<(?:[A-Za-z][A-Za-z0-9]*\b[^<>]*|/[A-Za-z][A-Za-z0-9]*\s*)>")
 #: a character reference (``&amp;``, ``&#233;``, ``&#xE9;``): a name holding one was written as HTML
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:\-]+)", re.IGNORECASE)
-
-
 def looks_like_html(body: bytes, content_type: str = "") -> bool:
     """An HTML page rather than a feed (a login wall, an error page, a soft 404)."""
     head = body[:2048]
@@ -59,7 +67,8 @@ def looks_like_html(body: bytes, content_type: str = "") -> bool:
 
 
 def run_feedparser(body: bytes, url: str, content_type: str = "") -> tuple[Any, str]:
-    """feedparser on a byte stream (never a path); returns ``(result, encoding_note)``."""
+    """feedparser on a byte stream (never a path); returns ``(result, encoding_note)``.
+    feedparser sees only what ``prolog`` lets through (the note says what was cut)."""
     match = _CHARSET.search(content_type or "")
     data, note = normalize_encoding(body, match.group(1) if match else None)
     headers = {"content-type": "application/xml"}
@@ -68,8 +77,10 @@ def run_feedparser(body: bytes, url: str, content_type: str = "") -> tuple[Any, 
     # No HTML sanitising or URI rewriting inside content: tracker never renders feed
     # HTML, it only extracts text (html_to_text drops scripts, styles, SVG), and
     # skipping both halves the parse time. DOCTYPE/ENTITY stripping is unaffected.
-    result = feedparser.parse(io.BytesIO(data), response_headers=headers,
-                              resolve_relative_uris=False, sanitize_html=False)
+    with prolog.cut_notes() as cuts:
+        result = feedparser.parse(io.BytesIO(data), response_headers=headers,
+                                  resolve_relative_uris=False, sanitize_html=False)
+    note = "; ".join(n for n in (note, *cuts) if n)
     return result, note
 
 
@@ -96,7 +107,10 @@ def parse_datetime_text(text: str | None) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59-01:00 is past the calendar in UTC
+        return None
 
 
 def _name_text(name: str, limit: int = 200) -> str:
@@ -110,12 +124,30 @@ def _name_text(name: str, limit: int = 200) -> str:
     return clean_text(name, limit)
 
 
+def _site(url: str) -> str:
+    """The host of ``url`` without ``www.`` (``''`` for none)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
 class EntryReader:
     """Reads the common fields of a feedparser entry (shared by the three parsers)."""
 
     def __init__(self, base_url: str, authority_kinds: Iterable[str] = ()) -> None:
         self.base_url = base_url
         self.authority_kinds = set(authority_kinds)
+        self.site = _site(base_url)
+        #: a feed on the internet may not link into a private network (one inside it may)
+        self.public = not (self.site and local_host(self.site))
+
+    def owns(self, kind: str, url: str) -> bool:
+        """This feed owns an item of ``kind`` at ``url`` (its metadata wins a merge): a kind
+        it is the authority for (arXiv papers, YouTube videos), or a page of its own site,
+        so another site's feed cannot retitle an author's post."""
+        return kind in self.authority_kinds or (bool(self.site) and _site(url) == self.site)
 
     @staticmethod
     def text_of(entry: Any, name: str, limit: int = TITLE_MAX_CHARS) -> str:
@@ -151,6 +183,11 @@ class EntryReader:
         return urljoin(self.base_url, href) if href and self.base_url else href
 
     @staticmethod
+    def guid(entry: Any) -> str:
+        """The entry's id as written, without NUL (which PostgreSQL refuses in text)."""
+        return str(entry.get("id") or "").replace("\x00", "")[:2000]
+
+    @staticmethod
     def authors(entry: Any, split_commas: bool = False) -> tuple[str, ...]:
         names: list[str] = []
         for author in entry.get("authors") or []:
@@ -175,22 +212,23 @@ class EntryReader:
     @staticmethod
     def categories(entry: Any) -> tuple[str, ...]:
         terms = {clean_text(str(t.get("term") or ""), 100) for t in entry.get("tags") or []}
-        return tuple(sorted(t for t in terms if t))
+        return tuple(sorted(t for t in terms if t)[:MAX_CATEGORIES])
 
     def generic(self, entry: Any) -> Item | None:
-        """A plain blog-feed entry; ``None`` when it has no title or no usable link."""
+        """A plain blog-feed entry; ``None`` when it has no title or no usable link (not http(s),
+        or into a private network from a feed outside it)."""
         title = self.text_of(entry, "title")
         link = self.link(entry)
         ident = safe_identity(link) if link else None
-        if not title or ident is None:
+        if not title or ident is None or (self.public and local_host(_site(ident.canonical_url))):
             return None
         published, updated = self.dates(entry)
         return Item(
             canonical_id=ident.canonical_id, canonical_url=ident.canonical_url, url=link,
-            title=title, kind=ident.kind, guid=str(entry.get("id") or "")[:2000],
+            title=title, kind=ident.kind, guid=self.guid(entry),
             authors=self.authors(entry), summary=self.summary(entry),
             published_at=published, updated_at=updated, categories=self.categories(entry),
-            authority=1 if ident.kind in self.authority_kinds else 0,
+            authority=1 if self.owns(ident.kind, ident.canonical_url) else 0,
         )
 
 
@@ -263,33 +301,46 @@ def _parse_json_feed(body: bytes, reader: EntryReader) -> ParsedFeed:
         return ParsedFeed(error="JSON Feed without an items list")
     items: list[Item] = []
     rejected = 0
-    for raw in raw_items:
+    for raw in raw_items[:prolog.MAX_ENTRIES]:
         entry = _json_entry(raw) if isinstance(raw, dict) else None
         item = reader.generic(entry) if entry is not None else None
         if item is None:
             rejected += 1
         else:
             items.append(item)
-    return ParsedFeed(items=tuple(items), title=clean_text(str(data.get("title") or ""), TITLE_MAX_CHARS),
-                      rejected=rejected)
+    more = prolog.entries_note() if len(raw_items) > prolog.MAX_ENTRIES else ""
+    return ParsedFeed(items=tuple(items), title=clean_text(_text(data.get("title")), TITLE_MAX_CHARS),
+                      rejected=rejected, bozo=bool(more), bozo_reason=more)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: Any) -> str:
+    """A JSON value as text; a lone half of a UTF-16 pair ("\\ud800" in the JSON, which no
+    database driver can encode) becomes U+FFFD."""
+    text = str(value or "")
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
 def _json_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON Feed item in feedparser's entry shape, so ``EntryReader`` reads both alike."""
     authors = raw.get("authors") or ([raw["author"]] if isinstance(raw.get("author"), dict) else [])
+    authors = authors if isinstance(authors, list) else []  # other people's JSON: any type at all
+    tags: list[Any] = raw["tags"] if isinstance(raw.get("tags"), list) else []
     summary, kind = raw.get("summary"), "text/plain"
     if not summary:
         summary = raw.get("content_text") or raw.get("content_html") or ""
         kind = "text/html" if not raw.get("content_text") else "text/plain"
-    published = parse_datetime_text(str(raw.get("date_published") or ""))
-    updated = parse_datetime_text(str(raw.get("date_modified") or ""))
+    published = parse_datetime_text(_text(raw.get("date_published")))
+    updated = parse_datetime_text(_text(raw.get("date_modified")))
     return {
-        "title": str(raw.get("title") or ""), "title_detail": {"type": "text/plain"},
-        "link": str(raw.get("url") or raw.get("external_url") or ""),
-        "id": str(raw.get("id") or ""),
-        "summary": str(summary), "summary_detail": {"type": kind},
-        "authors": [{"name": str(a.get("name") or "")} for a in authors if isinstance(a, dict)],
+        "title": _text(raw.get("title")), "title_detail": {"type": "text/plain"},
+        "link": _text(raw.get("url") or raw.get("external_url")),
+        "id": _text(raw.get("id")),
+        "summary": _text(summary), "summary_detail": {"type": kind},
+        "authors": [{"name": _text(a.get("name"))} for a in authors if isinstance(a, dict)],
         "published_parsed": published.timetuple() if published else None,
         "updated_parsed": updated.timetuple() if updated else None,
-        "tags": [{"term": str(t)} for t in raw.get("tags") or [] if isinstance(t, str)],
+        "tags": [{"term": _text(t)} for t in tags if isinstance(t, str)],
     }

@@ -160,9 +160,46 @@ def clean_text(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
     return text
 
 
+#: declarations, marked sections and processing instructions (never text of a summary)
+_DECLARATION = re.compile(r"<[!?][^<>]*>")
+#: a '<' whose tag does not close before the next '<' (or the end)
+_OPEN_LT = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+
+
+def _without_comments(html: str) -> str:
+    """``html`` with its comments removed (an unclosed one runs to the end), by ``find``."""
+    if "<!--" not in html:
+        return html
+    parts, at = [], 0
+    while True:
+        start = html.find("<!--", at)
+        if start < 0:
+            parts.append(html[at:])
+            break
+        parts.append(html[at:start])
+        end = html.find("-->", start + 4)
+        if end < 0:
+            break
+        parts.append(" ")
+        at = end + 3
+    return "".join(parts)
+
+
+def _closed_markup(html: str) -> str:
+    """``html`` that html.parser reads in linear time: it rescans the rest of the text at
+    every '<' that does not close (20,000 '<a b' took 41 s), so comments go first, every
+    other '<' that opens nothing closed becomes the text '&lt;' it reads as anyway, and
+    declarations go too (they close now; unclosed, html.parser searched on for their end)."""
+    if "<" not in html:
+        return html
+    html = _OPEN_LT.sub("&lt;", _without_comments(html))
+    return _DECLARATION.sub(" ", html) if "<!" in html or "<?" in html else html
+
+
 def html_to_text(html: str, limit: int = SUMMARY_MAX_CHARS) -> str:
     """Visible text of an HTML fragment: no tags, comments, scripts, styles, SVG or buttons."""
     parser = _TextExtractor()
+    html = _closed_markup(html)
     try:
         parser.feed(html)
         parser.close()

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from tracker.errors import InputError
+from tracker.sources.dedupe import safe_identity
 from tracker.sources.model import Item, ParsedFeed
 from tracker.sources.rss import EntryReader, parse_with
 from tracker.sources.text import clean_text
@@ -73,11 +74,15 @@ def _video(entry: Any, reader: EntryReader) -> Item | None:
     if not title:
         return None
     published, updated = reader.dates(entry)
-    link = reader.link(entry) or f"https://www.youtube.com/watch?v={video}"
+    watch = f"https://www.youtube.com/watch?v={video}"
+    link = reader.link(entry)
+    found = safe_identity(link) if link else None
+    if found is None or found.canonical_id != f"youtube:{video}":
+        link = watch  # a javascript:/data: link, another video or another site is not this video
     channel = clean_text(str(entry.get("yt_channelid") or ""), 40)
     return Item(
-        canonical_id=f"youtube:{video}", canonical_url=f"https://www.youtube.com/watch?v={video}",
-        url=link, title=title, kind="video", guid=str(entry.get("id") or "")[:2000],
+        canonical_id=f"youtube:{video}", canonical_url=watch,
+        url=link, title=title, kind="video", guid=reader.guid(entry),
         authors=reader.authors(entry), summary=reader.summary(entry),
         published_at=published, updated_at=updated, categories=reader.categories(entry),
         channel_id=channel, authority=1,
