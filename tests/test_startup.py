@@ -78,14 +78,17 @@ def test_check_with_nothing_due_imports_no_sqlalchemy_migration_tool_http_stack_
             assert "psycopg" not in modules
 
 
-def test_check_with_something_due_takes_the_sqlalchemy_path(db_url: str) -> None:
-    """The glance only ever answers "nothing due": a check with work to do (here: ``--all``
-    on an empty database, so nothing is fetched) opens the database through SQLAlchemy."""
+def test_check_all_of_no_links_needs_no_sqlalchemy(db_url: str) -> None:
+    """A run's own row, pages and claims are plain SQL (``db.plain_links``): ``--all`` on an
+    empty database (a run with nothing to fetch, which the glance leaves to the normal path)
+    loads neither SQLAlchemy nor the HTTP stack; a run that records does
+    (``test_a_check_that_fetches_plain_http_imports_neither_httpx_nor_feed_parsers``)."""
     from tracker.db.session import open_database
 
     open_database(db_url).dispose()
     code, modules = _imports_after(["--db", db_url, "check", "--all"])
-    assert code == 0 and "sqlalchemy" in modules
+    assert code == 0 and ("sqlite3" in modules or "psycopg" in modules)
+    assert not modules & {"sqlalchemy", "alembic", "httptools", "uvloop"}, sorted(modules)
 
 
 def test_short_help_table_lists_every_command() -> None:
@@ -141,11 +144,17 @@ def test_a_check_that_fetches_plain_http_imports_neither_httpx_nor_feed_parsers(
 def test_a_check_on_sqlite_does_not_load_the_postgresql_dialect(tmp_path: Path) -> None:
     from tracker.db.session import open_database
 
+    from tests.links import server as srv
+    from tests.links.seed import seed
+
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    open_database(url).dispose()
-    done = subprocess.run([sys.executable, "-c", _PROBE.replace(  # --all: the SQLAlchemy path
-        "m.split(\".\")[0] for m in sys.modules", "m for m in sys.modules"), json.dumps(["--db", url, "check", "--all"])],
-        capture_output=True, text=True, env={**os.environ, "TRACKER_NOW": TEST_NOW}, check=False)
+    db = open_database(url)
+    with srv.FaultServer("127.0.0.1", default=srv.html_page("A page", "words " * 50)) as site:
+        seed(db, [site.url("/a")])  # a small run records in a thread of this process, through SQLAlchemy
+        db.dispose()
+        done = subprocess.run([sys.executable, "-c", _PROBE.replace(
+            "m.split(\".\")[0] for m in sys.modules", "m for m in sys.modules"), json.dumps(["--db", url, "check"])],
+            capture_output=True, text=True, env={**os.environ, "TRACKER_NOW": TEST_NOW}, check=False)
     modules = set(json.loads(done.stderr.strip().splitlines()[-1])["modules"])
     assert "sqlalchemy.dialects.sqlite" in modules
     assert "sqlalchemy.dialects.postgresql" not in modules

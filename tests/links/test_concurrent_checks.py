@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from tests.links import server as srv
 from tests.links.seed import make_settings, seed
 from tests.twins import run_twins
-from tracker.db import repo_links
+from tracker.db import plain_links
 from tracker.db.models_links import LinkClaim, LinkObservation, LinkStatus
 from tracker.db.session import Database
 from tracker.services.linkcheck import check_links
@@ -81,12 +81,25 @@ def test_a_link_another_run_holds_is_skipped_until_its_lease_ends(db: Database, 
 
 def test_a_link_checked_since_the_page_was_read_is_not_fetched_again(db: Database, db_url: str) -> None:
     """The claim reads due-ness again: a run that finished a link between our page read
-    and our claim has moved its next check on (``claim_links`` returns only due links)."""
+    and our claim has moved its next check on (``LinkTables.claim`` returns only due links),
+    whichever way the statements reach the database."""
     ids = seed(db, ["https://a.example/1", "https://a.example/2"])
     settings = make_settings(db_url)
     check_links(db, settings, transport=httpx.MockTransport(lambda r: httpx.Response(200, html="<p>x</p>")))
     wall = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    with db.transaction() as s:
-        got = repo_links.claim_links(s, sorted(ids.values()), "check-late", wall, wall + timedelta(hours=1),
-                                     settings.now(), all_links=False)
-    assert got == set()
+    for tables in (plain_links.open_tables(db_url), plain_links.through(db)):
+        assert tables is not None
+        got = tables.claim(sorted(ids.values()), "check-late", wall, wall + timedelta(hours=1), settings.now(),
+                           all_links=False)
+        tables.release("check-late")
+        tables.close()
+        assert got == set()
+    # a due link is claimed and returned (the test above would pass if nothing were ever returned)
+    later = settings.now() + timedelta(days=400)
+    for holder, tables in (("a", plain_links.open_tables(db_url)), ("b", plain_links.through(db))):
+        assert tables is not None
+        got = tables.claim(sorted(ids.values()), f"check-{holder}", wall, wall + timedelta(hours=1), later,
+                           all_links=False)
+        tables.release(f"check-{holder}")
+        tables.close()
+        assert got == set(ids.values())

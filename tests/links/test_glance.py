@@ -290,7 +290,8 @@ def test_a_schema_behind_is_todays_error(run: CLI, db: Database, paths: list[str
     with db.transaction() as s:
         s.execute(text("UPDATE alembic_version SET version_num = '0012'"))
     result = run("check")
-    assert result.exit_code == 1 and paths == []  # the glance stepped aside; opening the database failed
+    # the glance stepped aside; the normal path opened the database as it needed it, and that failed
+    assert result.exit_code == 1 and paths == ["normal"]
     assert result.stderr == ("Error: database schema is at revision 0012 but tracker needs "
                              f"{SCHEMA_HEAD}; run `tracker db upgrade`\n")
     assert _runs(db) == []
@@ -314,7 +315,7 @@ def test_a_missing_sqlite_file_is_todays_error_and_is_not_created(
         tmp_path: Any, clean_env: None, paths: list[str]) -> None:
     missing = tmp_path / "nope.db"
     result = CLI(f"sqlite:///{missing}", tmp_path)("check")
-    assert result.exit_code == 1 and paths == []
+    assert result.exit_code == 1 and paths == ["normal"]  # which opened the file as it needed it: refused
     assert result.stderr.startswith(f"Error: no tracker database at {missing}")
     assert not missing.exists()
 
@@ -369,7 +370,7 @@ def test_a_time_is_bound_as_sqlalchemy_binds_it_on_sqlite(when: datetime) -> Non
     dialect = SQLiteDialect_pysqlite()
     bind = dialect.type_descriptor(DateTime()).bind_processor(dialect)
     assert bind is not None
-    assert glance._sqlite_time(when) == bind(when.astimezone(timezone.utc).replace(tzinfo=None))
+    assert glance.sqlite_time(when) == bind(when.astimezone(timezone.utc).replace(tzinfo=None))
 
 
 # ------------------------------------------------------------------ a locked database

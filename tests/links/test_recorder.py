@@ -26,6 +26,7 @@ from tracker.errors import DatabaseError
 from tracker.fetch import runner
 from tracker.fetch.core import FetchResult
 from tracker.links.model import Outcome, Verdict
+from tracker.db import session as session_module
 from tracker.services import linkcheck_recorder, linkcheck_store
 from tracker.services.linkcheck import check_links
 from tracker.services.linkcheck_recorder import ProcessRecorder, Recorder, RecorderLost, ThreadRecorder
@@ -228,7 +229,8 @@ def test_a_recording_process_that_cannot_open_the_database_says_why_in_one_line(
         raise DatabaseError("cannot open database postgresql://u:***@h/db: too many connections for role")
     monkeypatch.setattr(linkcheck_recorder, "PROCESS_MIN", 1)
     monkeypatch.setattr(linkcheck_recorder.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(linkcheck_recorder, "Database", refuse)  # only the child opens one
+    # only the child opens one (the parent's own statements are plain SQL: ``db.plain_links``)
+    monkeypatch.setattr(session_module, "Database", refuse)
     with srv.FaultServer("127.0.0.1", default=srv.html_page("A page", "words " * 40)) as site:
         seed(db, [site.url(f"/p/{i}") for i in range(3)])
         result = run("check", "--all")

@@ -91,14 +91,17 @@ def load_commands(module: str) -> dict[str, click.Command]:
 
 
 def database_failures() -> tuple[type[BaseException], ...]:
-    """The exceptions that mean "the database failed" — none before SQLAlchemy is imported
-    (nothing can have raised one), so `--help` and `--version` never import it. An
-    ``except`` clause evaluates this only when an exception reaches it."""
+    """The exceptions that mean "the database failed": the plain drivers' (``db.plain_links``
+    speaks to them directly) and SQLAlchemy's — none of a module not imported (nothing can
+    have raised one), so `--help` and `--version` never import it. An ``except`` clause
+    evaluates this only when an exception reaches it."""
+    from tracker.db.glance import driver_errors
+
     if "sqlalchemy" not in sys.modules:
-        return ()
+        return driver_errors()
     from tracker.db.session import DATABASE_FAILURES
 
-    return DATABASE_FAILURES
+    return (*driver_errors(), *DATABASE_FAILURES)
 
 
 def usage_message(exc: click.UsageError) -> str:

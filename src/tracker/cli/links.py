@@ -47,7 +47,8 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
         # the HTTP stack (httpx, the core) loads when a check runs, not for `tracker --help`
         from tracker.services.linkcheck import check_links
 
-        report = check_links(rt.db, rt.settings, all_links=all_links, progress=info)
+        # the database is opened as the run needs it: a big run's fetching side never loads the ORM
+        report = check_links(lambda: rt.db, rt.settings, all_links=all_links, progress=info)
     head = ("INCONCLUSIVE run (most hosts failed at the network level; no state changed): "
             if report.inconclusive else "")
     info(f"{head}checked {report.checked} of {plural(report.total, 'link')} with "

@@ -38,7 +38,7 @@ from urllib.parse import quote
 from tracker.links.archive import archive_due
 
 __all__ = ["SCHEMA_HEAD", "GLANCE_LOCK_TIMEOUT", "Glance", "NotUnderstood", "open_glance", "driver_errors",
-           "sqlite_file", "postgresql_params"]
+           "sqlite_file", "postgresql_params", "connect_sqlite", "sqlite_time", "utc_naive", "read_time"]
 
 #: The newest migration. Checked against Alembic by a test (tests/test_db.py); lets every
 #: command confirm the schema with one query instead of importing Alembic (~0.3 s).
@@ -79,12 +79,27 @@ def driver_errors() -> tuple[type[BaseException], ...]:
     return tuple(out)
 
 
-def _sqlite_time(when: datetime) -> str:
+def sqlite_time(when: datetime) -> str:
     """``when`` as SQLAlchemy's SQLite ``DateTime`` binds it (naive UTC, microseconds always,
     a four-digit year: ``%Y`` would write ``999``)."""
     d = when.astimezone(timezone.utc)
     return (f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}:{d.second:02d}"
             f".{d.microsecond:06d}")
+
+
+def utc_naive(when: datetime) -> datetime:
+    """``when`` as ``UTCDateTime`` binds it on PostgreSQL: naive UTC."""
+    return when.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def read_time(kind: Kind, value: object) -> datetime | None:
+    """A stored time as ``UTCDateTime`` returns it (aware UTC), or ``None`` for a value in
+    another shape than SQLAlchemy writes (not guessed at)."""
+    if isinstance(value, str) and kind == "sqlite" and _SQLITE_STORED.fullmatch(value):
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    if isinstance(value, datetime) and kind == "postgresql" and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return None
 
 
 class Glance:
@@ -102,17 +117,16 @@ class Glance:
         if when.tzinfo is None:
             raise NotUnderstood("a naive datetime")
         if self.kind == "sqlite":
-            return _sqlite_time(when)
-        return when.astimezone(timezone.utc).replace(tzinfo=None)
+            return sqlite_time(when)
+        return utc_naive(when)
 
     def _read_time(self, value: object) -> datetime:
         """A stored time as ``UTCDateTime`` returns it (aware UTC); text in another shape
         than SQLAlchemy writes is not guessed at."""
-        if isinstance(value, str) and self.kind == "sqlite" and _SQLITE_STORED.fullmatch(value):
-            return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
-        if isinstance(value, datetime) and self.kind == "postgresql" and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        raise NotUnderstood(f"a stored time {value!r}")
+        read = read_time(self.kind, value)
+        if read is None:
+            raise NotUnderstood(f"a stored time {value!r}")
+        return read
 
     def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         cursor = self._conn.cursor()
@@ -207,19 +221,30 @@ def postgresql_params(url: str) -> dict[str, Any] | None:
     return params
 
 
-def _open_sqlite(path: str, lock_timeout: float) -> Glance:
+def connect_sqlite(path: str, lock_timeout: float, check_same_thread: bool = True) -> Any:
+    """A ``sqlite3`` connection to the existing file ``path`` with the engine's pragmas (but
+    ``lock_timeout`` as its wait for a lock), in autocommit mode: the caller says ``BEGIN``."""
     import sqlite3
 
     # the file SQLAlchemy would open, but never created: a missing file is the normal
     # path's error to report
     uri = "file:" + quote(path, safe="/") + "?mode=rw"
-    conn = sqlite3.connect(uri, uri=True, timeout=lock_timeout, isolation_level=None)
-    # the engine's pragmas, but the glance's own (short) wait for a lock
+    conn = sqlite3.connect(uri, uri=True, timeout=lock_timeout, isolation_level=None,
+                           check_same_thread=check_same_thread)
     busy = f"PRAGMA busy_timeout={max(0, round(lock_timeout * 1000))}"
     pragmas = [busy if p.startswith("PRAGMA busy_timeout=") else p for p in SQLITE_PRAGMAS]
     try:
         for pragma in pragmas:
             conn.execute(pragma).close()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _open_sqlite(path: str, lock_timeout: float) -> Glance:
+    conn = connect_sqlite(path, lock_timeout)
+    try:
         # the writer's lock before the first read: the answers and the row are one snapshot
         conn.execute("BEGIN IMMEDIATE").close()
     except BaseException:

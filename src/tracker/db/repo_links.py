@@ -3,10 +3,10 @@
 Owns: reading resources with their cached link status, the recent observations
 the policy needs, writing runs/observations/status/archive lookups, and the
 topics (section, chapter) each resource is placed in by the latest version of
-its document, and the claims that keep two concurrent checks off each other's
-links (``claim_links``/``release_links``; recording a batch, with status rows created by
+its document (recording a batch, with status rows created by
 upsert and locked in ``lock_status_rows``, is ``repo_linkstore``'s: its names are
-re-exported here). Also the set-based planning queries a check needs (what is
+re-exported here; a run's own row, pages of due links and claims are
+``db.plain_links``'s plain SQL, which a big check runs before SQLAlchemy is loaded). Also the set-based planning queries a check needs (what is
 due, how many links there are, counts by state, dead links awaiting an archive
 answer): each is one index-backed query (``explain_planning`` shows the plans),
 so a check with nothing due costs milliseconds however many links are stored.
@@ -16,25 +16,25 @@ Does not own: any decision (``tracker.links``) or HTTP.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from tracker.db.models_core import Placement, Resource, Topic
-from tracker.db.models_links import ArchiveLookup, CheckRun, LinkClaim, LinkStatus
+from tracker.db.models_links import ArchiveLookup, CheckRun, LinkStatus
+from tracker.db.plain_links import DueLink
 from tracker.db.repo_linkstore import (OBSERVATION_WINDOW, add_resource_version, lock_status_rows,
                                        recent_observations)
 from tracker.db.sets import is_postgres, one_of
-from tracker.db.upsert import insert_for
 from tracker.types import LinkStatus as LinkStatusView
 
 __all__ = ["Session", "TopicRef", "resources_with_status", "recent_observations", "topics_by_resource",
-           "add_resource_version", "latest_run", "status_rows", "OBSERVATION_WINDOW", "claim_links",
-           "release_links", "lock_status_rows", "count_resources", "due_resource_ids", "state_counts",
+           "add_resource_version", "latest_run", "status_rows", "OBSERVATION_WINDOW", "DueLink",
+           "lock_status_rows", "count_resources", "due_resource_ids", "state_counts",
            "archive_candidates", "resources_by_id", "report_rows", "explain_planning"]
 
 @dataclass(frozen=True)
@@ -240,40 +240,11 @@ def as_link_status(row: LinkStatus | Any) -> LinkStatusView:
         first_failure_at=row.first_failure_at, last_ok_at=row.last_ok_at, changed_at=row.state_since)
 
 
-@dataclass(frozen=True)
-class DueLink:
-    """What the checker needs of one due link: no ORM objects, so a page of them is small."""
-
-    resource_id: int
-    url: str
-    canonical_url: str
-    state: str | None
-    content_type: str
-    content_hash: str | None
-    etag: str | None
-    last_modified: str | None
-    #: the content hash last judged OK beside an answered sibling probe (``link_status.probed_hash``)
-    probed_hash: str | None = None
-
-
 def _due_filter(now: datetime, all_links: bool) -> list[object]:
     if all_links:
         return []
     return [(LinkStatus.resource_id.is_(None)) | (LinkStatus.next_check_at.is_(None))
             | (LinkStatus.next_check_at <= now)]
-
-
-def due_links_page(session: Session, now: datetime, all_links: bool, after_id: int,
-                   limit: int) -> list[DueLink]:
-    """The next ``limit`` due links with ids above ``after_id`` (keyset paging, by id)."""
-    rows = session.execute(
-        select(Resource.id, Resource.url, Resource.canonical_url, LinkStatus.state, LinkStatus.content_type,
-               LinkStatus.content_hash, LinkStatus.etag, LinkStatus.last_modified, LinkStatus.probed_hash)
-        .outerjoin(LinkStatus, LinkStatus.resource_id == Resource.id)
-        .where(Resource.id > after_id, *_due_filter(now, all_links))  # type: ignore[arg-type]
-        .order_by(Resource.id).limit(limit)
-    ).all()
-    return [DueLink(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6], r[7], r[8]) for r in rows]
 
 
 def count_links(session: Session, now: datetime, all_links: bool) -> tuple[int, int]:
@@ -299,52 +270,6 @@ def answered_urls(session: Session, limit: int = 200) -> list[str]:
         .where(LinkStatus.http_status.is_not(None))
         .order_by(LinkStatus.last_checked_at.desc(), LinkStatus.resource_id).limit(limit)).all()
     return [final or url for url, final in rows]
-
-
-# ------------------------------------------------------------ claims (concurrent runs)
-
-def claim_links(session: Session, resource_ids: Sequence[int], holder: str, lease_now: datetime,
-                until: datetime, now: datetime, all_links: bool) -> set[int]:
-    """Claim the links of ``resource_ids`` that no other run holds (a lease until ``until``;
-    a lease that ended before ``lease_now`` is free) and return those still due at ``now``.
-
-    One upsert takes the claims (in id order, so two PostgreSQL transactions lock rows in
-    the same order and cannot deadlock); the due-ness is read again *after* it, in the same
-    transaction, because a run that finished and released a link between our page read and
-    our claim has already moved its ``next_check_at``: we must not fetch it again.
-    """
-    ids = sorted(set(resource_ids))
-    if not ids:
-        return set()
-    # one statement, compiled once and cached, run for every id (a VALUES list of a page's
-    # ids would be compiled anew for every page)
-    claims = LinkClaim.__table__
-    stmt = insert_for(session, claims)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["resource_id"],
-        set_={"claimed_by": stmt.excluded.claimed_by, "claimed_until": stmt.excluded.claimed_until},
-        where=(claims.c.claimed_until <= bindparam("lease_now", type_=claims.c.claimed_until.type))
-        | (claims.c.claimed_by == bindparam("holder", type_=claims.c.claimed_by.type)))
-    session.execute(stmt, [{"resource_id": rid, "claimed_by": holder, "claimed_until": until,
-                            "lease_now": lease_now, "holder": holder} for rid in ids])
-    due: set[int] = set()
-    for these in one_of(session, LinkClaim.resource_id, ids):
-        mine = select(LinkClaim.resource_id).where(LinkClaim.claimed_by == holder, these)
-        due.update(session.scalars(
-            select(Resource.id).outerjoin(LinkStatus, LinkStatus.resource_id == Resource.id)
-            .where(Resource.id.in_(mine), *_due_filter(now, all_links))))  # type: ignore[arg-type]
-    return due
-
-
-def release_links(session: Session, holder: str, resource_ids: Iterable[int] | None = None) -> None:
-    """End ``holder``'s claims (all of them, or those on ``resource_ids``)."""
-    query = delete(LinkClaim).where(LinkClaim.claimed_by == holder)
-    if resource_ids is not None:
-        ids = sorted(set(resource_ids))
-        if not ids:
-            return
-        query = query.where(LinkClaim.resource_id.in_(ids))
-    session.execute(query.execution_options(synchronize_session=False))
 
 
 def _latest_version_ids() -> Any:

@@ -1,11 +1,14 @@
 """Use case: check the links of every due resource (``tracker check``, the scheduler's job).
 
 Owns the run, streamed so memory stays flat in the number of links: due links
-are read in pages by id (``repo_links.due_links_page``), at most ``WINDOW`` of
+are read in pages by id (``db.plain_links``: plain SQL, so a big run starts fetching
+before SQLAlchemy would have loaded, and its process never loads it; the ORM work —
+recording, and the canaries when a batch looks offline — is the recorder's, for a big
+run in a process of its own), at most ``WINDOW`` of
 them are in the pipeline at once, each is fetched through the checker's policy
 over the one HTTP core (plus one sibling probe per host and folder), judged,
 reduced to a verdict, a hash and a title, and recorded in batches of ``BATCH``
-in a worker thread while fetching goes on. Before a batch is recorded the run
+by the recorder while fetching goes on. Before a batch is recorded the run
 asks whether *our* side is offline (``fetch.network``: most of the batch's
 hosts failed at the network level and no canary answers); an offline batch is
 stored with observations that do not count and changes no state, however few
@@ -14,7 +17,7 @@ same core and gates.
 
 Two runs at once (a scheduler and a terminal, two cron lines) share the work
 instead of doubling it: each page of due links is *claimed* before it is fetched
-(``repo_links.claim_links``: a lease of ``CLAIM_LEASE`` on the wall clock, taken
+(``LinkTables.claim``: a lease of ``CLAIM_LEASE`` on the wall clock, taken
 by one upsert, then due-ness read again), so a link another run holds, or has just
 checked, is skipped; the claims end with the run. Does not own: HTTP details (``tracker.fetch``),
 judgement (``tracker.links``), storage details (``linkcheck_store``), the run's
@@ -34,12 +37,8 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from tracker.config import Settings
-from tracker.db import repo_links
-from tracker.db.models_links import CheckRun
-from tracker.db.repo_links import DueLink
-from tracker.db.session import Database
+from tracker.db.plain_links import DueLink, LinkTables, tables_for
 from tracker.services.linkcheck_report import CheckReport, summary
-from tracker.services.linkcheck_store import archive_wanted
 from tracker.urls import InvalidURL, request_url
 
 if TYPE_CHECKING:  # the HTTP stack is imported only when a run has something to fetch
@@ -49,8 +48,9 @@ if TYPE_CHECKING:  # the HTTP stack is imported only when a run has something to
     import httpx
 
     from tracker.fetch.addresses import Resolver
+    from tracker.db.models_links import LinkStatus
     from tracker.fetch.gate import Clock, HostGates, Sleep
-    from tracker.services.linkcheck_recorder import RecordIn
+    from tracker.services.linkcheck_recorder import DatabaseSource, RecordIn
 
 __all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW", "CLAIM_LEASE"]
 
@@ -90,7 +90,7 @@ def url_to_fetch(link: DueLink) -> str:
         return link.canonical_url
 
 
-def check_links(db: Database, settings: Settings, *, all_links: bool = False,
+def check_links(db: DatabaseSource, settings: Settings, *, all_links: bool = False,
                 transport: httpx.AsyncBaseTransport | None = None,
                 wayback_transport: httpx.AsyncBaseTransport | None = None,
                 sleep: Sleep | None = None, clock: Clock | None = None, rng: random.Random | None = None,
@@ -99,49 +99,53 @@ def check_links(db: Database, settings: Settings, *, all_links: bool = False,
                 resolver: Resolver | None = None, lease_clock: WallClock = wall_clock,
                 record_in: RecordIn = "auto") -> CheckReport:
     """Check every due link (every link with ``all_links``) and store what was seen
-    (``record_in``: where batches are written, see ``linkcheck_recorder``)."""
+    (``record_in``: where batches are written, see ``linkcheck_recorder``). ``db`` is an
+    opened ``Database`` or how to open one (then ``settings.database_url`` is the database):
+    a big run's fetching side never opens it (``db.plain_links``)."""
+    from tracker.services.linkcheck_recorder import database_url, opened
+
     started = time.monotonic()
     now = settings.now()
-    with db.transaction() as session:
-        total, due = repo_links.count_links(session, now, all_links)
-        if due:
-            from tracker.services.network import network_canaries
-            canaries = network_canaries(session, settings)
-        else:
-            canaries = []
-        row = CheckRun(started_at=now, finished_at=now, all_links=all_links, inconclusive=False,
-                       links=due, hosts=0, requests=0, network_failures=0, elapsed_ms=0, note="")
-        session.add(row)
-        session.flush()
-        run_id = row.id
-    if progress is not None:
-        progress(f"{due} of {total} links due")
-    report = CheckReport(run_id, now, False, total, 0, 0, 0, 0.0)
-    network_failures = 0
-    # with links due, the dead links to look up are read after the run (it may add some)
-    wanted = None if due else archive_wanted(db, now)
-    if due or wanted:
-        from tracker.services.linkcheck_run import Run, run_check
-        run = Run(db, settings, now, run_id, due, all_links, canaries, progress, tick,
-                  holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock, archive_wanted=wanted,
-                  record_in=record_in)
-        report.requests, report.archive_lookups = run_check(
-            run, transport=transport, wayback_transport=wayback_transport, sleep=sleep, clock=clock, rng=rng,
-            verify=verify, gates=gates, resolver=resolver)
-        report.inconclusive, report.checked, report.hosts = run.offline, run.done, len(run.hosts)
-        report.changes, report.new_versions, report.skipped = run.changes, run.new_versions, run.skipped
-        report.archive_postponed = run.archive_postponed
-        network_failures = run.network_failures
-    report.elapsed = time.monotonic() - started
-    with db.transaction() as session:
-        run_row = session.get(CheckRun, run_id)
-        if run_row is not None:
-            run_row.inconclusive, run_row.hosts, run_row.requests = report.inconclusive, report.hosts, report.requests
-            run_row.links = report.checked
-            run_row.network_failures, run_row.elapsed_ms = network_failures, int(report.elapsed * 1000)
-            if report.inconclusive:
-                run_row.note = ("most hosts failed at the network level and no canary answered: our "
-                                "connection looks down; no state changed")
-        counts = repo_links.state_counts(session)
+    tables = tables_for(database_url(db, settings), lambda: opened(db))
+    try:
+        run_id, total, due = tables.begin_run(now, all_links)
+        if progress is not None:
+            progress(f"{due} of {total} links due")
+        report = CheckReport(run_id, now, False, total, 0, 0, 0, 0.0)
+        network_failures = 0
+        # with links due, the dead links to look up are read after the run (it may add some)
+        wanted = None if due else _archive_wanted(tables, db, now)
+        if due or wanted:
+            from tracker.services.linkcheck_run import Run, run_check
+            run = Run(db, tables, settings, now, run_id, due, all_links, progress, tick,
+                      holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock,
+                      archive_wanted=wanted, record_in=record_in)
+            report.requests, report.archive_lookups = run_check(
+                run, transport=transport, wayback_transport=wayback_transport, sleep=sleep, clock=clock, rng=rng,
+                verify=verify, gates=gates, resolver=resolver)
+            report.inconclusive, report.checked, report.hosts = run.offline, run.done, len(run.hosts)
+            report.changes, report.new_versions, report.skipped = run.changes, run.new_versions, run.skipped
+            report.archive_postponed = run.archive_postponed
+            network_failures = run.network_failures
+        report.elapsed = time.monotonic() - started
+        note = ("most hosts failed at the network level and no canary answered: our connection looks down; "
+                "no state changed") if report.inconclusive else None
+        counts = tables.finish_run(run_id, inconclusive=report.inconclusive, hosts=report.hosts,
+                                   requests=report.requests, links=report.checked,
+                                   network_failures=network_failures, elapsed_ms=int(report.elapsed * 1000),
+                                   note=note)
+    finally:
+        tables.close()
     report.summary = summary(counts, total)
     return report
+
+
+def _archive_wanted(tables: LinkTables, db: DatabaseSource, now: datetime) -> list[tuple[LinkStatus, str]]:
+    """The dead links to look up in the archive at ``now``: asked in plain SQL first, so the
+    ORM (which reads them as status rows) is loaded only when there are some."""
+    if not tables.archive_wanted(now):
+        return []
+    from tracker.services.linkcheck_recorder import opened
+    from tracker.services.linkcheck_store import archive_wanted
+
+    return archive_wanted(opened(db), now)

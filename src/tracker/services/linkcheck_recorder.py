@@ -1,12 +1,15 @@
 """Where a link-check run writes its batches: a worker thread, or a process of its own.
 
 Owns: ``Recorder`` (``await recorder.record(batch, counted)`` → ``BatchOutcome``,
-``await recorder.aclose()`` on the loop, then ``recorder.reap()`` once the loop has
-ended) and ``recorder_for``, which picks one per run:
+``await recorder.canaries()`` → the stored canary URLs, ``services.network``; ``await
+recorder.aclose()`` on the loop, then ``recorder.reap()`` once the loop has ended) and
+``recorder_for``, which picks one per run. These are the run's only ORM work while it
+fetches: the fetching side itself speaks plain SQL (``db.plain_links``), so a big run's
+process never loads SQLAlchemy unless a dead link wants an archive look-up.
 
 - ``ThreadRecorder`` runs ``record_batch`` in a worker thread: for small runs and tests.
-- ``ProcessRecorder`` forks, before the run's event loop starts, a child that opens the
-  database anew and records the batches it is sent over a socket pair (pickled,
+- ``ProcessRecorder`` forks, before the run's event loop starts, a child that loads the
+  ORM (on the other core, while the first answers arrive), opens the database anew and records the batches it is sent over a socket pair (pickled,
   length-prefixed frames; replies matched to calls by number). Recording costs ~0.1 ms
   of Python per link; in a thread that work holds the GIL the event loop needs, and
   measured at the server a host's next request then waited 30–130 ms behind a batch
@@ -39,21 +42,26 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Union
 
 from tracker.config import Settings
-from tracker.db.session import Database
 from tracker.errors import TrackerError
 from tracker.fetch.runner import GC_THRESHOLDS
-from tracker.services import linkcheck_store
-from tracker.services.linkcheck_store import BatchOutcome, Seen
+from tracker.services.linkcheck_seen import BatchOutcome, Seen
 
-__all__ = ["Recorder", "ThreadRecorder", "ProcessRecorder", "RecorderLost", "recorder_for", "PROCESS_MIN", "RecordIn"]
+if TYPE_CHECKING:  # the ORM is loaded where batches are recorded, never by the fetching side
+    from tracker.db.session import Database
+
+__all__ = ["Recorder", "ThreadRecorder", "ProcessRecorder", "RecorderLost", "recorder_for", "PROCESS_MIN", "RecordIn",
+           "DatabaseSource", "database_url", "opened"]
 
 #: due links from which ``auto`` records in a process of its own (a fork costs ~10–30 ms)
 PROCESS_MIN = 2000
 RecordIn = Literal["auto", "thread", "process"]
+#: an opened database, or how to open it (on first need: a big run's fetching side never does)
+DatabaseSource = Union["Database", Callable[[], "Database"]]
 #: seconds ``reap`` gives the child to leave by itself once hung up on (it takes milliseconds
 #: when it is reading; longer only when stuck in a database call), then SIGTERM
 REAP_GRACE = 5.0
@@ -73,6 +81,9 @@ class Recorder(Protocol):
     async def record(self, batch: list[Seen], counted: bool) -> BatchOutcome:
         """Write one batch in one transaction (states move only when ``counted``)."""
 
+    async def canaries(self) -> list[str]:
+        """The canary URLs the database knows (``services.network.network_canaries``)."""
+
     async def aclose(self) -> None:
         """No more calls (on the loop that made them)."""
 
@@ -88,8 +99,13 @@ class ThreadRecorder:
 
 
     async def record(self, batch: list[Seen], counted: bool) -> BatchOutcome:
+        from tracker.services import linkcheck_store
+
         return await asyncio.to_thread(linkcheck_store.record_batch, self.db, self.settings, self.run_id, batch,
                                        self.now, counted)
+
+    async def canaries(self) -> list[str]:
+        return await asyncio.to_thread(_canaries, self.db, self.settings)
 
     async def aclose(self) -> None:
         return None
@@ -145,8 +161,12 @@ class ProcessRecorder:
 
 
     async def record(self, batch: list[Seen], counted: bool) -> BatchOutcome:
-        outcome: BatchOutcome = await self._call(batch, counted)
+        outcome: BatchOutcome = await self._call("record", batch, counted)
         return outcome
+
+    async def canaries(self) -> list[str]:
+        urls: list[str] = await self._call("canaries")
+        return urls
 
     async def _connected(self) -> asyncio.StreamWriter:
         """The one stream to the child (the first of several concurrent calls opens it)."""
@@ -276,8 +296,19 @@ def _kill(pid: int) -> None:
         pass
 
 
+def _canaries(db: Database, settings: Settings) -> list[str]:
+    from tracker.services.network import network_canaries
+
+    with db.transaction() as session:
+        return network_canaries(session, settings)
+
+
 def _serve(sock: socket.socket, url: str, settings: Settings, run_id: int, now: datetime) -> None:
-    """The child's loop: a batch in, its outcome (or the exception it raised) out, in order."""
+    """The child's loop: a call in (a batch to record, or the canaries), its answer (or the
+    exception it raised) out, in order."""
+    from tracker.db.session import Database
+    from tracker.services import linkcheck_store
+
     db = Database(url)  # never the parent's engine: its connections stay the parent's
     stream = sock.makefile("rb")
     while True:
@@ -287,7 +318,10 @@ def _serve(sock: socket.socket, url: str, settings: Settings, run_id: int, now: 
         (size,) = _FRAME.unpack(head)
         number, args = pickle.loads(stream.read(size))
         try:
-            value = linkcheck_store.record_batch(db, settings, run_id, args[0], now, args[1])
+            if args[0] == "canaries":
+                value: object = _canaries(db, settings)
+            else:
+                value = linkcheck_store.record_batch(db, settings, run_id, args[1], now, args[2])
             reply: tuple[int, bool, object] = (number, True, value)
         except Exception as exc:  # handed to the parent, which raises it
             reply = (number, False, _portable(exc))
@@ -307,14 +341,26 @@ def _portable(exc: Exception) -> Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def recorder_for(mode: RecordIn, db: Database, settings: Settings, run_id: int, now: datetime, due: int) -> Recorder:
-    """The recorder of a run of ``due`` links (call before its event loop starts)."""
+def database_url(db: DatabaseSource, settings: Settings) -> str:
+    """The URL of ``db`` (of ``settings`` when ``db`` is how to open it)."""
+    return settings.database_url if callable(db) else db.url
+
+
+def opened(db: DatabaseSource) -> Database:
+    return db() if callable(db) else db
+
+
+def recorder_for(mode: RecordIn, db: DatabaseSource, settings: Settings, run_id: int, now: datetime,
+                 due: int) -> Recorder:
+    """The recorder of a run of ``due`` links (call before its event loop starts). A process
+    never opens ``db`` here; a thread opens it."""
+    url = database_url(db, settings)
     if mode == "auto":
         # Linux only: macOS's system libraries are not safe to use in a forked child (Python's
         # own multiprocessing stopped forking there), Windows has no fork
         forkable = sys.platform.startswith("linux") and threading.active_count() == 1
-        file_or_server = ":memory:" not in db.url and db.url.rstrip("/") not in ("sqlite:", "sqlite://")
+        file_or_server = ":memory:" not in url and url.rstrip("/") not in ("sqlite:", "sqlite://")
         mode = "process" if due >= PROCESS_MIN and forkable and file_or_server else "thread"
     if mode == "process":
-        return ProcessRecorder(db.url, settings, run_id, now)
-    return ThreadRecorder(db, settings, run_id, now)
+        return ProcessRecorder(url, settings, run_id, now)
+    return ThreadRecorder(opened(db), settings, run_id, now)

@@ -1,15 +1,18 @@
 """The moving parts of one link-check run (``services.linkcheck`` calls ``run_check``).
 
 Owns: the streamed pipeline of a run — pages of due links claimed and read by id
-(at most ``WINDOW`` links between claim and record), queued per host and started as
+in plain SQL (``db.plain_links``; a small first page, so the first requests go out
+~0.2 s after the command starts), at most ``WINDOW`` links between claim and record,
+queued per host (a few dozen per turn of the loop) and started as
 their host has room (``linkcheck_queues``; told of Retry-After pauses by the gate),
 fetched through the checker's policy
 over one HTTP core, judged on the loop one page per turn (``linkcheck_looks``, plus
 the sibling probe of a folder, sent once per folder per run and only for pages not
 already judged OK beside an answered probe with the same content: ``probed_hash``), reduced to a ``Seen`` and recorded in batches
 of ``BATCH`` (``linkcheck_recorder``: a thread, or for big runs a process of its own);
-offline batches (``fetch.network``) change nothing; then the archive look-ups of
-dead links (stopped, the rest left for the next run, once the archive is down). Imported only when a run has something to fetch or look up.
+offline batches (``fetch.network``; the stored canaries are asked of the recorder,
+which has the ORM, when a batch first looks offline) change nothing; then the archive
+look-ups of dead links (the ORM loaded to read them only when plain SQL says there are some) (stopped, the rest left for the next run, once the archive is down). Imported only when a run has something to fetch or look up.
 Does not own: counting what is due or the run's row (``services.linkcheck``),
 HTTP (``tracker.fetch``), judgement (``tracker.links``), storage (``linkcheck_store``).
 """
@@ -28,10 +31,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tracker.config import Settings
-from tracker.db import repo_links
-from tracker.db.models_links import LinkStatus
-from tracker.db.repo_links import DueLink
-from tracker.db.session import Database
+from tracker.db.plain_links import DueLink, LinkTables
 from tracker.fetch import runner
 from tracker.fetch.addresses import Resolver
 from tracker.fetch.core import FetchRequest, FetchResult, HttpCore
@@ -45,14 +45,24 @@ from tracker.services.linkcheck import (BATCH, CANARY_TTL, CLAIM_LEASE, HEAD_EXT
                                         Progress, Tick, WallClock, url_to_fetch, wall_clock)
 from tracker.services.linkcheck_looks import look, look_beside, probe_is_2xx
 from tracker.services.linkcheck_queues import HostQueues
-from tracker.services.linkcheck_store import Seen, archive_wanted, record_archive_answers
-from tracker.services.linkcheck_recorder import Recorder, RecordIn, recorder_for
+from tracker.services.linkcheck_recorder import DatabaseSource, Recorder, RecordIn, opened, recorder_for
+from tracker.services.linkcheck_seen import Seen
 
 if TYPE_CHECKING:
     import httpx
 
+    from tracker.db.models_links import LinkStatus
+
 __all__ = ["Run", "run_check"]
 
+#: due links read per page (then claimed together); the first page is small, so the first
+#: requests start after a short read and claim (the run's start-up, issue 11)
+PAGE = 1000
+FIRST_PAGE = 100
+#: links queued per turn of the event loop (queueing a page of 1,000 held it ~40 ms)
+QUEUE_TURN = 50
+#: URLs that answered in this run kept as canaries (one per host)
+MAX_LEARNED = 3
 #: once every link is queued, batches this small: the run's last batch, written after its
 #: last answer, is short (a full ``BATCH`` took ~0.1 s after the last answer)
 TAIL_BATCH = 50
@@ -72,8 +82,7 @@ def _method_for(url: str, link: DueLink) -> str:
     return "GET"
 
 
-def _request(link: DueLink) -> FetchRequest:
-    url = url_to_fetch(link)
+def _request(link: DueLink, url: str) -> FetchRequest:
     conditional = link.state in ("alive", "redirected") and link.content_hash
     return FetchRequest(url, _method_for(url, link), etag=link.etag if conditional else None,
                         last_modified=link.last_modified if conditional else None)
@@ -83,13 +92,15 @@ def _request(link: DueLink) -> FetchRequest:
 class Run:
     """The state of one run shared by its tasks."""
 
-    db: Database
+    #: the ORM's way in (opened only by a recorder thread, or when dead links want the archive)
+    db: DatabaseSource
+    #: the run's own statements (row, pages, claims) in plain SQL
+    tables: LinkTables
     settings: Settings
     now: datetime
     run_id: int
     due: int
     all_links: bool
-    canaries: list[str]
     progress: Progress | None
     tick: Tick | None
     holder: str = ""
@@ -101,6 +112,9 @@ class Run:
     hosts: set[str] = field(default_factory=set)
     changes: list[dict[str, object]] = field(default_factory=list)
     new_versions: int = 0
+    #: URLs that answered in this run (at most ``MAX_LEARNED``, one per host): canaries besides
+    #: the stored ones, which are read from the database when a batch first looks offline
+    canaries: list[str] = field(default_factory=list)
     canary_checked: float = -1e18
     canary_up: bool = False
     #: the dead links to look up, when already read before the run (nothing was due)
@@ -121,7 +135,7 @@ class _Checker:
         self.tasks: set[asyncio.Task[None]] = set()
         rule_for, gates = client.policy.rule_for, client.core.gates
         # a host paused by Retry-After keeps its waiting checks out of the run's room
-        self.queues: HostQueues[tuple[str, DueLink]] = HostQueues(
+        self.queues: HostQueues[tuple[str, DueLink, str]] = HostQueues(
             self._start, lambda host: rule_for(host).concurrency + 1, 2 * run.settings.check.max_concurrency,
             lambda host: gates.paused_for(host) > 0)
         self.turns: deque[asyncio.Future[None]] = deque()
@@ -167,14 +181,14 @@ class _Checker:
             self.probes[key] = asyncio.ensure_future(self.client.fetch(FetchRequest(judge.probe_url(url, token))))
         return self.probes[key]
 
-    def _start(self, item: tuple[str, DueLink]) -> None:
+    def _start(self, item: tuple[str, DueLink, str]) -> None:
         task = asyncio.ensure_future(self.check(*item))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def check(self, host: str, link: DueLink) -> None:
+    async def check(self, host: str, link: DueLink, url: str) -> None:
         try:
-            result = await self.client.fetch(_request(link))
+            result = await self.client.fetch(_request(link, url))
         finally:
             self.queues.done(host)  # the host's next link starts now, before this one is judged
         await self._judge_turn()
@@ -200,7 +214,8 @@ class _Checker:
     async def produce(self) -> None:
         run, after = self.run, 0
         while True:
-            page = await asyncio.to_thread(_page, run, after)
+            # a small first page: the first requests go out while the next page is read
+            page = await asyncio.to_thread(_page, run, after, PAGE if after else FIRST_PAGE)
             if not page:
                 break
             after = page[-1].resource_id
@@ -209,11 +224,14 @@ class _Checker:
                 run.skipped += len(page) - len(mine)
                 run.due = max(run.done, run.due - (len(page) - len(mine)))
             gate_key = self.client.policy.gate_key
-            for link in page:
+            for n, link in enumerate(page):
                 if link.resource_id in mine:
                     await self.window.acquire()
-                    host = gate_key(_host_of(link))
-                    self.queues.add(host, (host, link))
+                    url = url_to_fetch(link)
+                    host = gate_key(_hostname(url))
+                    self.queues.add(host, (host, link, url))
+                if n % QUEUE_TURN == QUEUE_TURN - 1:
+                    await asyncio.sleep(0)  # queueing a page holds the loop: answers and due starts go first
         self.all_queued = True
         while self.tasks:
             await asyncio.gather(*list(self.tasks))
@@ -241,23 +259,21 @@ class _Checker:
             errors[host].append(s.result.error_class)
             if s.result.error_class in NETWORK_ERRORS:
                 run.network_failures += 1
-            elif s.result.status is not None and len(run.canaries) < 6 and \
+            elif s.result.status is not None and len(run.canaries) < MAX_LEARNED and \
                     all(_hostname(c) != host for c in run.canaries):
                 run.canaries.append(s.fetched_url)  # answered in this run: a canary for later batches
         if not looks_down(errors, run.settings.links.inconclusive_ratio):
             return False
         clock = time.monotonic()
         if clock - run.canary_checked > CANARY_TTL:
-            run.canary_up = await canaries_answer(self.client.core, run.settings, run.canaries)
+            stored = await self.recorder.canaries()
+            hosts = {_hostname(u) for u in stored}
+            canaries = stored + [u for u in run.canaries if _hostname(u) not in hosts]
+            run.canary_up = await canaries_answer(self.client.core, run.settings, canaries)
             run.canary_checked = clock
         if not run.canary_up:
             run.offline = True
         return not run.canary_up
-
-
-def _host_of(link: DueLink) -> str:
-    """The host a link's first request goes to (its queue)."""
-    return _hostname(url_to_fetch(link))
 
 
 def _hostname(url: str) -> str:
@@ -268,22 +284,35 @@ def _hostname(url: str) -> str:
         return ""
 
 
-def _page(run: Run, after: int) -> list[DueLink]:
-    with run.db.transaction() as session:
-        return repo_links.due_links_page(session, run.now, run.all_links, after, 1000)
+def _page(run: Run, after: int, size: int) -> list[DueLink]:
+    return run.tables.due_page(run.now, run.all_links, after, size)
 
 
 def _claim(run: Run, page: list[DueLink]) -> set[int]:
     """The links of ``page`` this run may fetch: claimed by it now and still due."""
     lease_now = run.lease_clock()
-    with run.db.transaction() as session:
-        return repo_links.claim_links(session, [link.resource_id for link in page], run.holder, lease_now,
-                                      lease_now + CLAIM_LEASE, run.now, run.all_links)
+    return run.tables.claim([link.resource_id for link in page], run.holder, lease_now, lease_now + CLAIM_LEASE,
+                            run.now, run.all_links)
 
 
 def _release(run: Run) -> None:
-    with run.db.transaction() as session:
-        repo_links.release_links(session, run.holder)
+    run.tables.release(run.holder)
+
+
+def _archive_wanted(run: Run) -> list[tuple[LinkStatus, str]]:
+    """The dead links to look up after the run: the ORM reads them only when plain SQL says
+    there are some (``services.linkcheck._archive_wanted``, the same question before a run)."""
+    if not run.tables.archive_wanted(run.now):
+        return []
+    from tracker.services.linkcheck_store import archive_wanted
+
+    return archive_wanted(opened(run.db), run.now)
+
+
+def _record_answers(run: Run, answers: list[tuple[LinkStatus, str, str, archive.ArchiveAnswer, int | None]]) -> None:
+    from tracker.services.linkcheck_store import record_archive_answers
+
+    record_archive_answers(opened(run.db), run.settings, run.now, answers)
 
 
 async def _fetch_and_record(run: Run, core: HttpCore, wayback_core: HttpCore, rng: random.Random,
@@ -300,10 +329,10 @@ async def _fetch_and_record(run: Run, core: HttpCore, wayback_core: HttpCore, rn
             await recorder.aclose()
         if not run.offline:
             wanted = run.archive_wanted if run.archive_wanted is not None else \
-                await asyncio.to_thread(archive_wanted, run.db, run.now)
+                await asyncio.to_thread(_archive_wanted, run)
             if wanted:
                 answers = await _look_up(run, WaybackClient(run.settings, core=wayback_core), wanted)
-                await asyncio.to_thread(record_archive_answers, run.db, run.settings, run.now, answers)
+                await asyncio.to_thread(_record_answers, run, answers)
                 return len(answers)
         return 0
 

@@ -15,44 +15,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tracker.config import Settings
 from tracker.db import repo_links, repo_linkstore
 from tracker.db.models_links import ArchiveLookup, LinkStatus
 from tracker.db.session import Database
 from tracker.links import archive, policy
-from tracker.links.model import LinkState, Observation, Outcome, Verdict
+from tracker.links.model import LinkState, Observation, Outcome
+from tracker.services.linkcheck_seen import BatchOutcome, Seen
 from tracker.urls import InvalidURL, request_url
 
-if TYPE_CHECKING:  # only the annotation: recording never talks HTTP
-    from tracker.fetch.core import FetchResult
-
 __all__ = ["Seen", "BatchOutcome", "record_batch", "record_archive_answers"]
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One checked link, without its body (reduced to a hash and a title when judged)."""
-
-    resource_id: int
-    url: str           # the resource's URL as the document writes it (for reports)
-    fetched_url: str   # the URL the request went to (stored on the observation)
-    result: FetchResult
-    verdict: Verdict
-    content_hash: str | None
-    title: str
-    #: what ``link_status.probed_hash`` becomes (``linkcheck_looks``: the hash of a page judged
-    #: OK beside an answered sibling probe, kept or cleared); None when unsure: the next check probes
-    probed_hash: str | None = None
-
-
-@dataclass
-class BatchOutcome:
-    changes: list[dict[str, object]]
-    new_versions: int = 0
 
 
 _OUTCOMES = {o.value: o for o in Outcome}
