@@ -101,6 +101,26 @@ def test_reading_commands_do_not_create_a_database(tmp_path: Path, clean_env: No
     assert run("import", str(NEWEST_HANDBOOK)).exit_code == 0 and missing.exists()
 
 
+@pytest.mark.parametrize("args", [
+    ["db", "check"], ["queue"], ["queue", "--all"], ["review"], ["resources"], ["versions"], ["items"],
+    ["sources", "list"], ["sources", "discover"], ["candidates", "accept", "1"], ["candidates", "undo", "1"],
+    ["report", "links", "--format", "json"], ["changelog", "--format", "json"], ["export", "--format", "json"],
+    ["serve", "--port", "0"],
+], ids=" ".join)
+def test_every_reading_command_refuses_a_missing_sqlite_file(tmp_path: Path, clean_env: None,
+                                                             args: list[str]) -> None:
+    """``tracker --db sqlite:///typo.db db check`` left an empty ``typo.db`` behind (found by
+    a reading): every command that only reads refuses a missing file in one line, naming it."""
+    missing = tmp_path / "typo.db"
+    result = CLI(f"sqlite:///{missing}", tmp_path)(*args)
+    assert result.exit_code == 1, (args, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: no tracker database at {missing}"), lines
+    assert "tracker import PATH" in lines[0] and "--db" in lines[0]
+    assert result.stdout == ""
+    assert not missing.exists() and list(tmp_path.iterdir()) == [], args
+
+
 @pytest.mark.parametrize("command", ["jobs", "items"])
 def test_a_limit_past_64_bits_is_a_usage_error(run: CLI, db: object, command: str) -> None:
     """``--limit 99999999999999999999`` reached SQLite as a parameter: an OverflowError

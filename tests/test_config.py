@@ -245,3 +245,48 @@ def test_the_longest_lease_still_schedules_at_the_end_of_the_calendar() -> None:
     s = load_settings(env={"TRACKER_SCHEDULER__LEASE_SECONDS": "3153600000", "TRACKER_NOW": "9000-12-31T00:00:00Z"})
     assert heartbeat_interval(s) == 1051200000.0
     assert s.now() + stale_after(s) > s.now() + timedelta(seconds=s.scheduler.lease_seconds)
+
+
+@pytest.mark.parametrize("value", ["1e-9", "0.5", "0.999"])
+def test_a_lease_shorter_than_a_second_is_refused(value: str) -> None:
+    """``lease_seconds = 1e-9`` was accepted: the heartbeat renews the lease every third of
+    it, so every lease ran out before its first renewal and no job kept one."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={"TRACKER_SCHEDULER__LEASE_SECONDS": value})
+    message = str(caught.value)
+    assert message.startswith("scheduler.lease_seconds: must be at least 1 s") and "heartbeat" in message
+    assert message.endswith(f"got {float(value):g}")
+    assert load_settings(env={"TRACKER_SCHEDULER__LEASE_SECONDS": "1"}).scheduler.lease_seconds == 1.0
+
+
+@pytest.mark.parametrize(("value", "shown"), [("1e300", "1e+300"), ("1.5", "1.5"), ("1e-300", "1e-300"),
+                                              ("0.00005", "5e-05")])
+def test_an_off_topic_threshold_outside_the_fit_range_is_refused_readably(value: str, shown: str) -> None:
+    """``off_topic_threshold = 1e300`` was accepted and `tracker propose` printed it as a
+    300-digit number ("off-topic (below 1000000000000000052504…)"); a tiny one made the
+    review's "N× the off-topic threshold" as long. A fit is a similarity from 0 to 1 kept
+    to four decimals: 0 (keep everything) or 0.0001…1."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={"TRACKER_CANDIDATES__OFF_TOPIC_THRESHOLD": value})
+    message = str(caught.value)
+    assert message.startswith("candidates.off_topic_threshold: must be 0") and message.endswith(f"got {shown}")
+    assert len(message) < 200
+    for fine in ("0", "0.0001", "0.03", "1"):
+        s = load_settings(env={"TRACKER_CANDIDATES__OFF_TOPIC_THRESHOLD": fine})
+        assert s.candidates.off_topic_threshold == float(fine)
+
+
+def test_an_out_of_range_setting_is_one_short_error_line(tmp_path: Path, clean_env: None) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    db = tmp_path / "t.db"
+    db.write_bytes(b"")
+    for key, value in (("TRACKER_CANDIDATES__OFF_TOPIC_THRESHOLD", "1e300"),
+                       ("TRACKER_SCHEDULER__LEASE_SECONDS", "1e-9")):
+        result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "jobs"], env={key: value})
+        assert result.exit_code == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and len(lines[0]) < 220, lines
+        assert db.read_bytes() == b""  # nothing written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,11 @@ def test_new_database_is_upgraded_on_first_use(empty_db_url: str, clean_env: Non
 
 def test_db_check_passes_on_migrated_schema_and_fails_on_drift(empty_db_url: str, clean_env: None) -> None:
     run = CLI(empty_db_url, None)  # type: ignore[arg-type]
+    if empty_db_url.startswith("sqlite:///"):  # no file yet: refused, not created (issue: db check made one)
+        missing = Path(empty_db_url.removeprefix("sqlite:///"))
+        refused = run("db", "check")
+        assert refused.exit_code == 1 and "no tracker database at" in refused.stderr and not missing.exists()
+        missing.touch()  # an empty file is an empty SQLite database
     result = run("db", "check")
     assert result.exit_code == 1 and "run `tracker db upgrade`" in result.stderr
     assert run("db", "upgrade").exit_code == 0

@@ -57,6 +57,13 @@ _POSITIVE = {"max_concurrency", "host_concurrency", "timeout", "max_body_bytes",
              "weekly_budget", "per_topic_budget"}
 # keys in seconds: bounded like every duration (a lease of 1e300 s overflowed the heartbeat's clock)
 _SECONDS = {"host_interval", "timeout", "backoff_base", "max_retry_after", "min_interval", "lease_seconds"}
+#: the shortest scheduler lease: the heartbeat renews it every third of its length (with a
+#: database wait of up to a sixth, at least 0.1 s), so a much shorter one runs out before it
+#: is renewed and every job loses its lease at once
+MIN_LEASE_SECONDS = 1.0
+#: the smallest positive off-topic threshold: a chapter fit is a similarity from 0 to 1 kept
+#: to four decimals, so a smaller threshold is 0 in effect (and made "N× the threshold" huge)
+MIN_OFF_TOPIC_THRESHOLD = 0.0001
 _UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
@@ -292,6 +299,7 @@ def _convert(value: Any, target: Any, where: str) -> Any:
         if number > MAX_DURATION_SECONDS and where.rsplit(".", 1)[-1] in _SECONDS:
             raise ConfigError(f"{where}: must be at most 100 years ({MAX_DURATION_SECONDS:.0f} s), "
                               f"got {_shown(value)}")
+        _check_range(where, number)
         return number
     if target is str:
         if not isinstance(value, (str, int, float)):
@@ -310,6 +318,18 @@ def _convert(value: Any, target: Any, where: str) -> Any:
             for host, sub in value.items()
         }
     raise ConfigError(f"{where}: unsupported value {value!r}")  # pragma: no cover
+
+
+def _check_range(where: str, number: float) -> None:
+    """Keys whose meaningful range is narrower than "finite, not negative"; the value is
+    shown with ``:g`` (``1e+300``, never three hundred digits)."""
+    key = where.rsplit(".", 1)[-1]
+    if key == "lease_seconds" and number < MIN_LEASE_SECONDS:
+        raise ConfigError(f"{where}: must be at least {MIN_LEASE_SECONDS:g} s (the heartbeat renews the "
+                          f"lease every third of it), got {number:g}")
+    if key == "off_topic_threshold" and (number > 1 or 0 < number < MIN_OFF_TOPIC_THRESHOLD):
+        raise ConfigError(f"{where}: must be 0 (keep every item) or from {MIN_OFF_TOPIC_THRESHOLD:g} to 1 "
+                          f"(a chapter fit is a similarity from 0 to 1), got {number:g}")
 
 
 def _shown(value: Any) -> str:

@@ -81,3 +81,19 @@ def test_u_in_review_takes_back_the_last_decision_and_asks_again(
 
 def test_u_is_an_answer() -> None:
     assert review_answer("u") == "undo" and review_answer("undo") == "undo"
+
+
+def test_an_empty_answer_asks_again_with_the_keys_and_skips_nothing(
+        db: Database, crawled: Settings, run: CLI) -> None:
+    """Pressing Enter at the review prompt silently skipped the candidate (the prompt's
+    hidden default was "s"). Now it asks again, saying which keys answer."""
+    propose(db, crawled)
+    rows = json.loads(run("queue", "--format", "json").stdout)
+    first, second = rows[0], rows[1]
+    result = run("review", "--by", "bob", input="\n\na\nq\n")
+    assert result.exit_code == 0, result.stderr
+    hints = [line for line in result.stderr.splitlines() if line.startswith("no answer")]
+    assert len(hints) == 2 and all("s to skip" in h and "q to quit" in h for h in hints), result.stderr
+    assert _status(db, first["id"])[0] == "accepted"  # the Enters did not move past the first card
+    assert _status(db, second["id"])[0] == "queued"
+    assert result.stderr.count(f"[1/{len(rows)}]") == 1 and "1 decision saved" in result.stderr

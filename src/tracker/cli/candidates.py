@@ -97,6 +97,7 @@ def queue_cmd(rt: Runtime, week: str | None, topic: str | None, all_: bool, docu
 _KEYS = {"a": "accept", "r": "reject", "d": "defer", "m": "move", "o": "open", "s": "skip", "u": "undo",
          "q": "quit"}
 _PROMPT = "[a]ccept [r]eject [d]efer [m]ove [o]pen [s]kip [u]ndo the last decision [q]uit"
+_EMPTY_HINT = "no answer: type a key and Enter (a, r, d, m, o, s to skip, u, q to quit)"
 
 
 def review_answer(text: str) -> str | None:
@@ -130,7 +131,12 @@ def _ask(rt: Runtime, row: dict[str, Any], by: str | None) -> str:
     from tracker.services import review as review_service
 
     while True:
-        answer = click.prompt(_PROMPT, default="s", show_default=False, err=True)
+        # no default: Enter alone used to mean "skip" without a word, so a stray Enter
+        # passed a candidate by; it asks again, naming the keys
+        answer = click.prompt(_PROMPT, default="", show_default=False, err=True)
+        if not answer.strip():
+            info(_EMPTY_HINT)
+            continue
         action = review_answer(answer)
         if action is None:
             info(f"please answer with one of the keys or words: {_PROMPT}")

@@ -42,14 +42,22 @@ class Runtime:
     @property
     def db(self) -> Database:
         if self._db is None:
-            from tracker.db.session import open_database, sqlite_file_missing
+            from tracker.db.session import open_database
 
-            missing = sqlite_file_missing(self.settings.database_url)
-            if missing is not None and not self.may_create:
-                raise DatabaseError(f"no tracker database at {missing}; run `tracker import PATH` first "
-                                    "(or check --db / TRACKER_DATABASE_URL)")
+            if not self.may_create:
+                self.refuse_missing_file()
             self._db = open_database(self.settings.database_url)
         return self._db
+
+    def refuse_missing_file(self) -> None:
+        """Raise when ``--db`` names a SQLite file that does not exist: opening it would leave
+        an empty database behind a typo. For commands that open the database themselves."""
+        from tracker.db.session import sqlite_file_missing
+
+        missing = sqlite_file_missing(self.settings.database_url)
+        if missing is not None:
+            raise DatabaseError(f"no tracker database at {missing}; run `tracker import PATH` first "
+                                "(or check --db / TRACKER_DATABASE_URL)")
 
     def close(self) -> None:
         if self._db is not None:

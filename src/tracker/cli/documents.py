@@ -60,6 +60,7 @@ def db_check(rt: Runtime) -> None:
     """
     from tracker.db.session import open_database
 
+    rt.refuse_missing_file()  # a check only reads: a typo in --db must not create the file
     db = open_database(rt.settings.database_url, ensure_schema=False)
     try:
         db.check()

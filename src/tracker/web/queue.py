@@ -112,19 +112,32 @@ def _title(row: dict[str, Any] | None, cid: int) -> str:
     return f"“{row['title'][:80]}”" if row else f"candidate {cid}"
 
 
+def _refused(cid: int, title: str, exc: TrackerError) -> str:
+    """A refusal naming the candidate once: the service's message already names it
+    ("candidate 12 was already accepted…", "no candidate with id 12…"), so the card's title,
+    when the form sent one, goes in front of that name instead of adding a second one."""
+    message, subject = str(exc), f"candidate {cid}"
+    if not title:
+        return message
+    if message.startswith(subject + " "):
+        return f"{title} ({subject}){message[len(subject):]}"
+    return f"{title}: {message}"
+
+
 @bp.post("/candidates/<int:cid>/decide")
 def decide(cid: int) -> Response:
     ctx = _ctx()
     action = request.form.get("action", "")
     topic = (request.form.get("topic") or "").strip() or None
     note = (request.form.get("note") or "").strip()[:2000]
-    title = request.form.get("title", "")[:120] or f"candidate {cid}"
+    given = request.form.get("title", "")[:120]
+    title = given or f"candidate {cid}"
     try:
         done = review.decide(ctx["db"], ctx["settings"], cid, action, topic=topic if action in
                              ("accept", "move") else None, note=note, by=reviewer(ctx["by"]),
                              expect=request.form.get("expect") or None)
     except TrackerError as exc:
-        flash(f"{title}: {exc}", "error")
+        flash(_refused(cid, given, exc), "error")
         return back()
     where = f" to {done.topic}" if action == "move" else (f" in {done.topic}" if action == "accept" else "")
     until = f" until {done.week}" if action == "defer" else ""
@@ -136,12 +149,13 @@ def decide(cid: int) -> Response:
 @bp.post("/candidates/<int:cid>/undo")
 def undo(cid: int) -> Response:
     ctx = _ctx()
-    title = request.form.get("title", "")[:120] or f"candidate {cid}"
+    given = request.form.get("title", "")[:120]
+    title = given or f"candidate {cid}"
     try:
         done = review.undo(ctx["db"], ctx["settings"], cid, by=reviewer(ctx["by"]),
                            expect=request.form.get("expect") or None)
     except TrackerError as exc:
-        flash(f"{title}: {exc}", "error")
+        flash(_refused(cid, given, exc), "error")
         return back()
     flash(f"{done.note} of {title}; it is {done.status} again", "ok")
     return back()
