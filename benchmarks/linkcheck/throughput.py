@@ -24,8 +24,6 @@ URLs in the database), and each run's rows are the log entries that arrived whil
 (a fresh log per run); the server CPU of a run is read from ``/proc`` at its end
 (the first run's includes the server's start-up, not its final log write).
 tracker's modules are byte-compiled first, as ``pip install`` does (``benchmarks/installed.py``).
-``--tools tracker-plan`` is another experiment (``plan_pacing.py``): starts spaced by plan, as
-lychee spaces them, a late start letting the next catch up by at most 2 ms.
 Traffic goes only to 127.0.0.x.
 """
 
@@ -115,7 +113,7 @@ def run_case(n: int, setting: str, lychee: str, tmp: Path, latency: float, size:
         runs: list[tuple[str, dict[str, Any], float, float]] = []  # label, measured, load before, server CPU
         with LoopServers(HOSTS, str(log), latency=latency, size=size) as web:
             urls = links_for(web, n)
-            if tool in ("tracker", "tracker-noprobe", "tracker-plan"):
+            if tool in ("tracker", "tracker-noprobe"):
                 db_url = f"sqlite:///{tmp / ('bench-' + tag + '-' + tool + '.db')}"
                 seed(db_url, urls)
                 env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | {
@@ -124,7 +122,6 @@ def run_case(n: int, setting: str, lychee: str, tmp: Path, latency: float, size:
                     "TRACKER_CHECK__RETRIES": "2"}
                 tracker = {"tracker": [str(Path(sys.executable).with_name("tracker"))],
                            "tracker-noprobe": [sys.executable, "-c", _NO_PROBE],  # the floor without soft-404 probes
-                           "tracker-plan": [sys.executable, str(HERE / "plan_pacing.py")],  # starts spaced by plan
                            }[tool]
                 for label, now in [(tool, FIRST_NOW), (f"{tool} (rerun)", RERUN_NOW)][:2 if rerun else 1]:
                     load_before = os.getloadavg()[0]

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.links.seed import FakeClock
+from tracker.fetch import gate
 from tracker.fetch.gate import Deferred, HostRule, LocalGates
 
 
@@ -69,3 +70,64 @@ def test_commands_that_do_not_score_do_not_import_scikit_learn() -> None:
                              capture_output=True, text=True, check=True)
         modules = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if "|" in line}
         assert not {m for m in modules if m.split(".")[0] in ("sklearn", "scipy")}, args
+
+
+class _LateClock(FakeClock):
+    """A fake clock whose sleeps wake ``late`` s after they were due (a busy event loop)."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__()
+        self.late = late
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds + self.late)
+
+
+def _starts(clock: FakeClock, rule: HostRule, n: int, idle_before: float = 0.0) -> list[float]:
+    """When each of ``n`` back-to-back requests to one host went out (after ``idle_before`` s idle)."""
+    gates = LocalGates(clock, clock.sleep)
+    starts: list[float] = []
+
+    async def request() -> None:
+        slot = await gates.acquire("h", rule)
+        gates.started(slot)
+        starts.append(clock())
+        gates.release(slot)
+
+    async def go() -> None:
+        await request()
+        clock.t += idle_before
+        for _ in range(n - 1):
+            await request()
+    asyncio.run(go())
+    return starts
+
+
+@pytest.mark.parametrize("late", [0.0005, 0.0015, 0.004, 0.02])
+def test_late_starts_catch_up_by_plan_but_never_come_closer_than_the_allowance(late: float) -> None:
+    """Spaced by plan (as lychee spaces them): a start the loop woke δ late lets the next one
+    come min(δ, CATCH_UP) early, so the host keeps its pace instead of sliding δ per gap;
+    two starts are never closer than ``interval - CATCH_UP`` (the audit allows 5 ms)."""
+    assert gate.CATCH_UP == 0.002
+    clock = _LateClock(late)
+    starts = _starts(clock, HostRule(4, 0.05), 40)
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert min(gaps) >= 0.05 - 0.002 - 1e-9
+    # each start is ``late`` after its plan; the plan slides only by what exceeds the catch-up
+    slide = max(0.0, late - 0.002)
+    expected = [starts[0] + n * (0.05 + slide) + (late if n else 0.0) - (slide if n else 0.0) for n in range(40)]
+    assert starts == pytest.approx(expected, abs=1e-9)
+    # without catching up the whole timeline would slide by ``late`` per gap
+    if late <= 0.002:
+        assert starts[-1] - starts[0] == pytest.approx(39 * 0.05 + late, abs=1e-9)
+
+
+def test_idle_time_is_never_caught_up_and_short_intervals_catch_up_a_tenth() -> None:
+    clock = _LateClock(0.004)
+    # the host was idle: the first start after it did not wait for a gap, so it plans nothing
+    starts = _starts(clock, HostRule(4, 0.05), 3, idle_before=5.0)
+    assert starts[1] - starts[0] == pytest.approx(5.0, abs=1e-9)  # went out at once, as sent
+    assert starts[2] - starts[1] == pytest.approx(0.05 + 0.004, abs=1e-9)  # a full gap after it, then late
+    # a 5 ms interval catches up at most 0.5 ms (a tenth of it)
+    starts = _starts(_LateClock(0.004), HostRule(4, 0.005), 10)
+    assert min(b - a for a, b in zip(starts, starts[1:])) == pytest.approx(0.005 + 0.004 - 0.0005, abs=1e-9)
