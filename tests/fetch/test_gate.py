@@ -108,9 +108,9 @@ def test_late_starts_catch_up_by_plan_but_never_come_closer_than_the_allowance(l
     """Spaced by plan (as lychee spaces them): a start the loop woke δ late lets the next one
     come min(δ, CATCH_UP) early, so the host keeps its pace instead of sliding δ per gap;
     two starts are never closer than ``interval - CATCH_UP`` (the audit allows 5 ms)."""
-    assert gate.CATCH_UP == 0.002
+    assert gate.plan_catch_up(0.05) == 0.002
     clock = _LateClock(late)
-    starts = _starts(clock, HostRule(4, 0.05), 40)
+    starts = _starts(clock, HostRule(4, 0.05, catch_up=gate.plan_catch_up(0.05)), 40)
     gaps = [b - a for a, b in zip(starts, starts[1:])]
     assert min(gaps) >= 0.05 - 0.002 - 1e-9
     # each start is ``late`` after its plan; the plan slides only by what exceeds the catch-up
@@ -122,12 +122,24 @@ def test_late_starts_catch_up_by_plan_but_never_come_closer_than_the_allowance(l
         assert starts[-1] - starts[0] == pytest.approx(39 * 0.05 + late, abs=1e-9)
 
 
+def test_a_rule_without_catch_up_never_starts_early_and_the_checker_plans() -> None:
+    """Feeds, arXiv's 3 s and the archive keep every start as it went out; the link checker's
+    rule is the one spaced by plan."""
+    starts = _starts(_LateClock(0.0015), HostRule(1, 3.0, after_end=True), 5)
+    assert [b - a for a, b in zip(starts, starts[1:])] == pytest.approx([3.0015] * 4, abs=1e-9)
+    from tests.links.seed import make_settings
+    from tracker.fetch.links import link_policy
+
+    rule = link_policy(make_settings("sqlite:///unused.db", check={"host_interval": 0.05})).rule_for("a.example")
+    assert (rule.interval, rule.catch_up) == (0.05, 0.002)
+
+
 def test_idle_time_is_never_caught_up_and_short_intervals_catch_up_a_tenth() -> None:
     clock = _LateClock(0.004)
     # the host was idle: the first start after it did not wait for a gap, so it plans nothing
-    starts = _starts(clock, HostRule(4, 0.05), 3, idle_before=5.0)
+    starts = _starts(clock, HostRule(4, 0.05, catch_up=0.002), 3, idle_before=5.0)
     assert starts[1] - starts[0] == pytest.approx(5.0, abs=1e-9)  # went out at once, as sent
     assert starts[2] - starts[1] == pytest.approx(0.05 + 0.004, abs=1e-9)  # a full gap after it, then late
     # a 5 ms interval catches up at most 0.5 ms (a tenth of it)
-    starts = _starts(_LateClock(0.004), HostRule(4, 0.005), 10)
+    starts = _starts(_LateClock(0.004), HostRule(4, 0.005, catch_up=gate.plan_catch_up(0.005)), 10)
     assert min(b - a for a, b in zip(starts, starts[1:])) == pytest.approx(0.005 + 0.004 - 0.0005, abs=1e-9)

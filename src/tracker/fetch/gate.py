@@ -10,15 +10,17 @@ instance of the process, so the link checker, the feed poller, archive
 look-ups, retries, probes and canaries all count against the same limits, even
 from different event loops or threads.
 
-Starts are spaced by plan, as lychee spaces them: a start that waited for its host's
-gap and went out δ late (the event loop woke it late: timers in whole milliseconds, a
-busy loop) is stamped min(δ, ``CATCH_UP``) earlier, so the next start on that host may
-catch up by that much instead of the whole timeline sliding by δ per gap. At the
-server no two starts on a host are ever closer than ``interval - CATCH_UP`` (2 ms;
-at most a tenth of the interval), inside the 5 ms that issue 11's audit allows for
-scheduling; a start that did not wait for the gap (an idle host, one held by its
-in-flight limit or a pause) is stamped as it went out: idle time is never caught up.
-Measured at 128/10/20 (10,000 links): 0.17–0.22 ms late per gap against 0.72–1.18
+A rule with ``catch_up`` (the link checker's: ``plan_catch_up``) spaces starts by plan,
+as lychee spaces them: a start that waited for its host's gap and went out δ late (the
+event loop woke it late: timers in whole milliseconds, a busy loop) is stamped
+min(δ, ``catch_up``) earlier, so the next start on that host may catch up by that much
+instead of the whole timeline sliding by δ per gap. At the server no two of its starts
+on a host are closer than ``interval - catch_up`` (at most ``CATCH_UP`` = 2 ms and a
+tenth of the interval), inside the 5 ms that issue 11's audit allows for scheduling; a
+start that did not wait for the gap (an idle host, one held by its in-flight limit or a
+pause) is stamped as it went out: idle time is never caught up. Other rules (feeds,
+arXiv's 3 s, the archive) keep ``catch_up = 0``: never a millisecond early.
+Measured at 128/10/20 (10,000 links): 0.17–0.29 ms late per gap against 0.72–1.18
 without, lychee 0.24–0.28 (benchmarks/linkcheck/README.md).
 
 A later step can put another implementation of ``HostGates`` behind PostgreSQL
@@ -40,14 +42,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["HostRule", "HostGates", "LocalGates", "Slot", "Deferred", "shared_gates", "reset_shared_gates",
+__all__ = ["HostRule", "plan_catch_up", "CATCH_UP", "HostGates", "LocalGates", "Slot", "Deferred", "shared_gates", "reset_shared_gates",
            "Clock", "Sleep"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-#: how much earlier than it went out a late start is stamped, at most (and at most a tenth
-#: of the interval): the next start on its host may catch up by that much
+#: how much earlier than it went out a late start may be stamped, at most (``plan_catch_up``)
 CATCH_UP = 0.002
 
 
@@ -59,6 +60,14 @@ class HostRule:
     concurrency: int = 1
     interval: float = 0.0
     after_end: bool = False
+    #: spacing by plan: how much earlier than it went out a start that waited for the gap
+    #: and went out late may be stamped (0: every start is stamped as it went out)
+    catch_up: float = 0.0
+
+
+def plan_catch_up(interval: float) -> float:
+    """The catch-up of a rule spaced by plan: ``CATCH_UP``, and at most a tenth of ``interval``."""
+    return min(CATCH_UP, max(0.0, interval) / 10)
 
 
 class Deferred(Exception):
@@ -170,7 +179,7 @@ class LocalGates:
                 if wait <= 0:
                     return slot
                 if gap_until - now >= wait:  # the gap is what this start waits for: it has a plan
-                    slot.due, slot.catch_up = gap_until, min(CATCH_UP, rule.interval / 10)
+                    slot.due, slot.catch_up = gap_until, rule.catch_up
                 else:
                     slot.due = None
                 await self._sleep(wait)

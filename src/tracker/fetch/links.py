@@ -27,7 +27,7 @@ from tracker.fetch.addresses import Resolver
 from tracker.fetch.core import (REDIRECT_STATUSES, FetchRequest, FetchResult, Hop, HttpCore, Policy,
                                 retry_after_seconds)
 from tracker.fetch.errors import TRANSIENT_ERRORS, ErrorClass, classify_exception
-from tracker.fetch.gate import Clock, HostGates, HostRule, Sleep
+from tracker.fetch.gate import Clock, HostGates, HostRule, Sleep, plan_catch_up
 
 if TYPE_CHECKING:
     import httpx
@@ -61,7 +61,7 @@ def link_policy(settings: Settings) -> Policy:
         over = settings.host(host)
         conc = over.host_concurrency if over.host_concurrency is not None else cfg.host_concurrency
         interval = over.host_interval if over.host_interval is not None else cfg.host_interval
-        return HostRule(conc, interval)
+        return HostRule(conc, interval, catch_up=plan_catch_up(interval))  # spaced by plan, as lychee
 
     @lru_cache(maxsize=4096)
     def timeout_for(host: str) -> float:
