@@ -290,3 +290,29 @@ def test_an_out_of_range_setting_is_one_short_error_line(tmp_path: Path, clean_e
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: ") and len(lines[0]) < 220, lines
         assert db.read_bytes() == b""  # nothing written
+
+
+@pytest.mark.parametrize(("key", "value"), [("LINKS__INCONCLUSIVE_RATIO", "1.5"), ("LINKS__INCONCLUSIVE_RATIO", "0")])
+def test_an_inconclusive_ratio_outside_its_range_is_refused(key: str, value: str) -> None:
+    """``inconclusive_ratio = 1.5`` was accepted and silently turned offline detection off
+    (no run ever has more than all of its hosts down); 0 called every run offline."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={f"TRACKER_{key}": value})
+    assert str(caught.value).startswith("links.inconclusive_ratio: must be above 0 and at most 1")
+    assert load_settings(env={f"TRACKER_{key}": "1"}).links.inconclusive_ratio == 1.0
+
+
+@pytest.mark.parametrize(("key", "value", "ceiling"), [
+    ("CHECK__MAX_CONCURRENCY", "1" + "0" * 300, "1,000,000"), ("CHECK__RETRIES", "21", "20"),
+    ("CHECK__MAX_REDIRECTS", "51", "50"), ("CANDIDATES__WEEKLY_BUDGET", "1000001", "1,000,000"),
+    ("CRAWL__MAX_BODY_BYTES", str(2 ** 30 + 1), "1,073,741,824")])
+def test_a_count_past_its_ceiling_is_refused_in_one_short_line(key: str, value: str, ceiling: str) -> None:
+    """A 301-digit ``max_concurrency`` was accepted, and ``retries = 10**300`` would retry a
+    failing host for ever: counts have ceilings, and the error shows the value short."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={f"TRACKER_{key}": value})
+    message = str(caught.value)
+    assert f"must be at most {ceiling}, got " in message and len(message) < 120
+    section, name = key.lower().split("__")
+    settings = load_settings(env={f"TRACKER_{key}": ceiling.replace(",", "")})
+    assert getattr(getattr(settings, section), name) == int(ceiling.replace(",", ""))

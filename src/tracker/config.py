@@ -64,6 +64,11 @@ MIN_LEASE_SECONDS = 1.0
 #: the smallest positive off-topic threshold: a chapter fit is a similarity from 0 to 1 kept
 #: to four decimals, so a smaller threshold is 0 in effect (and made "N× the threshold" huge)
 MIN_OFF_TOPIC_THRESHOLD = 0.0001
+#: the largest whole number a count setting takes (``max_concurrency = 1`` and 300 zeros was
+#: accepted); retries and redirects have lower ceilings (each is one more request to a host),
+#: a body cap a higher one (1 GiB)
+MAX_COUNT = 1_000_000
+_COUNT_CEILINGS = {"retries": 20, "max_redirects": 50, "max_body_bytes": 2 ** 30}
 _UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
@@ -327,6 +332,11 @@ def _check_range(where: str, number: float) -> None:
     if key == "lease_seconds" and number < MIN_LEASE_SECONDS:
         raise ConfigError(f"{where}: must be at least {MIN_LEASE_SECONDS:g} s (the heartbeat renews the "
                           f"lease every third of it), got {number:g}")
+    if key == "inconclusive_ratio" and not 0 < number <= 1:
+        raise ConfigError(f"{where}: must be above 0 and at most 1 (the share of a run's hosts that failed "
+                          f"at the network level before the run asks the canaries), got {number:g}")
+    if isinstance(number, int) and number > _COUNT_CEILINGS.get(key, MAX_COUNT):
+        raise ConfigError(f"{where}: must be at most {_COUNT_CEILINGS.get(key, MAX_COUNT):,}, got {number:.3g}")
     if key == "off_topic_threshold" and (number > 1 or 0 < number < MIN_OFF_TOPIC_THRESHOLD):
         raise ConfigError(f"{where}: must be 0 (keep every item) or from {MIN_OFF_TOPIC_THRESHOLD:g} to 1 "
                           f"(a chapter fit is a similarity from 0 to 1), got {number:g}")
