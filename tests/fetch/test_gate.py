@@ -143,3 +143,29 @@ def test_idle_time_is_never_caught_up_and_short_intervals_catch_up_a_tenth() -> 
     # a 5 ms interval catches up at most 0.5 ms (a tenth of it)
     starts = _starts(_LateClock(0.004), HostRule(4, 0.005, catch_up=gate.plan_catch_up(0.005)), 10)
     assert min(b - a for a, b in zip(starts, starts[1:])) == pytest.approx(0.005 + 0.004 - 0.0005, abs=1e-9)
+
+
+def test_a_rule_without_catch_up_keeps_its_whole_gap_after_a_checker_start_stamped_early() -> None:
+    """One host, two rules (the checker's, spaced by plan, and the archive's or a feed's,
+    which are not): a checker start the loop woke late is stamped early for the checker's
+    next start only; the next start of a rule without catch-up still waits its whole
+    interval after that start as it went out — never a millisecond early."""
+    clock = _LateClock(0.004)
+    gates = LocalGates(clock, clock.sleep)
+    checker, archive = HostRule(1, 0.05, catch_up=gate.plan_catch_up(0.05)), HostRule(1, 0.05)
+    starts: list[float] = []
+
+    async def request(rule: HostRule) -> None:
+        slot = await gates.acquire("h", rule)
+        gates.started(slot)
+        starts.append(clock())
+        gates.release(slot)
+
+    async def go() -> None:
+        await request(checker)
+        await request(checker)  # waited for the gap, woken 4 ms late: stamped 2 ms early
+        clock.late = 0.0
+        await request(archive)
+    asyncio.run(go())
+    assert starts[1] - starts[0] == pytest.approx(0.054, abs=1e-9)
+    assert starts[2] - starts[1] >= 0.05 - 1e-9

@@ -185,6 +185,11 @@ def test_once_every_link_is_queued_batches_are_small_so_the_last_one_is_short(
         sizes.append(len(batch))
         return await record(self, batch, counted)
     monkeypatch.setattr(ThreadRecorder, "record", spy)
+    from tracker.services import linkcheck_run
+
+    # one page for every link (the first page is smaller: over 50 answers of it could come
+    # in before the second page is queued, and go out in one batch then)
+    monkeypatch.setattr(linkcheck_run, "FIRST_PAGE", linkcheck_run.PAGE)
     page = srv.html_page("A page", "words " * 80)
     with srv.FaultServer("127.0.0.1", routes={f"/p/{i}": page for i in range(120)}) as site:
         seed(db, [site.url(f"/p/{i}") for i in range(120)])
@@ -359,3 +364,43 @@ def test_a_second_ctrl_c_while_reap_waits_kills_the_child_at_once(db: Database, 
     assert sent == [signal.SIGKILL]
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_the_last_batch_is_short_even_when_every_answer_lands_before_the_last_page_read_returns(
+        db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow page read (a loaded database) must not hold the run's answers back: once the
+    last page is queued the batches are small, so the batch written after the last answer is
+    short (``TAIL_BATCH``) however long reading took."""
+    import threading
+
+    from tracker.services import linkcheck_run
+
+    sizes: list[int] = []
+    record = ThreadRecorder.record
+
+    async def spy(self: ThreadRecorder, batch: list[Seen], counted: bool) -> BatchOutcome:
+        sizes.append(len(batch))
+        return await record(self, batch, counted)
+    monkeypatch.setattr(ThreadRecorder, "record", spy)
+    answered, read = threading.Condition(), [0]
+    done = [0]
+    page = linkcheck_run._page
+
+    def tick(n: int, due: int) -> None:
+        with answered:
+            done[0] = n
+            answered.notify_all()
+
+    def slow_page(run: Any, after: int, size: int) -> Any:
+        with answered:  # each read after the first returns once every link read so far has answered
+            assert answered.wait_for(lambda: done[0] >= read[0], timeout=60)
+        links = page(run, after, size)
+        read[0] += len(links)
+        return links
+    monkeypatch.setattr(linkcheck_run, "_page", slow_page)
+    body = srv.html_page("A page", "words " * 80)
+    with srv.FaultServer("127.0.0.1", routes={f"/p/{i}": body for i in range(120)}) as site:
+        seed(db, [site.url(f"/p/{i}") for i in range(120)])
+        report = check_links(db, make_settings(db_url), all_links=True, record_in="thread", tick=tick)
+    assert report.checked == 120 and sum(sizes) == 120
+    assert sizes[-1] <= linkcheck_run.TAIL_BATCH, sizes

@@ -222,14 +222,30 @@ class LinkTables:
         self._close()
 
 
-def _direct(conn: Any, kind: glance.Kind) -> LinkTables:
+def _direct(conn: Any, kind: glance.Kind, reconnect: Callable[[], Any] | None = None) -> LinkTables:
     """Statements on a connection of our own: SQLite in autocommit mode with explicit
     ``BEGIN`` (``IMMEDIATE`` for writes, so a transaction never has to upgrade its lock),
-    psycopg with its implicit transaction ended by ``commit``."""
+    psycopg with its implicit transaction ended by ``commit``. With ``reconnect`` (psycopg),
+    each transaction first pings the server and opens a new connection when the old one
+    was dropped (a server restart mid-run), as the engine's ``pool_pre_ping`` does: the
+    run goes on, and its claims can always be released."""
     mark = "?" if kind == "sqlite" else "%s"
+    held = [conn]
+
+    def live() -> Any:
+        if reconnect is None:
+            return held[0]
+        try:
+            held[0].execute("SELECT 1").close()  # opens the transaction the statements run in
+        except glance.driver_errors():
+            if not held[0].closed:  # not dropped: a failure of the server's own to report
+                raise
+            held[0] = reconnect()
+        return held[0]
 
     @contextlib.contextmanager
     def transaction(write: bool) -> Iterator[_Tx]:
+        conn = live()
         if kind == "sqlite":
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN").close()
         try:
@@ -242,7 +258,7 @@ def _direct(conn: Any, kind: glance.Kind) -> LinkTables:
 
     def close() -> None:
         with contextlib.suppress(*glance.driver_errors()):
-            conn.close()
+            held[0].close()
 
     return LinkTables(kind, transaction, close)
 
@@ -268,6 +284,7 @@ def open_tables(url: str) -> LinkTables | None:
     params = glance.postgresql_params(url) if path is None else None
     if path is None and params is None:
         return None
+    reconnect: Callable[[], Any] | None = None
     try:
         if path is not None:
             conn: Any = glance.connect_sqlite(path, glance.SQLITE_TIMEOUT, check_same_thread=False)
@@ -275,13 +292,16 @@ def open_tables(url: str) -> LinkTables | None:
         else:
             import psycopg
 
-            conn = psycopg.connect(**(params or {}))
+            def reconnect() -> Any:
+                return psycopg.connect(**(params or {}))
+
+            conn = reconnect()
             kind = "postgresql"
     except Exception as exc:
         if isinstance(exc, (ImportError, sqlite3.Error, *glance.driver_errors())):
             return None
         raise
-    tables = _direct(conn, kind)
+    tables = _direct(conn, kind, reconnect)
     try:
         with tables._transaction(False) as tx:
             head = [str(r[0]) for r in tx.rows("SELECT version_num FROM alembic_version")]

@@ -19,7 +19,8 @@ on a host are closer than ``interval - catch_up`` (at most ``CATCH_UP`` = 2 ms a
 tenth of the interval), inside the 5 ms that issue 11's audit allows for scheduling; a
 start that did not wait for the gap (an idle host, one held by its in-flight limit or a
 pause) is stamped as it went out: idle time is never caught up. Other rules (feeds,
-arXiv's 3 s, the archive) keep ``catch_up = 0``: never a millisecond early.
+arXiv's 3 s, the archive) keep ``catch_up = 0`` and count their gap from the last start
+as it went out, whichever rule sent it: never a millisecond early.
 Measured at 128/10/20 (10,000 links): 0.17–0.29 ms late per gap against 0.72–1.18
 without, lychee 0.24–0.28 (benchmarks/linkcheck/README.md).
 
@@ -120,7 +121,8 @@ class HostGates(Protocol):
 class _Host:
     in_flight: int = 0
     starting: bool = False  # one request at a time between admission and going on the wire
-    last_start: float = -math.inf
+    last_start: float = -math.inf  # as planned: a late start of a rule with catch_up is stamped early
+    last_out: float = -math.inf  # as it went out: what a rule without catch_up counts its gap from
     last_end: float = -math.inf
     paused_until: float = -math.inf
     waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = field(default_factory=deque)
@@ -173,7 +175,9 @@ class LocalGates:
                     paused = host.paused_until - now
                     if paused > max_wait:
                         raise Deferred(key, paused)
-                    gap_until = host.last_start + rule.interval
+                    # only a rule spaced by plan counts from the plan (another rule's start
+                    # on this host may have been stamped early): the others from the wire
+                    gap_until = (host.last_start if rule.catch_up > 0 else host.last_out) + rule.interval
                     wait = max(paused, gap_until - now,
                                host.last_end + rule.interval - now if rule.after_end else -1.0)
                 if wait <= 0:
@@ -197,6 +201,7 @@ class LocalGates:
             # a late start is stamped up to ``catch_up`` earlier, never before its plan
             stamp = now if slot.due is None else now - min(max(0.0, now - slot.due), slot.catch_up)
             host.last_start = max(host.last_start, stamp)
+            host.last_out = max(host.last_out, now)
             host.starting = False
             self._wake_one(host)
 

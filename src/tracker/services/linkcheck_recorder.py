@@ -1,7 +1,8 @@
 """Where a link-check run writes its batches: a worker thread, or a process of its own.
 
 Owns: ``Recorder`` (``await recorder.record(batch, counted)`` → ``BatchOutcome``,
-``await recorder.canaries()`` → the stored canary URLs, ``services.network``; ``await
+``await recorder.canaries()`` → the stored canary URLs, ``services.network``, as the
+database knew them before the run's first batch (``_StoredCanaries``); ``await
 recorder.aclose()`` on the loop, then ``recorder.reap()`` once the loop has ended) and
 ``recorder_for``, which picks one per run. These are the run's only ORM work while it
 fetches: the fetching side itself speaks plain SQL (``db.plain_links``), so a big run's
@@ -96,16 +97,19 @@ class ThreadRecorder:
 
     def __init__(self, db: Database, settings: Settings, run_id: int, now: datetime) -> None:
         self.db, self.settings, self.run_id, self.now = db, settings, run_id, now
+        self._canaries = _StoredCanaries(db, settings)
 
-
-    async def record(self, batch: list[Seen], counted: bool) -> BatchOutcome:
+    def _record(self, batch: list[Seen], counted: bool) -> BatchOutcome:
         from tracker.services import linkcheck_store
 
-        return await asyncio.to_thread(linkcheck_store.record_batch, self.db, self.settings, self.run_id, batch,
-                                       self.now, counted)
+        self._canaries.before_recording()
+        return linkcheck_store.record_batch(self.db, self.settings, self.run_id, batch, self.now, counted)
+
+    async def record(self, batch: list[Seen], counted: bool) -> BatchOutcome:
+        return await asyncio.to_thread(self._record, batch, counted)
 
     async def canaries(self) -> list[str]:
-        return await asyncio.to_thread(_canaries, self.db, self.settings)
+        return await asyncio.to_thread(self._canaries.read)
 
     async def aclose(self) -> None:
         return None
@@ -303,6 +307,26 @@ def _canaries(db: Database, settings: Settings) -> list[str]:
         return network_canaries(session, settings)
 
 
+class _StoredCanaries:
+    """The canaries the database knew before the run recorded its first batch: asked only
+    when needed, but read before anything is recorded. Read after, they would be this run's
+    own links, checked most recently (``repo_links.answered_urls``), maybe the very hosts
+    whose failures made a batch look offline, crowding out the hosts of earlier runs."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db, self.settings = db, settings
+        self._urls: list[str] | None = None
+
+    def before_recording(self) -> None:
+        if self._urls is None:
+            self._urls = _canaries(self.db, self.settings)
+
+    def read(self) -> list[str]:
+        if self._urls is None:
+            self._urls = _canaries(self.db, self.settings)
+        return self._urls
+
+
 def _serve(sock: socket.socket, url: str, settings: Settings, run_id: int, now: datetime) -> None:
     """The child's loop: a call in (a batch to record, or the canaries), its answer (or the
     exception it raised) out, in order."""
@@ -310,6 +334,7 @@ def _serve(sock: socket.socket, url: str, settings: Settings, run_id: int, now: 
     from tracker.services import linkcheck_store
 
     db = Database(url)  # never the parent's engine: its connections stay the parent's
+    stored = _StoredCanaries(db, settings)
     stream = sock.makefile("rb")
     while True:
         head = stream.read(_FRAME.size)
@@ -319,8 +344,9 @@ def _serve(sock: socket.socket, url: str, settings: Settings, run_id: int, now: 
         number, args = pickle.loads(stream.read(size))
         try:
             if args[0] == "canaries":
-                value: object = _canaries(db, settings)
+                value: object = stored.read()
             else:
+                stored.before_recording()
                 value = linkcheck_store.record_batch(db, settings, run_id, args[1], now, args[2])
             reply: tuple[int, bool, object] = (number, True, value)
         except Exception as exc:  # handed to the parent, which raises it

@@ -215,7 +215,8 @@ class _Checker:
         run, after = self.run, 0
         while True:
             # a small first page: the first requests go out while the next page is read
-            page = await asyncio.to_thread(_page, run, after, PAGE if after else FIRST_PAGE)
+            size = PAGE if after else FIRST_PAGE
+            page = await asyncio.to_thread(_page, run, after, size)
             if not page:
                 break
             after = page[-1].resource_id
@@ -232,6 +233,8 @@ class _Checker:
                     self.queues.add(host, (host, link, url))
                 if n % QUEUE_TURN == QUEUE_TURN - 1:
                     await asyncio.sleep(0)  # queueing a page holds the loop: answers and due starts go first
+            if len(page) < size:  # the last page: no read of an empty one, during which every
+                break  # answer would wait for the run's end and be written in one long batch
         self.all_queued = True
         while self.tasks:
             await asyncio.gather(*list(self.tasks))

@@ -1,0 +1,49 @@
+"""A link-check run's plain-SQL connection (``db.plain_links``) when things go wrong: the
+run fails in one line and leaves no claims held, as the ORM's pooled connections did."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import func, select
+
+from tests.links.seed import make_settings, seed
+from tracker.db import plain_links
+from tracker.db.models_links import LinkClaim, LinkStatus
+from tracker.db.session import Database
+from tracker.services.linkcheck import check_links
+
+
+def _drop_connections(db: Database) -> None:
+    """What a server restart does to every connection open to the test database: on
+    PostgreSQL each backend is terminated; a SQLite file has no connection to drop, so
+    the run there is the control (it must end the same way)."""
+    if not db.url.startswith("postgresql"):
+        return
+    import psycopg
+
+    params = plain_links.glance.postgresql_params(db.url.replace("postgresql+psycopg", "postgresql"))
+    assert params is not None
+    with psycopg.connect(**params, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+def test_a_connection_dropped_mid_run_leaves_no_claims_held(db: Database, db_url: str) -> None:
+    urls = [f"https://a.example/{i}" for i in range(3)]
+    ids = seed(db, urls)
+    dropped: list[str] = []
+
+    def site(request: httpx.Request) -> httpx.Response:
+        if not dropped:  # the server restarts while the first page is being fetched
+            dropped.append(str(request.url))
+            _drop_connections(db)
+        if str(request.url) not in ids:
+            return httpx.Response(404, html="<title>Not found</title>")
+        return httpx.Response(200, html=f"<title>{request.url.path}</title><p>hello {request.url.path}</p>")
+
+    # the run goes on over a new connection, as the engine's pooled ones did (``pool_pre_ping``)
+    report = check_links(db, make_settings(db_url), transport=httpx.MockTransport(site), record_in="thread")
+    assert dropped and report.checked == 3
+    with db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(LinkClaim)) == 0  # released
+        assert s.scalar(select(func.count()).select_from(LinkStatus)) == 3
