@@ -238,6 +238,10 @@ class DemoInternet:
         self.state = _State(self.port, self.start_time)
         handler = type("Handler", (_Handler,), {"state": self.state})
         self._servers = [ThreadingHTTPServer((host, self.port), handler) for host in (SERVICES, BLOG, SOFT404)]
+        for server in self._servers:
+            # a wake-up with no connection left to accept (another holder of the socket took it)
+            # must not block the server thread in accept(): shutdown() would wait for it for ever
+            server.socket.setblocking(False)
         self._threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in self._servers]
 
     @staticmethod
