@@ -176,8 +176,8 @@ def test_auto_takes_a_thread_for_small_runs_and_while_other_threads_run(db: Data
     assert isinstance(big, ThreadRecorder)
 
 
-def test_once_every_link_is_queued_batches_are_small_so_the_last_one_is_short(
-        db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def _batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every batch a thread recorder is given, in order."""
     sizes: list[int] = []
     record = ThreadRecorder.record
 
@@ -185,6 +185,12 @@ def test_once_every_link_is_queued_batches_are_small_so_the_last_one_is_short(
         sizes.append(len(batch))
         return await record(self, batch, counted)
     monkeypatch.setattr(ThreadRecorder, "record", spy)
+    return sizes
+
+
+def test_once_every_link_is_queued_batches_are_small_so_the_last_one_is_short(
+        db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes = _batch_sizes(monkeypatch)
     from tracker.services import linkcheck_run
 
     # one page for every link (the first page is smaller: over 50 answers of it could come
@@ -375,13 +381,7 @@ def test_the_last_batch_is_short_even_when_every_answer_lands_before_the_last_pa
 
     from tracker.services import linkcheck_run
 
-    sizes: list[int] = []
-    record = ThreadRecorder.record
-
-    async def spy(self: ThreadRecorder, batch: list[Seen], counted: bool) -> BatchOutcome:
-        sizes.append(len(batch))
-        return await record(self, batch, counted)
-    monkeypatch.setattr(ThreadRecorder, "record", spy)
+    sizes = _batch_sizes(monkeypatch)
     answered, read = threading.Condition(), [0]
     done = [0]
     page = linkcheck_run._page
