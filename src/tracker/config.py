@@ -335,8 +335,9 @@ def _check_range(where: str, number: float) -> None:
     if key == "inconclusive_ratio" and not 0 < number <= 1:
         raise ConfigError(f"{where}: must be above 0 and at most 1 (the share of a run's hosts that failed "
                           f"at the network level before the run asks the canaries), got {number:g}")
-    if isinstance(number, int) and number > _COUNT_CEILINGS.get(key, MAX_COUNT):
-        raise ConfigError(f"{where}: must be at most {_COUNT_CEILINGS.get(key, MAX_COUNT):,}, got {number:.3g}")
+    ceiling = _COUNT_CEILINGS.get(key, MAX_COUNT)
+    if isinstance(number, int) and number > ceiling:
+        raise ConfigError(f"{where}: must be at most {ceiling:,}, got {number:.3g}")
     if key == "off_topic_threshold" and (number > 1 or 0 < number < MIN_OFF_TOPIC_THRESHOLD):
         raise ConfigError(f"{where}: must be 0 (keep every item) or from {MIN_OFF_TOPIC_THRESHOLD:g} to 1 "
                           f"(a chapter fit is a similarity from 0 to 1), got {number:g}")

@@ -38,7 +38,9 @@ from urllib.parse import quote
 from tracker.links.archive import archive_due
 
 __all__ = ["SCHEMA_HEAD", "GLANCE_LOCK_TIMEOUT", "Glance", "NotUnderstood", "open_glance", "driver_errors",
-           "sqlite_file", "postgresql_params", "connect_sqlite", "sqlite_time", "utc_naive", "read_time"]
+           "sqlite_file", "postgresql_params", "connect_sqlite", "sqlite_time", "bind_time", "read_time",
+           "COUNT_LINKS", "COUNT_DUE", "LINKS_WITH_STATUS", "DUE", "DEAD_AWAITING_ARCHIVE", "STATE_COUNTS",
+           "INSERT_RUN"]
 
 #: The newest migration. Checked against Alembic by a test (tests/test_db.py); lets every
 #: command confirm the schema with one query instead of importing Alembic (~0.3 s).
@@ -61,6 +63,27 @@ _PG_URL = re.compile(r"postgresql(?:\+psycopg)?://(?:(?P<user>[^:/@?#%\[\],]+)(?
                      r"(?P<host>[^:/@?#%\[\],]+)(?::(?P<port>[0-9]{1,5}))?/(?P<dbname>[^/?#%@\[\],]+)")
 # how SQLAlchemy writes a DateTime on SQLite, and the text it reads back without guessing
 _SQLITE_STORED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?")
+
+
+# the statements the glance and a run's own (``db.plain_links``) share: one text of each
+COUNT_LINKS = "SELECT count(resources.id) FROM resources"
+#: resources with their status row, if any
+LINKS_WITH_STATUS = "FROM resources LEFT OUTER JOIN link_status ON link_status.resource_id = resources.id"
+#: a link due at the bound time (``repo_links._due_filter``)
+DUE = ("(link_status.resource_id IS NULL OR link_status.next_check_at IS NULL "
+       "OR link_status.next_check_at <= ?)")
+#: dead links whose archive answer ``archive_due`` may still want (outcome, retry time)
+DEAD_AWAITING_ARCHIVE = (
+    "SELECT link_status.archive_outcome, link_status.archive_retry_at "
+    "FROM link_status JOIN resources ON resources.id = link_status.resource_id "
+    "WHERE link_status.state = 'dead' "
+    "AND (link_status.archive_outcome IS NULL OR link_status.archive_outcome = 'retry')")
+#: links due at the bound time
+COUNT_DUE = f"SELECT count(resources.id) {LINKS_WITH_STATUS} WHERE {DUE}"
+STATE_COUNTS = "SELECT link_status.state, count(*) FROM link_status GROUP BY link_status.state"
+#: a ``check_runs`` row from its ten figures, answering its id
+INSERT_RUN = ("INSERT INTO check_runs (started_at, finished_at, all_links, inconclusive, links, hosts, requests, "
+              "network_failures, elapsed_ms, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
 
 
 class NotUnderstood(Exception):
@@ -87,9 +110,9 @@ def sqlite_time(when: datetime) -> str:
             f".{d.microsecond:06d}")
 
 
-def utc_naive(when: datetime) -> datetime:
-    """``when`` as ``UTCDateTime`` binds it on PostgreSQL: naive UTC."""
-    return when.astimezone(timezone.utc).replace(tzinfo=None)
+def bind_time(kind: Kind, when: datetime) -> object:
+    """An aware ``when`` as ``UTCDateTime`` binds it: text on SQLite, naive UTC on PostgreSQL."""
+    return sqlite_time(when) if kind == "sqlite" else when.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def read_time(kind: Kind, value: object) -> datetime | None:
@@ -116,9 +139,7 @@ class Glance:
         ``when``, which ``UTCDateTime`` refuses, is not guessed at."""
         if when.tzinfo is None:
             raise NotUnderstood("a naive datetime")
-        if self.kind == "sqlite":
-            return sqlite_time(when)
-        return utc_naive(when)
+        return bind_time(self.kind, when)
 
     def _read_time(self, value: object) -> datetime:
         """A stored time as ``UTCDateTime`` returns it (aware UTC); text in another shape
@@ -142,47 +163,26 @@ class Glance:
 
     def count_links(self, now: datetime) -> tuple[int, int]:
         """(all resources, resources due at ``now``): ``repo_links.count_links`` without ``all_links``."""
-        total = self._rows("SELECT count(resources.id) FROM resources")[0][0]
-        due = self._rows(
-            "SELECT count(resources.id) FROM resources LEFT OUTER JOIN link_status "
-            "ON link_status.resource_id = resources.id WHERE link_status.resource_id IS NULL "
-            "OR link_status.next_check_at IS NULL OR link_status.next_check_at <= ?", self._time(now))[0][0]
+        total = self._rows(COUNT_LINKS)[0][0]
+        due = self._rows(COUNT_DUE, self._time(now))[0][0]
         return int(total or 0), int(due or 0)
 
     def archive_wanted(self, now: datetime) -> bool:
         """Whether any dead link wants an archive look-up at ``now``: the rows
         ``repo_links.dead_links`` reads (narrowed to answers ``archive_due`` can accept),
         through ``archive_due`` itself."""
-        rows = self._rows(
-            "SELECT link_status.state, link_status.archive_outcome, link_status.archive_retry_at "
-            "FROM link_status JOIN resources ON resources.id = link_status.resource_id "
-            "WHERE link_status.state = 'dead' "
-            "AND (link_status.archive_outcome IS NULL OR link_status.archive_outcome = 'retry')")
-        return any(archive_due(state, outcome, None if retry_at is None else self._read_time(retry_at), now)
-                   for state, outcome, retry_at in rows)
+        return any(archive_due("dead", outcome, None if retry_at is None else self._read_time(retry_at), now)
+                   for outcome, retry_at in self._rows(DEAD_AWAITING_ARCHIVE))
 
     def state_counts(self) -> dict[str, int]:
         """state → status rows in it: ``repo_links.state_counts``."""
-        return {str(state): int(n) for state, n in
-                self._rows("SELECT link_status.state, count(*) FROM link_status GROUP BY link_status.state")}
+        return {str(state): int(n) for state, n in self._rows(STATE_COUNTS)}
 
     def add_check_run(self, now: datetime, elapsed_ms: int) -> int:
         """The ``check_runs`` row of a run that found nothing due (started and finished at
         ``now``, every count 0, no note); its id."""
-        columns = ("started_at, finished_at, all_links, inconclusive, links, hosts, requests, "
-                   "network_failures, elapsed_ms, note")
         values = (self._time(now), self._time(now), False, False, 0, 0, 0, 0, elapsed_ms, "")
-        sql = f"INSERT INTO check_runs ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        cursor = self._conn.cursor()
-        try:
-            if self.kind == "sqlite":
-                cursor.execute(sql, values)
-                run_id = cursor.lastrowid
-            else:
-                cursor.execute(sql.replace("?", "%s") + " RETURNING id", values)
-                run_id = cursor.fetchone()[0]
-        finally:
-            cursor.close()
+        run_id = self._rows(INSERT_RUN, *values)[0][0]
         return int(run_id)
 
     def commit(self) -> None:

@@ -24,6 +24,7 @@ Does not own: the schema (models, migrations), recording observations or states
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -100,9 +101,7 @@ class _Session:
         self._conn.exec_driver_sql(sql.replace("?", self._mark), list(params))
 
 
-_DUE = ("(link_status.resource_id IS NULL OR link_status.next_check_at IS NULL "
-        "OR link_status.next_check_at <= ?)")
-_FROM = "FROM resources LEFT OUTER JOIN link_status ON link_status.resource_id = resources.id"
+_FROM = glance.LINKS_WITH_STATUS
 
 
 class LinkTables:
@@ -117,12 +116,10 @@ class LinkTables:
     def _time(self, when: datetime) -> object:
         if when.tzinfo is None:
             raise ValueError("naive datetime given to the database; pass an aware UTC datetime")
-        if self.kind == "sqlite":
-            return glance.sqlite_time(when)
-        return glance.utc_naive(when)
+        return glance.bind_time(self.kind, when)
 
     def _due(self, now: datetime, all_links: bool) -> tuple[str, tuple[object, ...]]:
-        return ("", ()) if all_links else (" AND " + _DUE, (self._time(now),))
+        return ("", ()) if all_links else (" AND " + glance.DUE, (self._time(now),))
 
     # -- the statements
     def begin_run(self, now: datetime, all_links: bool) -> tuple[int, int, int]:
@@ -130,14 +127,10 @@ class LinkTables:
         the run's ``check_runs`` row (started and finished at ``now``, ``links`` = due, every
         other figure 0): (run id, links, due)."""
         with self._transaction(True) as tx:
-            total = int(tx.rows("SELECT count(resources.id) FROM resources")[0][0] or 0)
-            where, params = self._due(now, all_links)
-            due = total if all_links else \
-                int(tx.rows(f"SELECT count(resources.id) {_FROM} WHERE 1 = 1{where}", *params)[0][0] or 0)
-            run_id = tx.rows(
-                "INSERT INTO check_runs (started_at, finished_at, all_links, inconclusive, links, hosts, requests, "
-                "network_failures, elapsed_ms, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                self._time(now), self._time(now), all_links, False, due, 0, 0, 0, 0, "")[0][0]
+            total = int(tx.rows(glance.COUNT_LINKS)[0][0] or 0)
+            due = total if all_links else int(tx.rows(glance.COUNT_DUE, self._time(now))[0][0] or 0)
+            run_id = tx.rows(glance.INSERT_RUN, self._time(now), self._time(now), all_links, False, due,
+                             0, 0, 0, 0, "")[0][0]
         return int(run_id), total, due
 
     def due_page(self, now: datetime, all_links: bool, after_id: int, limit: int) -> list[DueLink]:
@@ -191,11 +184,7 @@ class LinkTables:
         """Whether any dead link wants an archive look-up at ``now`` (``links.archive.archive_due``,
         the one rule, over the rows ``services.linkcheck_store.archive_wanted`` reads)."""
         with self._transaction(False) as tx:
-            rows = tx.rows(
-                "SELECT link_status.archive_outcome, link_status.archive_retry_at "
-                "FROM link_status JOIN resources ON resources.id = link_status.resource_id "
-                "WHERE link_status.state = 'dead' "
-                "AND (link_status.archive_outcome IS NULL OR link_status.archive_outcome = 'retry')")
+            rows = tx.rows(glance.DEAD_AWAITING_ARCHIVE)
         return any(archive_due("dead", outcome, None if retry_at is None else self._read_time(retry_at), now)
                    for outcome, retry_at in rows)
 
@@ -215,8 +204,7 @@ class LinkTables:
                     inconclusive, hosts, requests, links, network_failures, elapsed_ms, run_id)
             if note is not None:
                 tx.rows("UPDATE check_runs SET note = ? WHERE id = ?", note, run_id)
-            return {str(state): int(n) for state, n in
-                    tx.rows("SELECT link_status.state, count(*) FROM link_status GROUP BY link_status.state")}
+            return {str(state): int(n) for state, n in tx.rows(glance.STATE_COUNTS)}
 
     def close(self) -> None:
         self._close()
@@ -250,11 +238,11 @@ def _direct(conn: Any, kind: glance.Kind, reconnect: Callable[[], Any] | None = 
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN").close()
         try:
             yield _Cursor(conn, mark)
-        except BaseException:
+            conn.commit()
+        except BaseException:  # a failed commit too: the transaction never stays open
             with contextlib.suppress(*glance.driver_errors()):
                 conn.rollback()
             raise
-        conn.commit()
 
     def close() -> None:
         with contextlib.suppress(*glance.driver_errors()):
@@ -292,9 +280,7 @@ def open_tables(url: str) -> LinkTables | None:
         else:
             import psycopg
 
-            def reconnect() -> Any:
-                return psycopg.connect(**(params or {}))
-
+            reconnect = functools.partial(psycopg.connect, **(params or {}))
             conn = reconnect()
             kind = "postgresql"
     except Exception as exc:

@@ -43,8 +43,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["HostRule", "plan_catch_up", "CATCH_UP", "HostGates", "LocalGates", "Slot", "Deferred", "shared_gates", "reset_shared_gates",
-           "Clock", "Sleep"]
+__all__ = ["HostRule", "plan_catch_up", "CATCH_UP", "HostGates", "LocalGates", "Slot", "Deferred", "shared_gates",
+           "reset_shared_gates", "Clock", "Sleep"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

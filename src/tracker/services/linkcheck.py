@@ -114,7 +114,7 @@ def check_links(db: DatabaseSource, settings: Settings, *, all_links: bool = Fal
         report = CheckReport(run_id, now, False, total, 0, 0, 0, 0.0)
         network_failures = 0
         # with links due, the dead links to look up are read after the run (it may add some)
-        wanted = None if due else _archive_wanted(tables, db, now)
+        wanted = None if due else archive_wanted_at(tables, db, now)
         if due or wanted:
             from tracker.services.linkcheck_run import Run, run_check
             run = Run(db, tables, settings, now, run_id, due, all_links, progress, tick,
@@ -140,9 +140,10 @@ def check_links(db: DatabaseSource, settings: Settings, *, all_links: bool = Fal
     return report
 
 
-def _archive_wanted(tables: LinkTables, db: DatabaseSource, now: datetime) -> list[tuple[LinkStatus, str]]:
-    """The dead links to look up in the archive at ``now``: asked in plain SQL first, so the
-    ORM (which reads them as status rows) is loaded only when there are some."""
+def archive_wanted_at(tables: LinkTables, db: DatabaseSource, now: datetime) -> list[tuple[LinkStatus, str]]:
+    """The dead links to look up in the archive at ``now`` (before a run with nothing due,
+    and after a run): asked in plain SQL first, so the ORM (which reads them as status rows)
+    is loaded only when there are some."""
     if not tables.archive_wanted(now):
         return []
     from tracker.services.linkcheck_recorder import opened

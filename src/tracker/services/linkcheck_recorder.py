@@ -10,12 +10,13 @@ process never loads SQLAlchemy unless a dead link wants an archive look-up.
 
 - ``ThreadRecorder`` runs ``record_batch`` in a worker thread: for small runs and tests.
 - ``ProcessRecorder`` forks, before the run's event loop starts, a child that loads the
-  ORM (on the other core, while the first answers arrive), opens the database anew and records the batches it is sent over a socket pair (pickled,
-  length-prefixed frames; replies matched to calls by number). Recording costs ~0.1 ms
-  of Python per link; in a thread that work holds the GIL the event loop needs, and
-  measured at the server a host's next request then waited 30–130 ms behind a batch
-  of 500 (issue 11). In the child it runs on the other core. The child never touches
-  the parent's engine or its connections (a SQLite connection must not cross a fork),
+  ORM (on the other core, while the first answers arrive), opens the database anew and
+  records the batches it is sent over a socket pair (pickled, length-prefixed frames;
+  replies matched to calls by number). Recording costs ~0.1 ms of Python per link; in a
+  thread that work holds the GIL the event loop needs, and measured at the server a
+  host's next request then waited 30–130 ms behind a batch of 500 (issue 11). In the
+  child it runs on the other core. The child never touches the parent's engine or its
+  connections (a SQLite connection must not cross a fork),
   keeps what it inherited out of its collector's walks, and leaves with ``os._exit``.
   (Judging pages there too was measured and dropped: the round trip per page cost the
   loop more than the ~0.3 ms of judging it saved; pages are judged on the loop, one

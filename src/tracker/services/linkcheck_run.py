@@ -8,11 +8,14 @@ their host has room (``linkcheck_queues``; told of Retry-After pauses by the gat
 fetched through the checker's policy
 over one HTTP core, judged on the loop one page per turn (``linkcheck_looks``, plus
 the sibling probe of a folder, sent once per folder per run and only for pages not
-already judged OK beside an answered probe with the same content: ``probed_hash``), reduced to a ``Seen`` and recorded in batches
-of ``BATCH`` (``linkcheck_recorder``: a thread, or for big runs a process of its own);
+already judged OK beside an answered probe with the same content: ``probed_hash``),
+reduced to a ``Seen`` and recorded in batches of ``BATCH`` (``linkcheck_recorder``: a
+thread, or for big runs a process of its own);
 offline batches (``fetch.network``; the stored canaries are asked of the recorder,
 which has the ORM, when a batch first looks offline) change nothing; then the archive
-look-ups of dead links (the ORM loaded to read them only when plain SQL says there are some) (stopped, the rest left for the next run, once the archive is down). Imported only when a run has something to fetch or look up.
+look-ups of dead links (the ORM loaded to read them only when plain SQL says there are
+some; stopped, the rest left for the next run, once the archive is down). Imported only
+when a run has something to fetch or look up.
 Does not own: counting what is due or the run's row (``services.linkcheck``),
 HTTP (``tracker.fetch``), judgement (``tracker.links``), storage (``linkcheck_store``).
 """
@@ -42,7 +45,7 @@ from tracker.fetch.network import canaries_answer, looks_down
 from tracker.fetch.wayback import WaybackClient
 from tracker.links import archive, judge
 from tracker.services.linkcheck import (BATCH, CANARY_TTL, CLAIM_LEASE, HEAD_EXTENSIONS, MAX_PROBES, WINDOW,
-                                        Progress, Tick, WallClock, url_to_fetch, wall_clock)
+                                        Progress, Tick, WallClock, archive_wanted_at, url_to_fetch, wall_clock)
 from tracker.services.linkcheck_looks import look, look_beside, probe_is_2xx
 from tracker.services.linkcheck_queues import HostQueues
 from tracker.services.linkcheck_recorder import DatabaseSource, Recorder, RecordIn, opened, recorder_for
@@ -302,16 +305,6 @@ def _release(run: Run) -> None:
     run.tables.release(run.holder)
 
 
-def _archive_wanted(run: Run) -> list[tuple[LinkStatus, str]]:
-    """The dead links to look up after the run: the ORM reads them only when plain SQL says
-    there are some (``services.linkcheck._archive_wanted``, the same question before a run)."""
-    if not run.tables.archive_wanted(run.now):
-        return []
-    from tracker.services.linkcheck_store import archive_wanted
-
-    return archive_wanted(opened(run.db), run.now)
-
-
 def _record_answers(run: Run, answers: list[tuple[LinkStatus, str, str, archive.ArchiveAnswer, int | None]]) -> None:
     from tracker.services.linkcheck_store import record_archive_answers
 
@@ -332,7 +325,7 @@ async def _fetch_and_record(run: Run, core: HttpCore, wayback_core: HttpCore, rn
             await recorder.aclose()
         if not run.offline:
             wanted = run.archive_wanted if run.archive_wanted is not None else \
-                await asyncio.to_thread(_archive_wanted, run)
+                await asyncio.to_thread(archive_wanted_at, run.tables, run.db, run.now)
             if wanted:
                 answers = await _look_up(run, WaybackClient(run.settings, core=wayback_core), wanted)
                 await asyncio.to_thread(_record_answers, run, answers)
