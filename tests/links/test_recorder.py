@@ -176,6 +176,28 @@ def test_auto_takes_a_thread_for_small_runs_and_while_other_threads_run(db: Data
     assert isinstance(big, ThreadRecorder)
 
 
+def test_auto_forks_for_a_run_of_any_size_while_the_orm_is_not_loaded(
+        db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From the command line the ORM is not loaded yet: a thread recorder would load it before
+    the first request; a forked child loads it beside the first answers, whatever the size."""
+    settings = make_settings(db_url)
+    monkeypatch.setattr(linkcheck_recorder.threading, "active_count", lambda: 1)  # as in the CLI
+    monkeypatch.setattr(linkcheck_recorder, "orm_loaded", lambda: False)
+    asked: list[str] = []
+
+    def how_to_open() -> Database:
+        asked.append("opened")
+        return db
+    chosen = linkcheck_recorder.recorder_for("auto", how_to_open, settings, 1, T0, due=1)
+    try:
+        assert isinstance(chosen, ProcessRecorder) and asked == []  # nothing opened in this process
+    finally:
+        chosen.reap()
+    monkeypatch.setattr(linkcheck_recorder, "orm_loaded", lambda: True)  # loaded: a thread costs no import
+    chosen = linkcheck_recorder.recorder_for("auto", how_to_open, settings, 1, T0, due=1)
+    assert isinstance(chosen, ThreadRecorder) and asked == ["opened"]
+
+
 def _batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of every batch a thread recorder is given, in order."""
     sizes: list[int] = []

@@ -22,8 +22,10 @@ process never loads SQLAlchemy unless a dead link wants an archive look-up.
   loop more than the ~0.3 ms of judging it saved; pages are judged on the loop, one
   per turn.)
 
-``auto`` takes a process for runs of at least ``PROCESS_MIN`` due links, on Linux,
-when this process runs no other thread (a fork can inherit a lock
+``auto`` takes a process for runs of at least ``PROCESS_MIN`` due links, and for a run
+of any size when this process has not loaded the ORM yet (the command line: a thread
+would load it, ~0.25 s, before the first request; the child loads it beside the first
+answers, and a fork costs ~2 ms), on Linux, when this process runs no other thread (a fork can inherit a lock
 another thread held) and the database is a file or a server. Failures come back as
 the exception ``record_batch`` raised (its transaction rolled back), or as
 ``RecorderLost`` when the child died. ``reap`` never waits without end for a
@@ -59,7 +61,8 @@ if TYPE_CHECKING:  # the ORM is loaded where batches are recorded, never by the 
 __all__ = ["Recorder", "ThreadRecorder", "ProcessRecorder", "RecorderLost", "recorder_for", "PROCESS_MIN", "RecordIn",
            "DatabaseSource", "database_url", "opened"]
 
-#: due links from which ``auto`` records in a process of its own (a fork costs ~10–30 ms)
+#: due links from which ``auto`` records in a process of its own even when this process has
+#: the ORM loaded already (a fork costs ~2–30 ms, more for a bigger process)
 PROCESS_MIN = 2000
 RecordIn = Literal["auto", "thread", "process"]
 #: an opened database, or how to open it (on first need: a big run's fetching side never does)
@@ -377,6 +380,11 @@ def opened(db: DatabaseSource) -> Database:
     return db() if callable(db) else db
 
 
+def orm_loaded() -> bool:
+    """Has this process loaded the ORM already (a thread recorder would then cost no import)?"""
+    return "sqlalchemy.orm" in sys.modules
+
+
 def recorder_for(mode: RecordIn, db: DatabaseSource, settings: Settings, run_id: int, now: datetime,
                  due: int) -> Recorder:
     """The recorder of a run of ``due`` links (call before its event loop starts). A process
@@ -387,7 +395,8 @@ def recorder_for(mode: RecordIn, db: DatabaseSource, settings: Settings, run_id:
         # own multiprocessing stopped forking there), Windows has no fork
         forkable = sys.platform.startswith("linux") and threading.active_count() == 1
         file_or_server = ":memory:" not in url and url.rstrip("/") not in ("sqlite:", "sqlite://")
-        mode = "process" if due >= PROCESS_MIN and forkable and file_or_server else "thread"
+        worth_it = due >= PROCESS_MIN or not orm_loaded()
+        mode = "process" if worth_it and forkable and file_or_server else "thread"
     if mode == "process":
         return ProcessRecorder(url, settings, run_id, now)
     return ThreadRecorder(opened(db), settings, run_id, now)
