@@ -3,10 +3,12 @@ run fails in one line and leaves no claims held, as the ORM's pooled connections
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 from sqlalchemy import func, select
 
-from tests.links.seed import make_settings, seed
+from tests.links.seed import T0, days, make_settings, seed
 from tracker.db import plain_links
 from tracker.db.models_links import LinkClaim, LinkStatus
 from tracker.db.session import Database
@@ -47,3 +49,43 @@ def test_a_connection_dropped_mid_run_leaves_no_claims_held(db: Database, db_url
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(LinkClaim)) == 0  # released
         assert s.scalar(select(func.count()).select_from(LinkStatus)) == 3
+
+
+def test_claims_are_released_while_a_worker_still_reads_on_the_same_connection(db: Database) -> None:
+    """After a second Ctrl-C a run releases its claims while one of its page reads may still be
+    under way in a worker thread, on the same connection: the second ``BEGIN`` failed
+    ("cannot start a transaction within a transaction") and the claims stayed held until
+    their lease ran out. The release now waits for the read to end."""
+    ids = seed(db, [f"https://a.example/{i}" for i in range(3)])
+    tables = plain_links.open_tables(db.url)
+    assert tables is not None
+    try:
+        assert tables.claim(sorted(ids.values()), "run-1", T0, T0 + days(1), T0, True) == set(ids.values())
+        reading, finish, failures = threading.Event(), threading.Event(), []
+
+        def worker() -> None:
+            with tables._transaction(False) as tx:  # a page read, still under way
+                tx.rows("SELECT count(*) FROM link_claims")
+                reading.set()
+                finish.wait(30)
+
+        def release() -> None:
+            try:
+                tables.release("run-1")
+            except Exception as exc:  # noqa: BLE001 - what the run's last step met
+                failures.append(exc)
+
+        read = threading.Thread(target=worker)
+        read.start()
+        assert reading.wait(30)
+        ending = threading.Thread(target=release)
+        ending.start()
+        ending.join(0.3)  # the time the release had to fail in before the fix (it waits now)
+        finish.set()
+        read.join()
+        ending.join()
+    finally:
+        tables.close()
+    assert failures == []
+    with db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(LinkClaim)) == 0

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -216,9 +217,16 @@ def _direct(conn: Any, kind: glance.Kind, reconnect: Callable[[], Any] | None = 
     psycopg with its implicit transaction ended by ``commit``. With ``reconnect`` (psycopg),
     each transaction first pings the server and opens a new connection when the old one
     was dropped (a server restart mid-run), as the engine's ``pool_pre_ping`` does: the
-    run goes on, and its claims can always be released."""
+    run goes on, and its claims can always be released.
+
+    One transaction at a time: a run reads its pages in worker threads, and after a second
+    Ctrl-C its claims are released while a worker may still be reading — on the same
+    connection, a second ``BEGIN`` failed ("cannot start a transaction within a
+    transaction") and the claims stayed held until their lease ran out. The release now
+    waits for the read (milliseconds)."""
     mark = "?" if kind == "sqlite" else "%s"
     held = [conn]
+    one_at_a_time = threading.Lock()
 
     def live() -> Any:
         if reconnect is None:
@@ -233,16 +241,17 @@ def _direct(conn: Any, kind: glance.Kind, reconnect: Callable[[], Any] | None = 
 
     @contextlib.contextmanager
     def transaction(write: bool) -> Iterator[_Tx]:
-        conn = live()
-        if kind == "sqlite":
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN").close()
-        try:
-            yield _Cursor(conn, mark)
-            conn.commit()
-        except BaseException:  # a failed commit too: the transaction never stays open
-            with contextlib.suppress(*glance.driver_errors()):
-                conn.rollback()
-            raise
+        with one_at_a_time:
+            conn = live()
+            if kind == "sqlite":
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN").close()
+            try:
+                yield _Cursor(conn, mark)
+                conn.commit()
+            except BaseException:  # a failed commit too: the transaction never stays open
+                with contextlib.suppress(*glance.driver_errors()):
+                    conn.rollback()
+                raise
 
     def close() -> None:
         with contextlib.suppress(*glance.driver_errors()):
