@@ -3,11 +3,15 @@ run fails in one line and leaves no claims held, as the ORM's pooled connections
 
 from __future__ import annotations
 
+import socket
 import threading
+from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import CLI
 from tests.links.seed import T0, days, make_settings, seed
 from tracker.db import plain_links
 from tracker.db.models_links import LinkClaim, LinkStatus
@@ -89,3 +93,35 @@ def test_claims_are_released_while_a_worker_still_reads_on_the_same_connection(d
     assert failures == []
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(LinkClaim)) == 0
+
+
+@pytest.mark.parametrize("command", [("check",), ("check", "--all")])
+def test_a_postgresql_server_that_cannot_be_reached_is_tried_once(
+        tmp_path: Path, clean_env: None, command: tuple[str, ...]) -> None:
+    """The nothing-due glance, the run's own connection and the ORM each tried the server in
+    turn (three connection attempts for one ``tracker check``, each waiting out the system's
+    connect timeout at a host that does not answer); one failure now says it, in the words
+    the ORM's way in uses."""
+    attempts: list[int] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def refuse() -> None:  # a server that hangs up at once: no PostgreSQL there
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            attempts.append(1)
+            conn.close()
+    server = threading.Thread(target=refuse, daemon=True)
+    server.start()
+    try:
+        result = CLI(f"postgresql://u:S3cret@127.0.0.1:{port}/x", tmp_path)(*command)
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way (close alone does not)
+        listener.close()
+        server.join()
+    assert result.exit_code == 1 and len(attempts) == 1
+    assert result.stderr.startswith(f"Error: cannot open database postgresql://u:***@127.0.0.1:{port}/x: ")
+    assert len(result.stderr.strip().splitlines()) == 1 and "S3cret" not in result.stderr

@@ -35,6 +35,8 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import quote
 
+from tracker.config import redact
+from tracker.errors import DatabaseError
 from tracker.links.archive import archive_due
 
 __all__ = ["SCHEMA_HEAD", "GLANCE_LOCK_TIMEOUT", "Glance", "NotUnderstood", "open_glance", "driver_errors",
@@ -84,6 +86,27 @@ STATE_COUNTS = "SELECT link_status.state, count(*) FROM link_status GROUP BY lin
 #: a ``check_runs`` row from its ten figures, answering its id
 INSERT_RUN = ("INSERT INTO check_runs (started_at, finished_at, all_links, inconclusive, links, hosts, requests, "
               "network_failures, elapsed_ms, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+
+
+def cannot_open(url: str, exc: BaseException) -> DatabaseError:
+    """The one-line error for a database that cannot be opened: the URL and the first line of
+    the driver's message (``exc``, or the driver error SQLAlchemy wrapped), passwords redacted.
+    The same words whichever way in met it (``db.session``, this module, ``db.plain_links``)."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return DatabaseError(f"cannot open database {redact(url)}: "
+                         f"{redact(lines[0]) if lines else exc.__class__.__name__}")
+
+
+def connect_postgresql(url: str, params: dict[str, Any]) -> Any:
+    """``psycopg.connect(**params)``; a server that cannot be reached or refuses us raises
+    ``cannot_open`` at once: the normal way in would only try again, the same way (and
+    each try at an unreachable host waits out the system's connect timeout)."""
+    import psycopg
+
+    try:
+        return psycopg.connect(**params)
+    except psycopg.OperationalError as exc:
+        raise cannot_open(url, exc) from None
 
 
 class NotUnderstood(Exception):
@@ -253,10 +276,8 @@ def _open_sqlite(path: str, lock_timeout: float) -> Glance:
     return Glance(conn, "sqlite")
 
 
-def _open_postgresql(params: dict[str, Any], lock_timeout: float) -> Glance:
-    import psycopg
-
-    conn = psycopg.connect(**params)
+def _open_postgresql(url: str, params: dict[str, Any], lock_timeout: float) -> Glance:
+    conn = connect_postgresql(url, params)
     try:
         # for this transaction only: a table another session has locked ends the glance's wait
         # with an error (LockNotAvailable) instead of holding the command
@@ -269,8 +290,8 @@ def _open_postgresql(params: dict[str, Any], lock_timeout: float) -> Glance:
 
 def open_glance(url: str, lock_timeout: float = GLANCE_LOCK_TIMEOUT) -> Glance | None:
     """A glance at ``url`` in a new transaction, or ``None`` for a URL this module does not
-    understand completely. Raises the driver's error when the database cannot be opened,
-    or when another connection holds a lock the glance needs for longer than
+    understand completely. Raises the driver's error when the database cannot be opened
+    (``cannot_open`` when a PostgreSQL server cannot be reached or refuses us), or when another connection holds a lock the glance needs for longer than
     ``lock_timeout`` seconds (SQLite: "database is locked"; PostgreSQL: ``LockNotAvailable``);
     the glance never waits longer than that for a lock."""
     path = sqlite_file(url)
@@ -278,5 +299,5 @@ def open_glance(url: str, lock_timeout: float = GLANCE_LOCK_TIMEOUT) -> Glance |
         return _open_sqlite(path, lock_timeout)
     params = postgresql_params(url)
     if params is not None:
-        return _open_postgresql(params, lock_timeout)
+        return _open_postgresql(url, params, lock_timeout)
     return None

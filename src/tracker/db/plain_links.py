@@ -286,10 +286,8 @@ def open_tables(url: str) -> LinkTables | None:
         if path is not None:
             conn: Any = glance.connect_sqlite(path, glance.SQLITE_TIMEOUT, check_same_thread=False)
             kind: glance.Kind = "sqlite"
-        else:
-            import psycopg
-
-            reconnect = functools.partial(psycopg.connect, **(params or {}))
+        else:  # a server that cannot be reached is said once (``glance.connect_postgresql``)
+            reconnect = functools.partial(glance.connect_postgresql, url, params or {})
             conn = reconnect()
             kind = "postgresql"
     except Exception as exc:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from tracker.config import redact
-from tracker.db.glance import SCHEMA_HEAD, SQLITE_PRAGMAS, SQLITE_TIMEOUT
+from tracker.db.glance import SCHEMA_HEAD, SQLITE_PRAGMAS, SQLITE_TIMEOUT, cannot_open
 from tracker.db.models import Base
 from tracker.errors import DatabaseError, SchemaDriftError
 from tracker.packaged import migrations_dir
@@ -175,10 +175,8 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 return _revision_on(conn)
-        except OperationalError as exc:
-            raise DatabaseError(f"cannot open database {self.safe_url}: {_describe(exc)}") from None
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"cannot open database {self.safe_url}: {_describe(exc)}") from None
+            raise cannot_open(self.url, exc) from None
 
     def head_revision(self) -> str | None:
         from alembic.script import ScriptDirectory
