@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
@@ -141,6 +141,7 @@ _URL_TEXT = st.text(alphabet="abcdez019:/@%?#[],.~+-_ ", max_size=14)
 @hsettings(max_examples=1500, deadline=None)
 @given(scheme=st.sampled_from(["sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"]),
        rest=_URL_TEXT)
+@example(scheme="postgresql", rest="0:0/0")  # port 0: SQLAlchemy passes no port
 def test_a_url_it_opens_means_what_it_means_to_sqlalchemy(scheme: str, rest: str) -> None:
     url = f"{scheme}://{rest}"
     path, params = glance.sqlite_file(url), glance.postgresql_params(url)

@@ -235,7 +235,7 @@ def postgresql_params(url: str) -> dict[str, Any] | None:
     if found is None:
         return None
     params: dict[str, Any] = {"host": found["host"], "dbname": found["dbname"]}
-    if found["port"]:
+    if found["port"] and int(found["port"]):  # port 0 is left out, as SQLAlchemy leaves it out
         params["port"] = int(found["port"])
     if found["user"]:  # empty ones are left out, as SQLAlchemy leaves them out
         params["user"] = found["user"]
