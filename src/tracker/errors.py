@@ -14,11 +14,24 @@
 
 Per-item failures inside a batch (one dead link, one broken feed) are *results*,
 not exceptions: they are recorded and the batch goes on.
+
+A refusal's next step is not part of its message: the services are shared by the
+command line and the web page, and "run `tracker candidates undo 12`" is the wrong
+advice to someone clicking buttons. ``str(exc)`` is a sentence any shell can show;
+``exc.hint`` (a ``Hint``: one of ``NEXT_STEPS`` and its arguments) names the step,
+and each shell words it as its own command, button or key (``cli.common.error_text``,
+``web.app.error_text``). A next step only the command line can take (import a
+document, upgrade the schema) may stay in the message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 __all__ = [
+    "Hint",
+    "NEXT_STEPS",
     "TrackerError",
     "ConfigError",
     "DatabaseError",
@@ -31,8 +44,39 @@ __all__ = [
 ]
 
 
+#: the next steps a refusal can suggest, and the arguments each one takes; every shell
+#: words each of them (a test holds both shells to this list)
+NEXT_STEPS: dict[str, tuple[str, ...]] = {
+    "undo": ("candidate",),          # undo candidate N's decision before changing it
+    "choose_topic": ("action",),     # give a chapter, then accept or move again
+    "list_topics": (),               # the chapters there are to choose from
+    "list_candidates": (),           # the candidates there are
+    "reload": (),                    # see what changed meanwhile (someone else decided)
+    "list_sources": (),              # the feed sources there are
+    "choose_document": (),           # name the document (several are stored)
+    "pending": (),                   # import another version, or read the pending changes
+}
+
+
+@dataclass(frozen=True)
+class Hint:
+    """The next step a refusal suggests: ``action`` (a key of ``NEXT_STEPS``) and its ``args``."""
+
+    action: str
+    args: Mapping[str, str | int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.action not in NEXT_STEPS or set(self.args) != set(NEXT_STEPS[self.action]):
+            raise ValueError(f"no next step {self.action!r} with arguments {sorted(self.args)}")
+
+
 class TrackerError(Exception):
-    """Base of every error tracker raises deliberately; ``str()`` is the user message."""
+    """Base of every error tracker raises deliberately; ``str()`` is the user message, whatever
+    the shell; ``hint``, when given, the next step for each shell to word (see ``Hint``)."""
+
+    def __init__(self, *args: object, hint: Hint | None = None) -> None:
+        super().__init__(*args)
+        self.hint = hint
 
 
 class ConfigError(TrackerError):

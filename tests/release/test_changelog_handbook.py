@@ -62,7 +62,7 @@ def test_unknown_versions_and_reversed_range_are_errors(run: CLI, db: Database) 
         (("--from", "v9.9"), "no version named 'v9.9'"),
         (("--to", "2023-01-01"), "no version dated 2023-01-01"),
         (("--from", "deadbeef"), "no version named 'deadbeef'"),
-        (("--from", HANDBOOK_VERSIONS[2], "--to", HANDBOOK_VERSIONS[0]), "is newer than --to"),
+        (("--from", HANDBOOK_VERSIONS[2], "--to", HANDBOOK_VERSIONS[0]), "(from) is newer than version"),
         (("--from", "latest", "--to", HANDBOOK_VERSIONS[2]), "both name version"),
         (("--pending", "--from", "latest"), "takes no --from/--to"),
     ]:
@@ -78,6 +78,7 @@ def test_only_one_version_explains_what_to_do(run: CLI) -> None:
     run("import", str(NEWEST_HANDBOOK), env=ENV)
     result = run("changelog", env=ENV)
     assert result.exit_code == 1 and "first imported version" in result.stderr
+    assert "`tracker changelog --pending`" in result.stderr  # the next step, as a command
 
 
 def _edited_copy(tmp_path: Path) -> tuple[Path, Path]:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from tracker.errors import InputError, NotFoundError
+from tracker.errors import Hint, InputError, NotFoundError
 
 __all__ = ["VersionRef", "resolve_version", "choose_range", "date_in_name", "order_key", "DATED_BY"]
 
@@ -118,11 +118,11 @@ def choose_range(versions: Sequence[VersionRef], from_name: str | None,
     else:
         before = [v for v in ordered if v.seq < to.seq]
         if not before:
-            raise InputError(f"version {to.label} is the first imported version; there is nothing to "
-                             "compare it with (import another version, or see --pending)")
+            raise InputError(f"version {to.label} is the first imported version: there is nothing to "
+                             "compare it with", hint=Hint("pending"))
         start = before[-1]
     if start.seq > to.seq:
-        raise InputError(f"--from {start.label} is newer than --to {to.label}; swap them")
+        raise InputError(f"version {start.label} (from) is newer than version {to.label} (to); swap them")
     if start.seq == to.seq:
-        raise InputError(f"--from and --to both name version {to.label}; choose two different versions")
+        raise InputError(f"from and to both name version {to.label}; choose two different versions")
     return start, to

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from tracker.cli.common import Runtime
+from tracker.cli.common import Runtime, error_text
 from tracker.config import load_settings, redact
 from tracker.errors import TrackerError
 from tracker.human import and_list
@@ -161,7 +161,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except TrackerError as exc:  # redacted: a message may quote a database URL
-            click.echo(f"Error: {redact(str(exc))}", err=True)
+            click.echo(f"Error: {redact(error_text(exc))}", err=True)
             sys.exit(1)
         except database_failures() as exc:  # a failure no service named: still one line, exit 1
             from tracker.db.session import database_error
@@ -200,7 +200,7 @@ def cli(ctx: click.Context, db_url: str | None, config_file: str | None) -> None
     try:
         settings = load_settings(config_file, overrides={"database_url": db_url})
     except TrackerError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {error_text(exc)}", err=True)
         sys.exit(1)
     ctx.obj = Runtime(settings)
 

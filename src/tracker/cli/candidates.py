@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from tracker.candidates.render import candidate_card, queue_markdown
-from tracker.cli.common import Runtime, info, pass_runtime, to_json
+from tracker.cli.common import Runtime, error_text, info, pass_runtime, to_json
 from tracker.errors import TrackerError
 from tracker.human import plural
 
@@ -120,7 +120,7 @@ def _move_to(rt: Runtime, row: dict[str, Any], by: str | None) -> bool:
         try:
             done = review_service.decide(rt.db, rt.settings, int(row["id"]), "move", topic=topic, by=by)
         except TrackerError as exc:
-            info(f"Error: {exc}")
+            info(f"Error: {error_text(exc)}")
             continue
         info(f"moved to {done.topic}; now accept, reject, defer or skip it")
         return True
@@ -155,7 +155,7 @@ def _ask(rt: Runtime, row: dict[str, Any], by: str | None) -> str:
         try:
             done = review_service.decide(rt.db, rt.settings, int(row["id"]), action, note=note, by=by)
         except TrackerError as exc:
-            info(f"Error: {exc}")
+            info(f"Error: {error_text(exc)}")
             continue
         info(f"{done.status}" + (f" for {done.week}" if action == "defer" else ""))
         return action
@@ -201,7 +201,7 @@ def review_cmd(rt: Runtime, week: str | None, topic: str | None, document: str |
                 try:
                     undone = review_service.undo(rt.db, rt.settings, int(rows[back]["id"]), by=by)
                 except TrackerError as exc:
-                    info(f"Error: {exc}")
+                    info(f"Error: {error_text(exc)}")
                     continue
                 done.pop()
                 decided -= 1

@@ -1,7 +1,8 @@
 """Shared pieces of the command line: the runtime object, option decorators, renderers.
 
 Owns: ``Runtime`` (settings + lazily opened database), ``format_option``,
-``emit`` (json/csv/table to stdout), ``fail_on`` exit-code handling.
+``emit`` (json/csv/table to stdout), ``fail_on`` exit-code handling, and an error's
+next step as the command to run (``error_text``).
 Does not own: any use case; commands call one service function each.
 """
 
@@ -19,7 +20,7 @@ import click
 
 from tracker import escape, human
 from tracker.config import Settings
-from tracker.errors import DatabaseError, InputError
+from tracker.errors import DatabaseError, InputError, TrackerError
 
 if TYPE_CHECKING:  # SQLAlchemy loads when a command first uses the database, not for --help
     from tracker.db.session import Database
@@ -126,6 +127,27 @@ def emit(fmt: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
         click.echo(csv_text(rows, columns), nl=False)
     else:
         click.echo(table_text(rows, columns))
+
+
+#: each next step a service's refusal can suggest (``tracker.errors.NEXT_STEPS``), as a command
+NEXT_STEPS = {
+    "undo": "to change it, first `tracker candidates undo {candidate}`",
+    "choose_topic": "{action} it with --topic SLUG",
+    "list_topics": "see `tracker topics`",
+    "list_candidates": "list them with `tracker queue`",
+    "reload": "see `tracker queue`",
+    "list_sources": "see `tracker sources list`",
+    "choose_document": "choose one with --document",
+    "pending": "import another version, or see `tracker changelog --pending`",
+}
+
+
+def error_text(exc: TrackerError) -> str:
+    """What the command line says of ``exc`` (after ``Error: ``): its message and, when it
+    suggests a next step, the command that takes it."""
+    if exc.hint is None:
+        return str(exc)
+    return f"{exc}; " + NEXT_STEPS[exc.hint.action].format(**exc.hint.args)
 
 
 def info(message: str) -> None:

@@ -18,7 +18,7 @@ from tracker.config import Settings
 from tracker.db import repo_documents as repo
 from tracker.db.models_core import Document, DocumentVersion, Topic
 from tracker.db.session import Database
-from tracker.errors import NotFoundError
+from tracker.errors import Hint, NotFoundError
 from tracker.services.states import link_states
 
 __all__ = ["resolve_document", "list_topics", "list_resources", "list_versions", "resolve_topic",
@@ -36,8 +36,8 @@ def resolve_document(session: Session, settings: Settings, name: str | None = No
             return doc
     if name is None and len(docs) == 1:
         return docs[0]
-    raise NotFoundError(f"no document named {wanted!r}; known: {', '.join(d.name for d in docs)} "
-                        "(choose one with --document)")
+    raise NotFoundError(f"no document named {wanted!r}; known: {', '.join(d.name for d in docs)}",
+                        hint=Hint("choose_document"))
 
 
 def resolve_topic(topics: list[Topic], slug: str) -> Topic:
@@ -45,8 +45,9 @@ def resolve_topic(topics: list[Topic], slug: str) -> Topic:
         if topic.slug == slug:
             return topic
     close = difflib.get_close_matches(slug, [t.slug for t in topics], n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; list them with `tracker topics`"
-    raise NotFoundError(f"no topic with slug {slug!r}{hint}")
+    if close:
+        raise NotFoundError(f"no topic with slug {slug!r}; did you mean {', '.join(close)}?")
+    raise NotFoundError(f"no topic with slug {slug!r}", hint=Hint("list_topics"))
 
 
 def topic_subtree(topics: list[Topic], root: Topic) -> set[int]:

@@ -32,7 +32,7 @@ from tracker.db import repo_documents, repo_review
 from tracker.db.models_candidates import DECIDED, PENDING, Candidate
 from tracker.db.models_core import Topic
 from tracker.db.session import Database
-from tracker.errors import ConflictError, InputError, NotFoundError
+from tracker.errors import ConflictError, Hint, InputError, NotFoundError
 from tracker.services.catalog import resolve_document, resolve_topic, topic_subtree
 from tracker.urls import InvalidURL, canonicalize
 
@@ -160,7 +160,7 @@ def queue(db: Database, settings: Settings, *, week: str | None = None, topic: s
 def _chapter(session: Session, document_id: int, slug: str) -> Topic:
     topic = resolve_topic(repo_documents.topics_of(session, document_id), slug)
     if topic.kind == "front":
-        raise InputError(f"topic {slug!r} is front matter; choose a chapter (see `tracker topics`)")
+        raise InputError(f"topic {slug!r} is front matter, not a chapter", hint=Hint("list_topics"))
     return topic
 
 
@@ -192,36 +192,37 @@ def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, 
     if action not in ACTIONS:
         raise InputError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
     if action == "move" and not topic:
-        raise InputError("moving a candidate needs a topic: --topic SLUG")
+        raise InputError("moving a candidate needs a topic", hint=Hint("choose_topic", {"action": "move"}))
     if action in ("reject", "defer") and topic:
-        raise InputError(f"--topic does not apply to {action}; use it with accept or move")
+        raise InputError(f"a topic does not apply to {action}; only accept and move take one")
     reviewer = (by or default_reviewer()).strip()[:200] or "unknown"
     now = settings.now()
     with db.transaction() as session:
         candidate = repo.get_candidate(session, candidate_id)
         if candidate is None:
-            raise NotFoundError(f"no candidate with id {candidate_id}; list them with `tracker queue`")
+            raise NotFoundError(f"no candidate with id {candidate_id}", hint=Hint("list_candidates"))
         if candidate.status in DECIDED:
             raise ConflictError(f"candidate {candidate_id} was already {candidate.status} "
-                                f"by {candidate.decided_by} on {candidate.decided_at:%Y-%m-%d}; "
-                                f"to change it, first `tracker candidates undo {candidate_id}`")
+                                f"by {candidate.decided_by} on {candidate.decided_at:%Y-%m-%d}",
+                                hint=Hint("undo", {"candidate": candidate_id}))
         if candidate.status not in PENDING + ("overflow", "off_topic"):
             raise ConflictError(f"candidate {candidate_id} is {candidate.status.replace('_', ' ')}, "
                                 "not in the queue; nothing to decide")
         if not repo.hold_undecided(session, candidate_id, candidate.status):
             raise ConflictError(f"candidate {candidate_id} was decided by someone else a moment ago; "
-                                "nothing was changed (see `tracker queue`)")
+                                "nothing was changed", hint=Hint("reload"))
         session.refresh(candidate)  # as committed when the lock was granted: a move may have landed
         current = session.get(Topic, candidate.topic_id) if candidate.topic_id else None
         if expect is not None and expect != seen_state(candidate.status, candidate.week,
                                                        current.slug if current else None):
             where = f" in {current.slug}" if current else ""
             raise ConflictError(f"candidate {candidate_id} changed since this page was shown: it is now "
-                                f"{candidate.status}{where} for {candidate.week}; nothing was changed "
-                                "(reload the page to see it)")
+                                f"{candidate.status}{where} for {candidate.week}; nothing was changed",
+                                hint=Hint("reload"))
         chosen = _chapter(session, candidate.document_id, topic) if topic else current
         if action == "accept" and (chosen is None or not chosen.active):
-            raise InputError(f"candidate {candidate_id} has no current topic; accept it with --topic SLUG")
+            raise InputError(f"candidate {candidate_id} has no current topic",
+                             hint=Hint("choose_topic", {"action": "accept"}))
         week = ""
         before = _snapshot(candidate)
         if action == "accept":
@@ -267,7 +268,7 @@ def undo(db: Database, settings: Settings, candidate_id: int, *, by: str | None 
     with db.transaction() as session:
         candidate = repo.get_candidate(session, candidate_id)
         if candidate is None:
-            raise NotFoundError(f"no candidate with id {candidate_id}; list them with `tracker queue`")
+            raise NotFoundError(f"no candidate with id {candidate_id}", hint=Hint("list_candidates"))
         if expect is not None and candidate.status != expect:
             raise ConflictError(f"candidate {candidate_id} is now {candidate.status} "
                                 f"(by {candidate.decided_by or 'someone'}); nothing was undone")
@@ -277,7 +278,7 @@ def undo(db: Database, settings: Settings, candidate_id: int, *, by: str | None 
                                 + (" (it was decided before undo existed)" if last is not None else ""))
         if not repo.hold_undecided(session, candidate_id, candidate.status):
             raise ConflictError(f"candidate {candidate_id} was changed by someone else a moment ago; "
-                                "nothing was undone (see `tracker queue`)")
+                                "nothing was undone", hint=Hint("reload"))
         if last.action == "accept" and candidate.resource_id is not None:
             latest = repo_documents.latest_version(session, candidate.document_id)
             if candidate.resource_id in repo.cited_resource_ids(session, latest.id if latest else None):

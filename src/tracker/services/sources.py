@@ -22,7 +22,7 @@ from tracker.config import Settings, read_toml
 from tracker.db import repo_feeds as repo
 from tracker.db.models_feeds import FeedSource
 from tracker.db.session import Database
-from tracker.errors import ConflictError, InputError, NotFoundError
+from tracker.errors import ConflictError, Hint, InputError, NotFoundError
 from tracker.sources import default_name, normalize_kind, normalize_target, request_url, validate_name
 
 __all__ = ["add_source", "list_sources", "remove_source", "set_enabled", "sync_sources", "SyncReport",
@@ -122,7 +122,7 @@ def _get(session: Session, name: str) -> FeedSource:
     source = repo.get_source(session, name)
     if source is None:
         known = ", ".join(s.name for s in repo.list_sources(session)[:10]) or "none yet"
-        raise NotFoundError(f"no source named {name!r} (known: {known}); see `tracker sources list`")
+        raise NotFoundError(f"no source named {name!r} (known: {known})", hint=Hint("list_sources"))
     return source
 
 

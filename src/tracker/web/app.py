@@ -3,8 +3,9 @@
 Owns: building the app for one database and settings (``create_app``), the
 template filters (dates, safe link targets, percentages), the reviewer's name
 (a cookie, defaulting to ``--by`` or ``$USER``) and turning ``TrackerError`` into a
-readable page. Does not own: the pages (``queue``, ``reports``, ``sources``) or the
-guards (``security``).
+readable page or message, its next step worded as the page's button, field or key
+(``error_text``). Does not own: the pages (``queue``, ``reports``, ``sources``) or
+the guards (``security``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,22 @@ from tracker.errors import TrackerError
 from tracker.export.text import safe_url
 from tracker.web import security
 
-__all__ = ["create_app", "reviewer", "back"]
+__all__ = ["create_app", "reviewer", "back", "error_text"]
 
 REVIEWER_COOKIE = "tracker_reviewer"
+
+#: each next step a service's refusal can suggest (``tracker.errors.NEXT_STEPS``), as what a
+#: maintainer does in the browser: never a command or a command-line option
+NEXT_STEPS = {
+    "undo": "to change it, undo it first: its Undo button under “Decided recently” (u undoes the newest)",
+    "choose_topic": "choose a chapter in “Move to” (key m), then {action} it",
+    "list_topics": "choose one from the “Move to” list",
+    "list_candidates": "reload the queue to see the current candidates",
+    "reload": "reload the page to see it",
+    "list_sources": "reload the page to see the current sources",
+    "choose_document": "choose one with name = … in the [document] section of the server's configuration",
+    "pending": "import another version, or see the pending changes on the Document page",
+}
 
 
 def _day(value: Any) -> str:
@@ -44,6 +58,14 @@ def reviewer(app_default: str) -> str:
     """Who decides: the name this browser chose, else the server's default."""
     name = (request.cookies.get(REVIEWER_COOKIE) or "").strip()[:200]
     return name or app_default
+
+
+def error_text(exc: TrackerError) -> str:
+    """What a page says of ``exc``: its message and, when it suggests a next step, that step
+    as the page offers it."""
+    if exc.hint is None:
+        return str(exc)
+    return f"{exc}; " + NEXT_STEPS[exc.hint.action].format(**exc.hint.args)
 
 
 def back(default: str = "/") -> Response:
@@ -79,7 +101,7 @@ def create_app(db: Database, settings: Settings, *, token: str | None = None, lo
 
     @app.errorhandler(TrackerError)
     def tracker_error(exc: TrackerError) -> tuple[str, int]:
-        return render_template("error.html", message=str(exc), status=400), 400
+        return render_template("error.html", message=error_text(exc), status=400), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:

@@ -28,7 +28,7 @@ from tracker.db.session import Database
 from tracker.errors import TrackerError
 from tracker.export.text import one_line, safe_url
 from tracker.services import dashboard, review
-from tracker.web.app import back, reviewer
+from tracker.web.app import back, error_text, reviewer
 
 __all__ = ["bp", "group_rows"]
 
@@ -116,7 +116,7 @@ def _refused(cid: int, title: str, exc: TrackerError) -> str:
     """A refusal naming the candidate once: the service's message already names it
     ("candidate 12 was already accepted…", "no candidate with id 12…"), so the card's title,
     when the form sent one, goes in front of that name instead of adding a second one."""
-    message, subject = str(exc), f"candidate {cid}"
+    message, subject = error_text(exc), f"candidate {cid}"
     if not title:
         return message
     if message.startswith(subject + " "):

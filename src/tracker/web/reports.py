@@ -19,6 +19,7 @@ from tracker.errors import TrackerError
 from tracker.links.report import groups
 from tracker.services import catalog, dashboard, release
 from tracker.services.report import link_report
+from tracker.web.app import error_text
 from tracker.web.chart import CHART_STATES, stack
 
 __all__ = ["bp"]
@@ -56,7 +57,7 @@ def document() -> str:
         try:
             log = release.changelog(db, settings, from_name=start, to_name=end)
         except TrackerError as exc:
-            problem = str(exc)
+            problem = error_text(exc)
     pending = release.changelog(db, settings, pending=True) if labels else None
     return render_template("document.html", versions=versions[::-1], labels=labels, start=start, end=end,
                            log=log, problem=problem, pending=pending, page="document")

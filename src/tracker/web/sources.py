@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from tracker.errors import TrackerError
 from tracker.services import dashboard
 from tracker.services.sources import list_sources, set_enabled
-from tracker.web.app import back
+from tracker.web.app import back, error_text
 
 __all__ = ["bp"]
 
@@ -44,7 +44,7 @@ def toggle(name: str, action: str) -> Response:
     try:
         row = set_enabled(ctx["db"], ctx["settings"], name, action == "enable")
     except TrackerError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return back("/sources")
     flash(f"{row['name']} is {row['status']}" + (" (polled at the next crawl)" if action == "enable" else ""), "ok")
     return back("/sources")

@@ -1,0 +1,153 @@
+"""A refusal says its next step in the words of the shell that shows it (found by a review:
+the queue page flashed "… to change it, first `tracker candidates undo 12`" to a maintainer
+clicking buttons, whose next step is the Undo button). The services raise a message any
+shell can show plus a ``Hint``; the command line words it as a command, the page as its
+button, field or key."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CLI
+from tests.helpers import table_counts
+from tracker.cli.common import NEXT_STEPS as CLI_STEPS
+from tracker.cli.common import error_text as cli_text
+from tracker.config import Settings
+from tracker.db.session import Database
+from tracker.errors import NEXT_STEPS, ConflictError, Hint
+from tracker.services.import_ import import_document
+from tracker.services.review import decide, queue
+from tracker.web import create_app
+from tracker.web.app import NEXT_STEPS as WEB_STEPS
+from tracker.web.app import error_text as web_text
+
+HOST = {"Host": "127.0.0.1"}
+
+
+def _command_line(text: str) -> list[str]:
+    """What in ``text`` belongs to the command line: a `tracker …` command or an --option."""
+    return re.findall(r"`tracker [^`]*`|--[a-z]+", text)
+
+
+def _page(client: Any) -> str:
+    return str(client.get("/", headers=HOST).get_data(as_text=True))
+
+
+def _form(page: str, cid: int) -> dict[str, str]:
+    form = re.search(rf'<form method="post" action="/candidates/{cid}/decide"[^>]*>(.*?)</form>', page, re.S)
+    assert form is not None, page
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1)))
+
+
+def _errors_in(page: str) -> list[str]:
+    return [html.unescape(m) for m in re.findall(r'<p class="msg error">([^<]*)</p>', page)]
+
+
+def _errors(answer: Any) -> list[str]:
+    assert answer.status_code == 200
+    return _errors_in(answer.get_data(as_text=True))
+
+
+def _decide(client: Any, cid: int, fields: dict[str, str], **extra: str) -> list[str]:
+    return _errors(client.post(f"/candidates/{cid}/decide", data={**fields, **extra}, headers=HOST,
+                               follow_redirects=True))
+
+
+def _example(action: str) -> Hint:
+    return Hint(action, {name: 12 if name == "candidate" else "move" for name in NEXT_STEPS[action]})
+
+
+def test_each_shell_words_every_next_step_and_the_page_never_as_a_command() -> None:
+    assert set(CLI_STEPS) == set(WEB_STEPS) == set(NEXT_STEPS)
+    for action in NEXT_STEPS:
+        exc = ConflictError("candidate 12 was already accepted", hint=_example(action))
+        assert str(exc) == "candidate 12 was already accepted"  # the message itself names no shell
+        shown = web_text(exc)
+        assert shown.startswith("candidate 12 was already accepted; ") and not _command_line(shown), shown
+        assert cli_text(exc).startswith("candidate 12 was already accepted; ")
+    assert cli_text(ConflictError("plain")) == web_text(ConflictError("plain")) == "plain"
+    with pytest.raises(ValueError):
+        Hint("undo")  # a next step without what it needs would break the wording
+
+
+def test_a_decided_candidate_points_the_page_to_its_undo_button(db: Database, queued: Settings) -> None:
+    client = create_app(db, queued, by="ann").test_client()
+    cid = int(queue(db, queued)[1][0]["id"])
+    seen = _form(_page(client), cid)
+    assert _decide(client, cid, seen, action="accept") == []
+    before = table_counts(db)
+    for fields in (seen, {"csrf": seen["csrf"]}):  # the stale card again, and a script's bare post
+        [refused] = _decide(client, cid, fields, action="reject")
+        assert f"candidate {cid}) was already accepted by ann" in refused or \
+            refused.startswith(f"candidate {cid} was already accepted by ann"), refused
+        assert "Undo" in refused and "Decided recently" in refused, refused
+        assert not _command_line(refused) and "tracker " not in refused, refused
+    assert table_counts(db) == before
+    # the step it names works: the Undo under "Decided recently" takes the accept back
+    undo = re.search(rf'<form method="post" action="/candidates/{cid}/undo">(.*?)</form>', _page(client), re.S)
+    assert undo is not None
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', undo.group(1)))
+    assert _errors(client.post(f"/candidates/{cid}/undo", data=fields, headers=HOST, follow_redirects=True)) == []
+    assert _decide(client, cid, _form(_page(client), cid), action="reject") == []
+
+
+def test_a_move_without_a_known_chapter_points_the_page_to_the_chapter_field(db: Database,
+                                                                            queued: Settings) -> None:
+    client = create_app(db, queued, by="ann").test_client()
+    cid = int(queue(db, queued)[1][0]["id"])
+    fields = _form(_page(client), cid)
+    before = table_counts(db)
+    [empty] = _decide(client, cid, fields, action="move", topic="")
+    assert "needs a topic" in empty and "“Move to”" in empty and "then move it" in empty, empty
+    [unknown] = _decide(client, cid, fields, action="move", topic="zzzz-qqqq")
+    assert "no topic with slug 'zzzz-qqqq'" in unknown and "“Move to” list" in unknown, unknown
+    for refused in (empty, unknown):
+        assert not _command_line(refused) and "tracker " not in refused, refused
+    assert table_counts(db) == before
+
+
+def test_an_unknown_source_points_the_page_to_a_reload(db: Database, queued: Settings) -> None:
+    client = create_app(db, queued).test_client()
+    page = client.get("/sources", headers=HOST).get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    [refused] = _errors(client.post("/sources/no-such-feed/enable", data={"csrf": csrf.group(1)}, headers=HOST,
+                                    follow_redirects=True))
+    assert refused.startswith("no source named 'no-such-feed'") and "reload the page" in refused, refused
+    assert not _command_line(refused), refused
+
+
+def test_a_reversed_range_on_the_document_page_names_no_option(db: Database, queued: Settings,
+                                                                tmp_path: Path) -> None:
+    doc = tmp_path / "doc"
+    (doc / "guide.md").write_text((doc / "guide.md").read_text(encoding="utf-8") + "\n## Optimizers\n\nAdam.\n",
+                                  encoding="utf-8")
+    import_document(db, doc, queued)
+    client = create_app(db, queued).test_client()
+    labels = re.findall(r'<option value="([^"]+)"', client.get("/document", headers=HOST).get_data(as_text=True))
+    first, last = labels[0], labels[-1]
+    assert first != last
+    page = client.get(f"/document?from={last}&to={first}", headers=HOST).get_data(as_text=True)
+    [problem] = _errors_in(page)
+    assert "(from) is newer than version" in problem and not _command_line(problem), problem
+
+
+def test_the_command_line_still_names_the_command(db: Database, queued: Settings, run: CLI) -> None:
+    cid = int(queue(db, queued)[1][0]["id"])
+    decide(db, queued, cid, "accept", by="ann")
+    before = table_counts(db)
+    again = run("candidates", "reject", str(cid))
+    assert again.exit_code == 1 and again.stdout == ""
+    [line] = again.stderr.splitlines()
+    assert line.startswith(f"Error: candidate {cid} was already accepted by ann on ") and \
+        line.endswith(f"; to change it, first `tracker candidates undo {cid}`"), line
+    other = int(queue(db, queued)[1][0]["id"])
+    unknown = run("candidates", "move", str(other), "--topic", "zzzz-qqqq")
+    assert unknown.exit_code == 1
+    assert unknown.stderr.splitlines() == ["Error: no topic with slug 'zzzz-qqqq'; see `tracker topics`"]
+    assert table_counts(db) == before
