@@ -122,6 +122,35 @@ def test_an_unknown_source_points_the_page_to_a_reload(db: Database, queued: Set
     assert not _command_line(refused), refused
 
 
+def test_the_sources_page_says_its_own_button_for_a_disabled_or_parked_source(db: Database,
+                                                                            queued: Settings) -> None:
+    """The listing's reason ("…; run `tracker sources enable X` to resume") was printed right
+    beside the page's own Enable/Resume button."""
+    from sqlalchemy import select
+
+    from tracker.db.models_feeds import FeedSource
+    from tracker.services.sources import list_sources, set_enabled
+
+    name = list_sources(db, queued)[0]["name"]
+    client = create_app(db, queued).test_client()
+
+    def sources_page() -> str:
+        page = html.unescape(client.get("/sources", headers=HOST).get_data(as_text=True))
+        return page.split("<tbody>")[1]
+    set_enabled(db, queued, name, False)
+    assert "tracker sources enable" in list_sources(db, queued)[0]["reason"]  # the command line's words
+    disabled = sources_page()
+    assert "not polled; Enable polls it at the next crawl" in disabled and not _command_line(disabled)
+    set_enabled(db, queued, name, True)
+    with db.transaction() as s:
+        parked = s.scalars(select(FeedSource).where(FeedSource.name == name)).one()
+        parked.parked_at, parked.consecutive_errors, parked.last_error = queued.now(), 3, "HTTP 503"
+    assert "tracker sources enable" in list_sources(db, queued)[0]["reason"]
+    parked_page = sources_page()
+    assert "parked after 3 consecutive errors; Resume polls it at the next crawl" in parked_page
+    assert not _command_line(parked_page), _command_line(parked_page)
+
+
 def test_a_reversed_range_on_the_document_page_names_no_option(db: Database, queued: Settings,
                                                                 tmp_path: Path) -> None:
     doc = tmp_path / "doc"
