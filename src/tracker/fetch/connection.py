@@ -9,7 +9,8 @@ status, headers (at most ``MAX_HEADER_BYTES``) and body chunks as they arrive;
 reading pauses while more than ``HIGH_WATER`` bytes wait for the caller
 (``Exchange.body`` resumes it), so a body the caller stops reading costs at most
 that much. Also ``arrived`` (what waits unread in a connection's socket right
-now: a deadline's last look).
+now: a deadline's last look) and ``tls_context`` (the TLS context of the core's
+connections).
 Does not own: making connections, pools, keep-alive reuse or the deadline
 (``fetch.wire``), politeness, decoding, retries (``fetch.core``).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import os
 import select
 import ssl
 import struct
@@ -29,7 +31,7 @@ import httptools
 
 from tracker.fetch.errors import ProtocolViolation
 
-__all__ = ["Connection", "ClosedEarly", "arrived", "HIGH_WATER", "MAX_HEADER_BYTES"]
+__all__ = ["Connection", "ClosedEarly", "arrived", "tls_context", "HIGH_WATER", "MAX_HEADER_BYTES"]
 
 HIGH_WATER = 256 * 1024
 #: the most header bytes one answer may send (h11's default too): beyond it, not HTTP we read
@@ -197,3 +199,21 @@ def arrived(conn: Connection) -> int | None:
         return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])
     except OSError:
         return HIGH_WATER  # readable, but the count is unknown: a bounded look all the same
+
+
+def tls_context(verify: bool) -> ssl.SSLContext:
+    """The TLS context of the core's own connections, as ``httpx.create_ssl_context`` makes it:
+    ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set, else certifi's roots; no checks when
+    ``verify`` is false."""
+    if not verify:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
