@@ -40,7 +40,7 @@ from tracker.config import load_settings
 from tracker.db.models_core import Resource
 from tracker.db.models_links import CheckRun, LinkObservation, LinkStatus
 from tracker.db.session import Database, open_database
-from tracker.fetch.core import FetchResult
+from tracker.fetch.model import FetchResult
 from tracker.links.model import Outcome, Verdict
 from tracker.services.linkcheck_store import Seen, record_batch
 

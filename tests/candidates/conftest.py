@@ -98,7 +98,7 @@ def crawled(db: Database, db_url: str, imported: Settings, feed_servers: dict[st
 def store(db: Database, settings: Settings, items: list[Any], source: str = "manual") -> None:
     """Insert feed items through the crawler's own ``store_items`` (as a crawl would)."""
     from tracker.db import repo_feeds
-    from tracker.services.crawl import store_items
+    from tracker.services.feed_items import store_items
 
     try:
         add_source(db, settings, "feed", f"http://127.0.0.1:9/{source}.xml", name=source)

@@ -17,7 +17,7 @@ from tracker.db import repo_feeds
 from tracker.db.models_candidates import Candidate
 from tracker.db.models_feeds import FeedItem
 from tracker.db.session import Database
-from tracker.services.crawl import store_items
+from tracker.services.feed_items import store_items
 from tracker.services.import_ import import_document
 from tracker.services.propose import propose
 from tracker.services.review import queue

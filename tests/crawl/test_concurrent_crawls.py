@@ -19,7 +19,8 @@ from tracker.db import repo_feeds
 from tracker.db.models_feeds import FeedItem, FeedItemSource, FeedSource
 from tracker.db.repo_feeds import get_source, load_cited
 from tracker.db.session import Database
-from tracker.services.crawl import crawl, store_items
+from tracker.services.crawl import crawl
+from tracker.services.feed_items import store_items
 from tracker.services.sources import add_source
 from tracker.sources import parse_body
 from tracker.sources.model import Item

@@ -21,7 +21,8 @@ from tracker.db.models_core import Document, DocumentVersion, Placement, Resourc
 from tracker.db.models_feeds import FeedItem, FeedItemSource, FeedSource
 from tracker.db.session import Database, open_database
 from tracker.services import sources as source_service
-from tracker.services.crawl import CrawlReport, crawl, list_items
+from tracker.services.crawl import CrawlReport, crawl
+from tracker.services.feed_items import list_items
 from tracker.sources import request_url
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

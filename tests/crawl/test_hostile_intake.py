@@ -112,7 +112,7 @@ def test_odd_dates_are_stored_and_listed(db: Database, feed_settings: Settings, 
     assert dates["soon"] is not None and dates["soon"].hour == 20  # hours ahead (time zones): kept
     assert dates["old"] is not None and dates["old"].year == 1900
     assert dates["first"] is not None and dates["first"].year == 1
-    from tracker.services.crawl import list_items
+    from tracker.services.feed_items import list_items
     listed = {row["title"]: row["published_at"] for row in list_items(db)}
     assert listed["first"] == dates["first"] and listed["far"] is None
 

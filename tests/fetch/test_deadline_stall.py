@@ -24,9 +24,10 @@ import pytest
 import uvloop
 
 from tests.links import server as srv
-from tracker.fetch.core import FetchRequest, FetchResult, HttpCore, Policy
+from tracker.fetch.core import HttpCore
 from tracker.fetch.errors import ErrorClass
 from tracker.fetch.gate import HostRule, LocalGates
+from tracker.fetch.model import FetchRequest, FetchResult, Policy
 
 DEADLINE = 0.5
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {

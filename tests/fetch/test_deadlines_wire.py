@@ -21,11 +21,12 @@ from tracker.config import load_settings
 from tracker.db.models_links import ArchiveLookup
 from tracker.db.session import Database
 from tracker.demo.site import BLOG, DemoInternet
-from tracker.fetch.core import FetchRequest, HttpCore
+from tracker.fetch.core import HttpCore
 from tracker.fetch.documents import TextFetcher
 from tracker.fetch.feeds import FeedClient
-from tracker.fetch.wayback import WaybackClient, WaybackReply
 from tracker.fetch.links import link_policy
+from tracker.fetch.model import FetchRequest
+from tracker.fetch.wayback import WaybackClient, WaybackReply
 from tracker.links.archive import read_availability
 from tracker.services.crawl import crawl
 from tracker.services.linkcheck import check_links

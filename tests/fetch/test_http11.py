@@ -22,10 +22,11 @@ from hypothesis import strategies as st
 
 from tests.links.seed import make_settings
 from tracker.fetch import runner
-from tracker.fetch.core import FetchRequest, FetchResult, HttpCore
+from tracker.fetch.core import HttpCore
 from tracker.fetch.errors import ErrorClass
 from tracker.fetch.gate import LocalGates
 from tracker.fetch.links import link_policy
+from tracker.fetch.model import FetchRequest, FetchResult
 from tracker.fetch.wire import target_of
 
 PAGE = b"<html><head><title>T</title></head><body>" + b"word " * 50 + b"</body></html>"
@@ -219,7 +220,7 @@ def test_tls_answers_are_read_and_an_untrusted_certificate_is_named(tmp_path: An
 def test_a_result_without_its_body_keeps_every_other_field() -> None:
     import dataclasses
 
-    from tracker.fetch.core import Hop
+    from tracker.fetch.model import Hop
     full = FetchResult("http://h/a", "GET", 200, "http://h/b", (Hop("http://h/a", 301),), ErrorClass.TIMEOUT, "e",
                        1.5, 2, {"etag": '"x"'}, b"body", True, 3.0, True)
     assert full.without_body() == dataclasses.replace(full, body=b"")

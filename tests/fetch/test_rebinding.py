@@ -22,10 +22,11 @@ from tests.links import server as srv
 from tests.links.seed import make_settings
 from tracker.fetch import runner, wire
 from tracker.fetch.addresses import literal_ip
-from tracker.fetch.core import FetchRequest, FetchResult, HttpCore
+from tracker.fetch.core import HttpCore
 from tracker.fetch.errors import ErrorClass
 from tracker.fetch.gate import LocalGates
 from tracker.fetch.links import link_policy
+from tracker.fetch.model import FetchRequest, FetchResult
 
 PUBLIC_LOOKING = {"public.example": ["93.184.215.14"], "rebind.test": ["93.184.216.34"]}
 

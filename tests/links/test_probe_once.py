@@ -17,8 +17,8 @@ from tests.links.seed import seed
 from tests.links.test_cli_links import later
 from tracker.db.models_links import LinkStatus
 from tracker.db.session import Database
-from tracker.fetch.core import FetchResult
 from tracker.fetch.errors import ErrorClass
+from tracker.fetch.model import FetchResult
 from tracker.links.model import Outcome
 from tracker.services.linkcheck_looks import look, look_beside
 

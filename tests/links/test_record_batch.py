@@ -14,8 +14,8 @@ from tracker.db import repo_links
 from tracker.db.models_core import ResourceVersion
 from tracker.db.models_links import CheckRun, LinkObservation, LinkStatus
 from tracker.db.session import Database
-from tracker.fetch.core import FetchResult, Hop
 from tracker.fetch.errors import ErrorClass
+from tracker.fetch.model import FetchResult, Hop
 from tracker.links import policy
 from tracker.links.model import Observation, Outcome, Verdict
 from tracker.services.linkcheck_store import Seen, record_batch

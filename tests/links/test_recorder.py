@@ -24,7 +24,7 @@ from tracker.db.models_links import CheckRun, LinkObservation, LinkStatus
 from tracker.db.session import Database
 from tracker.errors import DatabaseError
 from tracker.fetch import runner
-from tracker.fetch.core import FetchResult
+from tracker.fetch.model import FetchResult
 from tracker.links.model import Outcome, Verdict
 from tracker.db import session as session_module
 from tracker.services import linkcheck_recorder, linkcheck_store

@@ -10,8 +10,9 @@ from typing import Any
 
 from tests.crawl.server import FeedServer
 from tests.links import server as srv
-from tracker.fetch.core import FetchRequest, HttpCore, Policy
+from tracker.fetch.core import HttpCore
 from tracker.fetch.gate import HostRule, LocalGates
+from tracker.fetch.model import FetchRequest, Policy
 
 _POLICY = Policy(rule_for=lambda _host: HostRule(1, 0.0), timeout_for=lambda _host: 5.0, headers={},
                  body_limit=lambda _m, _s, _h: (4096, True))

@@ -203,9 +203,9 @@ def items_command(rt: Runtime, source: str | None, kind: str | None, limit: int 
       tracker items --format json
       tracker items --source lilianweng.github.io --limit 5
     """
-    from tracker.services import crawl as crawl_service
+    from tracker.services.feed_items import list_items
 
-    emit(fmt, crawl_service.list_items(rt.db, source=source, kind=kind, limit=limit), ITEM_COLUMNS)
+    emit(fmt, list_items(rt.db, source=source, kind=kind, limit=limit), ITEM_COLUMNS)
 
 
 def _discover() -> click.Command:

@@ -9,8 +9,8 @@ that keep two concurrent crawls off each other's sources (``claim_sources``,
 ``release_sources``). New items and versions are inserted by upsert
 (``insert_item``, ``record_version``), so two crawls that meet the same item
 through different sources never collide.
-Does not own: HTTP, parsing, the merge rule or health decisions (``tracker.sources``
-and ``services.crawl`` decide; this module stores).
+Does not own: HTTP, parsing, the merge rule or health decisions (``tracker.sources``,
+``services.crawl`` and ``services.feed_items`` decide; this module stores).
 """
 
 from __future__ import annotations

@@ -1,14 +1,17 @@
 """The only package that talks HTTP: one async core, and the callers' policies over it.
 
 Modules: ``core`` (``HttpCore``: per-host pools, one overall deadline per request,
-decoded-size caps, the one redirect loop, retries), ``gate`` (per-host politeness
+decoded-size caps, the one redirect loop, retries), ``model`` (what callers pass the
+core and get back: ``FetchRequest``, ``Policy``, ``FetchResult``), ``answer`` (kept
+headers, the body read under the decoded-size cap), ``gate`` (per-host politeness
 shared by every caller of the process, behind the small ``HostGates`` interface),
 ``errors`` (``ErrorClass`` from the exception chain), ``addresses`` (private/loopback/
 metadata addresses for redirect safety), ``wire`` (HTTP/1.1 exchanges on per-host
-keep-alive pools), ``runner`` (the event loop the services run on), ``network`` (is our
-side offline?), and the policies: ``links`` (the link
-checker), ``feeds`` (the feed poller), ``wayback`` (archive look-ups), ``documents``
-(URL import). Nothing here parses documents or decides states.
+keep-alive pools), ``connection`` (one connection's protocol and llhttp parser),
+``httpx_transport`` (a caller's own transport, through httpx), ``runner`` (the event
+loop the services run on), ``network`` (is our side offline?), and the policies:
+``links`` (the link checker), ``feeds`` (the feed poller), ``wayback`` (archive
+look-ups), ``documents`` (URL import). Nothing here parses documents or decides states.
 
     HttpCore.fetch(policy, request) → FetchResult        never raises for HTTP trouble
       ├─ HostGates.acquire / started / release / pause   in-flight, gap, Retry-After

@@ -8,10 +8,11 @@ network canaries):
   (a start is marked when the request headers go on the wire, including
   retries and probes) and ``Retry-After`` pauses of a host for everyone;
 - one small pool of keep-alive connections per host (``fetch.wire``: HTTP/1.1
-  parsed by llhttp, no httpx request/response objects per exchange; a
-  transport passed in by a caller, such as a test's ``MockTransport``, is used
-  through httpx), so a request never scans the connections of other hosts;
-  one shared TLS context; idle pools closed beyond a bound;
+  parsed by llhttp in ``fetch.connection``, no httpx request/response objects
+  per exchange; a transport passed in by a caller, such as a test's
+  ``MockTransport``, is used through httpx: ``fetch.httpx_transport``), so a
+  request never scans the connections of other hosts; one shared TLS context;
+  idle pools closed beyond a bound;
 - one overall deadline per request (connect, headers and body together;
   httpx's own timeouts are per read and a server sending a header line per
   second would outlive them), enforced by the wire (``fetch.wire``), which at the
@@ -20,9 +21,9 @@ network canaries):
   called such an answer a timeout. A caller's transport is still cancelled by an
   ``asyncio.timeout``: its socket is its own (a ``MockTransport`` answers from
   memory without suspending, so no stall comes between);
-- the decoded-size cap (streamed and decompressed here: a gzip bomb costs at
-  most the cap) — a prefix for callers that judge text, an error for callers
-  that need the whole body;
+- the decoded-size cap (streamed and decompressed by ``fetch.answer``: a gzip
+  bomb costs at most the cap) — a prefix for callers that judge text, an error
+  for callers that need the whole body;
 - one redirect loop (only http(s) targets, loop and length limits, no hop from
   a public address into a private one, then the caller's own rule); such a hop
   is checked twice: on the resolver's answer before it is requested (the clear,
@@ -30,131 +31,42 @@ network canaries):
   (the answer of the lookup actually connected with, so DNS rebinding cannot
   slip past the first check) and never over a kept-alive private connection;
 - retries with jittered exponential backoff for transient failures;
-- ``ErrorClass`` names from the exception chain.
+- ``ErrorClass`` names from the exception chain (``fetch.errors``).
 
 Failures are ``FetchResult`` values, never exceptions. Clock, sleep, gates,
-transport and resolver are injectable. Does not own: what an answer means,
-which URLs to fetch, storage.
+transport and resolver are injectable. Does not own: the values callers pass and
+get back (``fetch.model``), what an answer means, which URLs to fetch, storage.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import ssl
-import sys
 import time
-import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from tracker import headers as header_rules
-from tracker.fetch import body_decoder
 from tracker.fetch.addresses import HostAddresses, Resolver, system_resolver
-from tracker.fetch.errors import (TRANSIENT_ERRORS, ErrorClass, ProtocolViolation, UnsafeAddress,
-                                  UnsupportedTarget, classify_exception, describe, library_exceptions)
-from tracker.fetch.gate import Clock, Deferred, HostGates, HostRule, LocalGates, Sleep, shared_gates
+from tracker.fetch.answer import kept_headers, read_chunks
+from tracker.fetch.connection import tls_context
+from tracker.fetch.errors import (TRANSIENT_ERRORS, ErrorClass, UnsupportedTarget, classify_exception, describe,
+                                  exchange_errors)
+from tracker.fetch.gate import Clock, Deferred, HostGates, LocalGates, Sleep, shared_gates
+from tracker.fetch.model import REDIRECT_STATUSES, FetchRequest, FetchResult, Hop, Policy, retry_after_seconds
 from tracker.fetch.wire import Exchange, WirePool, request_head, target_of
 
 if TYPE_CHECKING:  # httpx is imported only by callers that bring a transport (tests) or odd URLs
     import httpx
 
-__all__ = ["HttpCore", "Policy", "FetchRequest", "FetchResult", "Hop", "BodyLimit", "REDIRECT_STATUSES",
-           "retry_after_seconds", "MAX_PAUSE"]
+__all__ = ["HttpCore", "MAX_PAUSE"]
 
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: the longest Retry-After pause we honour for a host (longer answers are capped)
 MAX_PAUSE = 24 * 3600.0
-KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "retry-after", "server",
-                "cf-mitigated", "location", "content-encoding", "cache-control", "expires", "date", "age")
-_CHUNK = 64 * 1024
 _MAX_POOLS = 256
-
-#: (method, status, headers) → (byte cap, strict) or None to leave the body unread
-BodyLimit = Callable[[str, int, Mapping[str, str]], "tuple[int, bool] | None"]
-#: (the URL as requested, the redirect target) → why the hop is refused, or None
-RedirectRule = Callable[[str, str], "str | None"]
-
-
-def retry_after_seconds(value: str | None, wall_now: datetime | None = None) -> float | None:
-    """``Retry-After`` in seconds; an HTTP date is compared with the real wall clock (the
-    server's clock wrote it, not ``TRACKER_NOW``)."""
-    return header_rules.retry_after_seconds(value, wall_now or datetime.now(timezone.utc))
-
-
-@dataclass(frozen=True)
-class FetchRequest:
-    """One URL to fetch; ``method="HEAD"`` when the body is not needed."""
-
-    url: str
-    method: str = "GET"
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-@dataclass(frozen=True)
-class Hop:
-    """One redirect: the URL that answered and its status."""
-
-    url: str
-    status: int
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """What one request chain produced (a status or an ``error_class``)."""
-
-    url: str
-    method: str
-    status: int | None
-    final_url: str
-    redirects: tuple[Hop, ...] = ()
-    error_class: ErrorClass | None = None
-    error: str = ""
-    elapsed: float = 0.0
-    attempts: int = 1
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    truncated: bool = False
-    retry_after: float | None = None
-    #: the body stopped before its end (deadline or connection lost mid-body): ``body`` is a
-    #: prefix kept for the judge, not the page (``truncated`` alone may be the reader's cap)
-    cut_short: bool = False
-
-    def without_body(self) -> FetchResult:
-        """The same result without its body (what is kept once the page is judged)."""
-        return FetchResult(self.url, self.method, self.status, self.final_url, self.redirects, self.error_class,
-                           self.error, self.elapsed, self.attempts, self.headers, b"", self.truncated,
-                           self.retry_after, self.cut_short)
-
-
-def _no_body(method: str, status: int, headers: Mapping[str, str]) -> tuple[int, bool] | None:
-    return None
-
-
-@dataclass(frozen=True)
-class Policy:
-    """One caller's rules over the core."""
-
-    rule_for: Callable[[str], HostRule]
-    timeout_for: Callable[[str], float]
-    headers: Mapping[str, str]
-    body_limit: BodyLimit = _no_body
-    max_redirects: int = 10
-    redirect_rule: RedirectRule | None = None
-    retries: int = 0
-    backoff_base: float = 0.5
-    #: the longest Retry-After pause a request waits out (beyond it: ``DEFERRED``), and the
-    #: longest backoff between two tries
-    max_wait: float = 60.0
-    #: a HEAD refused with 4xx/5xx is asked again with GET
-    head_fallback: bool = False
-    gate_key: Callable[[str], str] = str.lower
 
 
 @dataclass
@@ -228,7 +140,7 @@ class HttpCore:
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
-            self._ssl = _tls_context(bool(self._verify))
+            self._ssl = tls_context(bool(self._verify))
         return self._ssl
 
     def _pool(self, key: tuple[str, str, int]) -> WirePool:
@@ -298,25 +210,23 @@ class HttpCore:
                     gates.started(slot)
                     phase = "wait"
                     single.status, raw_headers = await exchange.head()
-                    single.headers = _kept_headers(raw_headers)
+                    single.headers = kept_headers(raw_headers)
                     chunks: Any = exchange.body()
                 else:  # a caller's transport (tests): through httpx, started when its trace says so
-                    import httpx
+                    from tracker.fetch import httpx_transport
+
                     async def trace(name: str, info: Mapping[str, Any]) -> None:
                         if name.endswith("send_request_headers.started") and gates.paused_for(key) > 0:
                             raise _PausedMeanwhile()
                         if name.endswith("send_request_headers.complete"):
                             gates.started(slot)
 
-                    extensions = {"timeout": {"connect": timeout, "read": timeout, "write": timeout,
-                                              "pool": timeout}, "trace": trace}
-                    response = await self._shared_transport.handle_async_request(
-                        httpx.Request(method, url, headers=dict(headers), extensions=extensions))
+                    response = await httpx_transport.send(self._shared_transport, method, url, headers, timeout, trace)
                     gates.started(slot)
                     phase = "wait"
                     single.status = response.status_code
-                    single.headers = {k: response.headers[k] for k in KEPT_HEADERS if k in response.headers}
-                    chunks = None
+                    single.headers = httpx_transport.kept_headers(response)
+                    chunks = httpx_transport.raw_chunks(response)
                 phase = "body"
                 limit = None if single.status in REDIRECT_STATUSES else \
                     policy.body_limit(method, single.status, single.headers)
@@ -326,11 +236,8 @@ class HttpCore:
                     if strict and length.isdigit() and int(length) > cap:
                         single.error_class, single.error = ErrorClass.TOO_LARGE, f"larger than {cap} bytes"
                         return single
-                    if response is not None:
-                        single.truncated, single.error_class = await _read(response, cap, strict, out)
-                    else:
-                        single.truncated, single.error_class = await _read_chunks(
-                            chunks, single.headers.get("content-encoding"), cap, strict, out)
+                    single.truncated, single.error_class = await read_chunks(
+                        chunks, single.headers.get("content-encoding"), cap, strict, out)
                     if single.error_class is ErrorClass.TOO_LARGE:
                         single.error = f"larger than {cap} bytes"
                     elif single.error_class is ErrorClass.DECODE:
@@ -346,7 +253,7 @@ class HttpCore:
             cls = ErrorClass.CONNECT_TIMEOUT if phase == "connect" else ErrorClass.TIMEOUT
             return _Single(None, {}, error_class=cls, sent_at=single.sent_at,
                            error=f"no complete answer within {timeout:g} s")
-        except _trouble() as exc:
+        except exchange_errors() as exc:
             if _keeps_prefix(policy, method, phase, single):  # reset mid-body: keep the prefix
                 single.body, single.truncated, single.cut_short = bytes(out), True, True
                 return single
@@ -356,11 +263,10 @@ class HttpCore:
             gates.started(slot)  # a refused connection counts as a start too
             if exchange is not None:
                 exchange.finish()  # kept alive after a complete answer, closed otherwise
-            if response is not None:
-                if isinstance(response.stream, sys.modules["httpx"].AsyncByteStream):
-                    await response.aclose()
-                else:  # a synchronous body from a test transport
-                    response.close()
+            if response is not None:  # a caller's transport (tests)
+                from tracker.fetch.httpx_transport import close
+
+                await close(response)
             if pool_key is not None:
                 self._busy[pool_key] -= 1
 
@@ -479,45 +385,6 @@ class HttpCore:
         return None
 
 
-async def _in_memory(response: httpx.Response) -> Any:
-    """An in-memory response (mock transports): its bytes, already decoded by httpx."""
-    yield response.content
-
-
-async def _sync(response: httpx.Response) -> Any:
-    """A synchronous body (a test transport's generator), read as it comes."""
-    for chunk in response.iter_raw(_CHUNK):
-        yield chunk
-
-
-def _trouble() -> tuple[type[BaseException], ...]:
-    """The exceptions an exchange turns into a failed ``FetchResult``: socket, TLS and protocol
-    errors, and httpx's and httpcore's own when a caller's transport brought them in (their
-    exceptions cannot occur otherwise; the tuple is built only when something was raised)."""
-    return (ProtocolViolation, UnsafeAddress, OSError, ValueError, ssl.SSLError,
-            *library_exceptions("HTTPError", "InvalidURL", "UnsupportedProtocol", "ProtocolError", "NetworkError",
-                                "TimeoutException", "ProxyError"))
-
-
-def _tls_context(verify: bool) -> ssl.SSLContext:
-    """The TLS context of the core's own connections, as ``httpx.create_ssl_context`` makes it:
-    ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set, else certifi's roots; no checks when
-    ``verify`` is false."""
-    if not verify:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        return ctx
-    if os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-    if os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
-_KEPT = frozenset(KEPT_HEADERS)
-
-
 def _keeps_prefix(policy: Policy, method: str, phase: str, single: _Single) -> bool:
     """Whether a body cut off mid-way (deadline, reset) still answers: the status came, and the
     caller reads text prefixes (a non-strict body limit)."""
@@ -525,57 +392,3 @@ def _keeps_prefix(policy: Policy, method: str, phase: str, single: _Single) -> b
         return False
     limit = policy.body_limit(method, single.status, single.headers)
     return limit is not None and not limit[1]
-
-
-def _kept_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The ``KEPT_HEADERS`` of a raw header list, lower-case names, repeated ones joined with
-    ", " (as httpx's ``Headers`` does), in one pass."""
-    kept: dict[str, str] = {}
-    for name_bytes, value_bytes in raw:
-        name = name_bytes.decode("latin-1").lower()
-        if name in _KEPT:
-            try:
-                value = value_bytes.decode("utf-8")
-            except UnicodeDecodeError:
-                value = value_bytes.decode("latin-1")
-            kept[name] = f"{kept[name]}, {value}" if name in kept else value
-    return kept
-
-
-async def _read(response: httpx.Response, cap: int, strict: bool,
-                out: bytearray) -> tuple[bool, ErrorClass | None]:
-    """Read at most ``cap`` decoded bytes of an httpx response into ``out``."""
-    chunks = _in_memory(response) if response.is_stream_consumed else \
-        response.aiter_raw(_CHUNK) if isinstance(response.stream, sys.modules["httpx"].AsyncByteStream) \
-        else _sync(response)
-    return await _read_chunks(chunks, response.headers.get("content-encoding"), cap, strict, out)
-
-
-async def _read_chunks(chunks: Any, encoding: str | None, cap: int, strict: bool,
-                       out: bytearray) -> tuple[bool, ErrorClass | None]:
-    """Read at most ``cap`` decoded bytes into ``out``: (truncated, error for strict callers)."""
-    try:
-        decoder = body_decoder(encoding)
-    except zlib.error:
-        return True, (ErrorClass.DECODE if strict else None)
-    try:
-        async for chunk in chunks:
-            if decoder is None:
-                out += chunk
-            else:
-                pending = chunk
-                while pending and len(out) <= cap:
-                    out += decoder.decompress(pending, cap + 1 - len(out))
-                    pending = decoder.unconsumed_tail
-            if len(out) > cap:
-                del out[cap:]
-                return True, (ErrorClass.TOO_LARGE if strict else None)
-        if decoder is not None:
-            out += decoder.flush()
-            if len(out) > cap:
-                del out[cap:]
-                return True, (ErrorClass.TOO_LARGE if strict else None)
-    except zlib.error:
-        return True, (ErrorClass.DECODE if strict else None)
-    return False, None
-

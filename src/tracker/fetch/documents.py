@@ -16,9 +16,10 @@ import httpx
 from tracker.config import Settings
 from tracker.errors import DocumentError
 from tracker.fetch import runner
-from tracker.fetch.core import FetchRequest, HttpCore, Policy
+from tracker.fetch.core import HttpCore
 from tracker.fetch.errors import ErrorClass
 from tracker.fetch.gate import HostRule
+from tracker.fetch.model import FetchRequest, Policy
 
 __all__ = ["TextFetcher", "MAX_DOCUMENT_BYTES"]
 

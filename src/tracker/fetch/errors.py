@@ -6,7 +6,8 @@ database and read by ``tracker.links.judge``), ``classify_exception`` (walks
 ``socket.gaierror``, ``ssl.SSLError``, ``ConnectionRefusedError``, httpx's
 timeout classes …, never by ``repr()`` text or raw errno numbers) and
 ``NETWORK_ERRORS`` (the classes that say more about our own connection than
-about the link). Does not own: what a class means for a link or a feed.
+about the link), ``exchange_errors`` (what an exchange turns into a failed
+result instead of raising). Does not own: what a class means for a link or a feed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 
 __all__ = ["ErrorClass", "classify_exception", "NETWORK_ERRORS", "TRANSIENT_ERRORS", "describe",
-           "ProtocolViolation", "UnsupportedTarget", "UnsafeAddress", "library_exceptions"]
+           "ProtocolViolation", "UnsupportedTarget", "UnsafeAddress", "library_exceptions", "exchange_errors"]
 
 
 class ProtocolViolation(Exception):
@@ -139,6 +140,15 @@ def library_exceptions(*names: str) -> tuple[type[BaseException], ...]:
         if module is not None:
             found += [cls for name in names if isinstance(cls := getattr(module, name, None), type)]
     return tuple(found)
+
+
+def exchange_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions an exchange turns into a failed ``FetchResult``: socket, TLS and protocol
+    errors, and httpx's and httpcore's own when a caller's transport brought them in (their
+    exceptions cannot occur otherwise; the tuple is built only when something was raised)."""
+    return (ProtocolViolation, UnsafeAddress, OSError, ValueError, ssl.SSLError,
+            *library_exceptions("HTTPError", "InvalidURL", "UnsupportedProtocol", "ProtocolError", "NetworkError",
+                                "TimeoutException", "ProxyError"))
 
 
 def describe(exc: BaseException) -> str:

@@ -29,9 +29,10 @@ import httpx
 
 from tracker.config import Settings
 from tracker.fetch.addresses import Resolver
-from tracker.fetch.core import FetchRequest, FetchResult, HttpCore, Policy
+from tracker.fetch.core import HttpCore
 from tracker.fetch.errors import ErrorClass
 from tracker.fetch.gate import Clock, HostGates, HostRule, Sleep
+from tracker.fetch.model import FetchRequest, FetchResult, Policy
 
 __all__ = ["FeedClient", "FeedFetch", "feed_policy", "ARXIV_HOSTS", "ARXIV_KEY", "Clock", "Sleep"]
 

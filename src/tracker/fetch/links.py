@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 from tracker.config import Settings
 from tracker.fetch.addresses import Resolver
-from tracker.fetch.core import (REDIRECT_STATUSES, FetchRequest, FetchResult, Hop, HttpCore, Policy,
-                                retry_after_seconds)
+from tracker.fetch.core import HttpCore
 from tracker.fetch.errors import TRANSIENT_ERRORS, ErrorClass, classify_exception
 from tracker.fetch.gate import Clock, HostGates, HostRule, Sleep, plan_catch_up
+from tracker.fetch.model import REDIRECT_STATUSES, FetchRequest, FetchResult, Hop, Policy, retry_after_seconds
 
 if TYPE_CHECKING:
     import httpx

@@ -19,9 +19,10 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 
 from tracker.config import Settings
-from tracker.fetch.core import FetchRequest, HttpCore, Policy
+from tracker.fetch.core import HttpCore
 from tracker.fetch.errors import NETWORK_ERRORS
 from tracker.fetch.gate import HostRule
+from tracker.fetch.model import FetchRequest, Policy
 
 __all__ = ["looks_down", "canaries_answer", "canary_policy", "NETWORK_ERRORS"]
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tracker.config import Settings
-from tracker.fetch.core import FetchRequest, HttpCore, Policy
+from tracker.fetch.core import HttpCore
 from tracker.fetch.gate import HostRule
+from tracker.fetch.model import FetchRequest, Policy
 
 if TYPE_CHECKING:
     import httpx

@@ -1,12 +1,12 @@
 """HTTP/1.1 on the wire: one connection per exchange, kept alive in small per-host pools.
 
 Owns: ``WirePool`` (the idle keep-alive connections of one scheme/host/port,
-opened with ``loop.create_connection``, TLS included) and ``Exchange`` (one
+opened with ``loop.create_connection``, TLS included), ``Exchange`` (one
 request written on one connection, its status line and headers, then its body
-as it arrives). Responses are parsed by ``httptools`` (llhttp, the C parser
-Node.js uses): chunked and length-delimited bodies, keep-alive rules and
-malformed input are its business, so no HTTP state machine runs in Python and
-a request costs a few callbacks instead of h11's per-event objects.
+as it arrives) and what a request puts on the wire (``target_of``: where a URL
+goes; ``request_head``: the request line and headers). The bytes of an answer are
+parsed by the connection's protocol (``fetch.connection``: llhttp through
+``httptools``).
 
 A request the core marks ``public_only`` (a hop a redirect from a public address
 led to) connects only to the public addresses of its own lookup and never takes
@@ -15,9 +15,7 @@ by a name that resolves differently the second time (DNS rebinding).
 
 A connection goes back to its pool only after a complete answer that allows
 keep-alive; anything else (a body left unread, a HEAD answer, an error, the
-deadline) closes it. Reading pauses while more
-than ``HIGH_WATER`` bytes wait for the caller, so a body the caller stops
-reading costs at most that much.
+deadline) closes it.
 
 The request's one overall deadline (``loop.time()`` based, chosen by the caller) is kept
 here: a new connection is made within it (``WirePool.exchange``, an ``asyncio.timeout``:
@@ -28,49 +26,37 @@ bytes both due, and a cancelling timer turned an answer that had fully arrived i
 timeout (asyncio parses the bytes first and cancels the reader anyway; uvloop runs its
 timers before it polls the sockets). So at the deadline the exchange takes what has
 already arrived: what is parsed, and the bytes the socket holds at that moment
-(``FIONREAD``; a close counts), read turn by turn of the loop without waiting for more. A
+(``connection.arrived``: ``FIONREAD``; a close counts), read turn by turn of the loop without waiting for more. A
 complete answer among them is the answer; otherwise ``TimeoutError`` at the first turn that
 brings nothing or once the bytes that were there are read: a server still sending at its
 deadline (a tarpit, a drip, an endless stream) is too late, and the look is bounded by the
 socket's buffer, not by time.
 
-Does not own: the deadline's length, politeness, redirects, decoding, retries
-(``fetch.core``).
+Does not own: parsing the answer (``fetch.connection``); the deadline's length,
+politeness, redirects, decoding, retries (``fetch.core``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import re
-import select
 import socket
 import ssl
-import struct
-import termios
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Mapping
-from typing import NamedTuple, cast
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import httptools
 
 from tracker.fetch.addresses import is_private_ip, literal_ip
+from tracker.fetch.connection import HIGH_WATER, ClosedEarly, Connection, arrived
 from tracker.fetch.errors import ProtocolViolation, UnsafeAddress
 
-__all__ = ["WirePool", "Exchange", "ProtocolViolation", "ClosedEarly", "request_head", "Target", "target_of"]
+__all__ = ["WirePool", "Exchange", "request_head", "Target", "target_of"]
 
-HIGH_WATER = 256 * 1024
-#: the most header bytes one answer may send (h11's default too): beyond it, not HTTP we read
-MAX_HEADER_BYTES = 64 * 1024
 KEEPALIVE_EXPIRY = 5.0
 MAX_IDLE = 16
-
-
-class ClosedEarly(ConnectionResetError):
-    """The server closed the connection before a complete answer."""
-
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 #: characters httpx would percent-encode (or reject) in a URL: such URLs take its parser
@@ -124,164 +110,6 @@ def request_head(method: str, target: bytes, host: bytes, headers: Mapping[str, 
     return b"".join(lines)
 
 
-class _Connection(asyncio.Protocol):
-    """One TCP (or TLS) connection; parses the answer to the request in progress."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.parser: httptools.HttpResponseParser | None = None
-        self.closed = False
-        self.idle_since = 0.0
-        #: bytes handed to ``data_received`` so far (a deadline's last look counts them)
-        self.received = 0
-        #: connected to a loopback/private/link-local/metadata address
-        self.private_peer = False
-        self._reset()
-
-    def _reset(self) -> None:
-        self.status = 0
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.header_bytes = 0
-        self.chunks: deque[bytes] = deque()
-        self.buffered = 0
-        self.headers_done = False
-        self.complete = False
-        self.keep_alive = False  # llhttp forgets it once the message is over: kept here
-        self.head = False
-        self.error: BaseException | None = None
-        self.waiter: asyncio.Future[bool] | None = None
-        self.paused = False
-
-    # -- asyncio.Protocol ------------------------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
-
-    def data_received(self, data: bytes) -> None:
-        self.received += len(data)
-        if self.parser is None or self.complete:  # bytes nobody asked for: this connection is done
-            self.close()
-            return
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail(ProtocolViolation("the server switched protocols"))
-        except httptools.HttpParserError as exc:
-            cause = exc.__context__ if isinstance(exc.__context__, ProtocolViolation) else None
-            self._fail(cause or ProtocolViolation(f"malformed HTTP answer: {exc}"))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        if self.parser is None or self.complete:
-            return
-        if self.headers_done and self._until_close():
-            self.complete = True  # a body delimited by the end of the connection
-            self._wake()
-        else:
-            self._fail(ClosedEarly("the server closed the connection before a complete answer")
-                       if exc is None else exc)
-
-    # -- httptools callbacks -----------------------------------------------------
-    def on_message_begin(self) -> None:
-        self.headers = []
-        self.header_bytes = 0
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.header_bytes += len(name) + len(value) + 4
-        if self.header_bytes > MAX_HEADER_BYTES:
-            # raised inside llhttp's callback: feed_data stops and reports a callback error
-            raise ProtocolViolation(f"more than {MAX_HEADER_BYTES} bytes of response headers")
-        self.headers.append((name, value))
-
-    def on_headers_complete(self) -> None:
-        assert self.parser is not None
-        status = self.parser.get_status_code()
-        if 100 <= status < 200:
-            return  # an interim answer (100 Continue, 103 Early Hints): the real one follows
-        self.status = status
-        self.headers_done = True
-        if self.head:
-            self.complete = True  # no body follows a HEAD answer, whatever its headers say
-        self._wake()
-
-    def on_body(self, body: bytes) -> None:
-        if not self.headers_done:
-            return
-        self.chunks.append(body)
-        self.buffered += len(body)
-        if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
-            self.paused = True
-            self.transport.pause_reading()
-        self._wake()
-
-    def on_message_complete(self) -> None:
-        if not self.headers_done:
-            return  # the end of an interim answer
-        assert self.parser is not None
-        self.keep_alive = self.parser.should_keep_alive()
-        self.complete = True
-        self._wake()
-
-    # -- helpers -------------------------------------------------------------------
-    def _until_close(self) -> bool:
-        for name, value in self.headers:
-            lower = name.lower()
-            if lower == b"content-length" or (lower == b"transfer-encoding" and b"chunked" in value.lower()):
-                return False
-        return True
-
-    def _fail(self, exc: BaseException) -> None:
-        if self.error is None:
-            self.error = exc
-        self.close()
-        self._wake()
-
-    def _wake(self, moved: bool = True) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(moved)
-
-    async def _wait(self, turn: bool = False) -> bool:
-        """Until the answer moves on (True), or the exchange's deadline wakes it (False). With
-        ``turn``, at most one turn of the loop: False unless the loop's next poll of its sockets
-        moved the answer (asyncio runs a timer due now after that poll; uvloop runs a delay of 0
-        as a ready callback, after the poll of the turn in progress)."""
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[bool] = loop.create_future()
-        self.waiter = waiter
-        timer = loop.call_later(0, self._wake, False) if turn else None
-        try:
-            return await waiter
-        finally:
-            self.waiter = None
-            if timer is not None:
-                timer.cancel()
-
-    def close(self) -> None:
-        self.closed = True
-        if self.transport is not None:
-            self.transport.close()
-
-    @property
-    def reusable(self) -> bool:
-        return not self.closed and self.complete and self.keep_alive and not self.head and self.error is None
-
-
-def _arrived(conn: _Connection) -> int | None:
-    """What waits in the connection's socket, unread, right now: its byte count (0 for only
-    the peer's close or an error), or None when nothing does."""
-    sock = conn.transport.get_extra_info("socket") if conn.transport is not None else None
-    fd = sock.fileno() if sock is not None else -1
-    if fd < 0:
-        return None
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLPRI)
-    if not poller.poll(0):
-        return None
-    try:
-        return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])
-    except OSError:
-        return HIGH_WATER  # readable, but the count is unknown: a bounded look all the same
-
 
 class Exchange:
     """One request on one connection: ``status, headers = await ex.head()``, then ``ex.body()``.
@@ -290,7 +118,7 @@ class Exchange:
     once it has passed, but only after taking what had already arrived (see the module
     docstring)."""
 
-    def __init__(self, pool: WirePool, conn: _Connection) -> None:
+    def __init__(self, pool: WirePool, conn: Connection) -> None:
         self._pool, self._conn = pool, conn
         self._timer: asyncio.TimerHandle | None = None
         self._expired = False
@@ -300,7 +128,7 @@ class Exchange:
 
     def send(self, method: str, data: bytes, deadline: float | None = None) -> None:
         conn = self._conn
-        conn._reset()
+        conn.reset()
         conn.head = method == "HEAD"
         conn.parser = httptools.HttpResponseParser(conn)
         assert conn.transport is not None
@@ -312,22 +140,22 @@ class Exchange:
 
     def _expire(self) -> None:
         self._expired = True
-        self._conn._wake(False)
+        self._conn.wake(False)
 
     async def _wait(self) -> None:
         """Wait for the answer to move on; past the deadline, only on bytes already there."""
         conn = self._conn
-        if not self._expired and (await conn._wait() or not self._expired):
+        if not self._expired and (await conn.wait() or not self._expired):
             return
         if self._budget is None:  # the deadline has just passed: what had arrived by then?
-            waiting = _arrived(conn)
+            waiting = arrived(conn)
             if waiting is None:
                 raise TimeoutError()
             self._budget = conn.received + waiting
         elif self._idle_turn or conn.received > self._budget:
             raise TimeoutError()  # what had arrived is read (a server still sending is too late)
         before = conn.received
-        await conn._wait(turn=True)
+        await conn.wait(turn=True)
         self._idle_turn = conn.received == before
 
     async def head(self) -> tuple[int, list[tuple[bytes, bytes]]]:
@@ -380,7 +208,7 @@ class WirePool:
     def __init__(self, scheme: str, host: str, port: int, ssl_context: ssl.SSLContext | None) -> None:
         self.scheme, self.host, self.port = scheme, host, port
         self._ssl = ssl_context if scheme == "https" else None
-        self._idle: list[_Connection] = []
+        self._idle: list[Connection] = []
 
     async def exchange(self, public_only: bool = False, deadline: float | None = None) -> Exchange:
         """An idle connection, or a new one (made by ``deadline``, else ``TimeoutError``).
@@ -388,7 +216,7 @@ class WirePool:
         public address, never one whose peer is private; raises ``UnsafeAddress`` when the host
         has no public address."""
         now = time.monotonic()
-        kept: list[_Connection] = []  # idle connections to private peers, left for other requests
+        kept: list[Connection] = []  # idle connections to private peers, left for other requests
         try:
             while self._idle:
                 conn = self._idle.pop()
@@ -407,7 +235,7 @@ class WirePool:
             conn = await self._connect(public_only)
         return Exchange(self, conn)
 
-    async def _connect(self, public_only: bool = False) -> _Connection:
+    async def _connect(self, public_only: bool = False) -> Connection:
         """A new connection to the first address that accepts one. Names are resolved with
         ``socket.getaddrinfo`` in a worker thread, as asyncio's own loop does, so uvloop's
         built-in resolver never bypasses the system's (or a test's) resolution. With
@@ -431,7 +259,7 @@ class WirePool:
         for address in addresses:
             try:
                 _, conn = await loop.create_connection(
-                    _Connection, address, self.port, ssl=self._ssl,
+                    Connection, address, self.port, ssl=self._ssl,
                     server_hostname=self.host if self._ssl is not None else None)
                 conn.private_peer = address in private
                 return conn
@@ -439,7 +267,7 @@ class WirePool:
                 last = exc
         raise last if last is not None else OSError(f"no address for {self.host}")
 
-    def put_back(self, conn: _Connection) -> None:
+    def put_back(self, conn: Connection) -> None:
         if len(self._idle) >= MAX_IDLE:
             conn.close()
             return

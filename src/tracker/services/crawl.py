@@ -5,30 +5,29 @@ It picks the sources (due ones, or one by name), fetches them through
 ``fetch.feeds.FeedClient`` (concurrently, on one event loop; the host gates keep
 each host and arXiv polite), treats a run whose hosts fail at the network level
 while no canary answers as *offline* (those polls are deferred: nothing counts
-towards parking),
-parses each body with the pure parsers, then per source and in its own
-transaction stores the items (look-up by canonical id, then by the source's GUID;
-merged by ``sources.dedupe.merge``; a date more than a day ahead of the clock is
-dropped) and updates the source's health. A failing
-source is a result (``outcome="error"``), never an exception, so it cannot stop
-the others. Validators (ETag/Last-Modified) are stored exactly as sent with every
-200, together with whether that body was usable, so a 304 for a feed that was
-broken stays an error (it counts towards parking) instead of hiding as success.
+towards parking), parses each body with the pure parsers, then per source and in
+its own transaction stores the items (``feed_items.store_items``) and updates the
+source's health. A failing source is a result (``outcome="error"``), never an
+exception, so it cannot stop the others. Validators (ETag/Last-Modified) are
+stored exactly as sent with every 200, together with whether that body was
+usable, so a 304 for a feed that was broken stays an error (it counts towards
+parking) instead of hiding as success.
 Two crawls at once (the scheduler and a terminal) never poll one source twice:
 the due sources are *claimed* first (``repo_feeds.claim_sources``: a wall-clock
 lease of ``CLAIM_LEASE``, then due-ness judged again on the rows read after the
 claim), a source another crawl holds is left to it, and the claims end with the
-run; new items are inserted by upsert, so two sources announcing the same item in
-two crawls store it once.
-Does not own: HTTP details, parsing, scoring candidates.
+run; an item another crawl stored meanwhile makes the source's transaction run
+once more, and that time it is merged.
+Does not own: merging, storing and listing items (``services.feed_items``), HTTP
+details, parsing, scoring candidates.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -40,36 +39,30 @@ from tracker.db import Session
 
 from tracker.config import Settings
 from tracker.db import repo_feeds as repo
-from tracker.db.models_feeds import FeedItem, FeedSource
+from tracker.db.models_feeds import FeedSource
 from tracker.db.session import Database
 from tracker.errors import InputError, NotFoundError
+from tracker.services.feed_items import store_items
 from tracker.services.network import network_canaries
 from tracker.sources import ParsedFeed, parse_body, request_url
 from tracker.sources.arxiv import parse_api
-from tracker.sources.dedupe import merge
-from tracker.sources.model import ARXIV, Item
+from tracker.sources.model import ARXIV
 from tracker.sources.schedule import Health, is_due, on_deferred, on_error, on_success, poll_delay
 
 if TYPE_CHECKING:  # the HTTP stack loads when a crawl runs, not for `tracker --help` or `items`
     from tracker.fetch.feeds import FeedClient, FeedFetch
 
-__all__ = ["CrawlReport", "crawl", "store_items", "StoreResult", "item_from_row", "list_items", "item_row",
-           "CLAIM_LEASE"]
+__all__ = ["CrawlReport", "crawl", "CLAIM_LEASE"]
 
 #: how long a crawl's claim on a source stands (wall clock) unless the crawl releases it:
 #: far longer than a crawl takes, so only a crashed crawl's claims ever run out
 CLAIM_LEASE = timedelta(hours=1)
 WallClock = Callable[[], datetime]
-#: how far past the crawl's clock an entry's date may be (time zones, scheduled posts)
-FUTURE_TOLERANCE = timedelta(days=1)
 
 
 def wall_clock() -> datetime:
     """Leases between live processes run on real time, whatever ``TRACKER_NOW`` says."""
     return datetime.now(timezone.utc)
-
-_FIELDS = ("canonical_url", "url", "title", "kind", "summary", "published_at", "updated_at",
-           "primary_category", "announce_type", "version", "doi", "channel_id", "authority")
 
 
 @dataclass
@@ -92,107 +85,6 @@ class CrawlReport:
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
-
-@dataclass
-class StoreResult:
-    new: int = 0
-    updated: int = 0
-    versions: int = 0
-
-
-def item_from_row(row: FeedItem) -> Item:
-    return Item(canonical_id=row.canonical_id, authors=tuple(row.authors or ()),
-                categories=tuple(row.categories or ()), **{f: getattr(row, f) for f in _FIELDS})
-
-
-def _new_row(item: Item, source: FeedSource, now: datetime, index: repo.CitedIndex,
-             session: Session) -> tuple[FeedItem | None, int | None, bool]:
-    """Insert ``item`` as a new row by upsert: ``(row, resource id, cited)``; the row is
-    ``None`` when another crawl stored the same canonical id since we looked."""
-    resource_id = index.resource_for(item.canonical_id, item.canonical_url)
-    cited = resource_id is not None and resource_id in index.placed
-    draft = FeedItem(canonical_id=item.canonical_id, first_source_id=source.id, first_seen_at=now,
-                     last_seen_at=now, changed_at=now, resource_id=resource_id, in_document=cited)
-    _write(draft, item)
-    values = {c.key: getattr(draft, c.key) for c in FeedItem.__table__.columns
-              if c.key != "id" and getattr(draft, c.key) is not None}
-    return repo.insert_item(session, values), resource_id, cited
-
-
-def _write(row: FeedItem, item: Item) -> None:
-    for name in _FIELDS:
-        setattr(row, name, getattr(item, name))
-    row.authors = list(item.authors)
-    row.categories = list(item.categories)
-
-
-def _believable(item: Item, now: datetime) -> Item:
-    """``item`` without a date more than ``FUTURE_TOLERANCE`` past ``now``: the merge rule lets
-    the newest date win, so a feed dating an entry 9999 would own that item's title for ever."""
-    limit = now + FUTURE_TOLERANCE
-    published = item.published_at if item.published_at is None or item.published_at <= limit else None
-    updated = item.updated_at if item.updated_at is None or item.updated_at <= limit else None
-    if (published, updated) == (item.published_at, item.updated_at):
-        return item
-    return replace(item, published_at=published, updated_at=updated)
-
-
-def store_items(session: Session, source: FeedSource, items: Sequence[Item], now: datetime,
-                index: repo.CitedIndex) -> StoreResult:
-    """Insert or merge ``items`` seen by ``source``; one row per canonical id."""
-    items = [_believable(item, now) for item in items]
-    result = StoreResult()
-    rows = repo.items_by_canonical_id(session, [i.canonical_id for i in items])
-    links = repo.links_of(session, source.id, [r.id for r in rows.values()])
-    created: set[int] = set()
-    updated: set[int] = set()
-    # The GUID says "same post, new link" only when it names one entry of this body and the
-    # item it found is not announced here under its own link: feeds that give every entry one
-    # GUID (their home page) or number entries from the top would otherwise merge new posts
-    # into old ones and lose them.
-    guids = Counter(item.guid for item in items)
-    announced = {item.canonical_id for item in items}
-    for item in items:
-        row = rows.get(item.canonical_id)
-        if row is None and guids[item.guid] == 1:
-            row = repo.item_by_guid(session, source.id, item.guid)
-            if row is not None and row.canonical_id in announced:
-                row = None
-            if row is not None:
-                links.update(repo.links_of(session, source.id, [row.id]))
-        inserted = False
-        if row is None:
-            session.flush()  # earlier rows of this batch first: the upsert must see them
-            row, resource_id, cited = _new_row(item, source, now, index, session)
-            if row is not None:
-                inserted = True
-                created.add(row.id)
-                if cited and resource_id is not None and item.version and index.versions.get(resource_id):
-                    result.versions += repo.record_version(session, index, resource_id, item.version,
-                                                           item.title, "", now)
-            else:  # stored by a concurrent crawl a moment ago: merge into its row
-                row = repo.items_by_canonical_id(session, [item.canonical_id])[item.canonical_id]
-                links.update(repo.links_of(session, source.id, [row.id]))
-        if not inserted:
-            merged = merge(item_from_row(row), item)
-            if merged.changed:
-                _write(row, merged.item)
-                row.changed_at = now
-            if merged.updated and row.id not in created:
-                updated.add(row.id)
-            rid = row.resource_id
-            if merged.version_bumped and rid is not None and rid in index.placed:
-                result.versions += repo.record_version(session, index, rid, merged.item.version or 0,
-                                                       merged.item.title, merged.old_title, now)
-            row.last_seen_at = now
-        rows[item.canonical_id] = row
-        repo.touch_link(session, links, row.id, source.id, item.guid, now)
-    session.flush()
-    result.new, result.updated = len(created), len(updated)
-    return result
-
-
-# ------------------------------------------------------------ the run
 
 @dataclass(frozen=True)
 class _Plan:
@@ -413,27 +305,3 @@ async def _fetch_all(plans: list[_Plan], settings: Settings, client: FeedClient 
     finally:
         if client is None:
             await http.aclose()
-
-
-def item_row(item: FeedItem, source: str) -> dict[str, Any]:
-    """The listing shape of one item (JSON field names are part of the CLI contract)."""
-    return {
-        "canonical_id": item.canonical_id, "url": item.url, "title": item.title, "source": source,
-        "kind": item.kind, "published_at": item.published_at, "version": item.version,
-        "updated_at": item.updated_at, "authors": list(item.authors or []),
-        "categories": list(item.categories or []), "primary_category": item.primary_category,
-        "announce_type": item.announce_type, "in_document": item.in_document,
-        "first_seen_at": item.first_seen_at,
-    }
-
-
-def list_items(db: Database, *, source: str | None = None, kind: str | None = None,
-               limit: int | None = None) -> list[dict[str, Any]]:
-    """Stored items, newest first (``tracker items``)."""
-    with db.transaction() as session:
-        chosen = None
-        if source is not None:
-            chosen = repo.get_source(session, source)
-            if chosen is None:
-                raise NotFoundError(f"no source named {source!r}; see `tracker sources list`")
-        return [item_row(item, name) for item, name in repo.list_items(session, chosen, kind, limit)]

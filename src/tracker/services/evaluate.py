@@ -97,7 +97,7 @@ def evaluate_queue(repository: Path, feeds: Path, settings: Settings,
                    progress: Callable[[str], None] | None = None) -> QueueEvalReport:
     """Replay the document's git history week by week against a folder of dated feeds."""
     from tracker.db.session import open_database
-    from tracker.services.crawl import store_items
+    from tracker.services.feed_items import store_items
     from tracker.services.import_ import import_snapshot
     from tracker.services.propose import propose
     from tracker.services.sources import add_source

@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tracker.fetch.core import FetchResult
+from tracker.fetch.model import FetchResult
 from tracker.links import judge
 from tracker.links.model import Exchange, Outcome, Verdict
 from tracker.links.text import content_hash, decode_body, extract_title

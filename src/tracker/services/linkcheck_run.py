@@ -37,10 +37,11 @@ from tracker.config import Settings
 from tracker.db.plain_links import DueLink, LinkTables
 from tracker.fetch import runner
 from tracker.fetch.addresses import Resolver
-from tracker.fetch.core import FetchRequest, FetchResult, HttpCore
+from tracker.fetch.core import HttpCore
 from tracker.fetch.errors import NETWORK_ERRORS
 from tracker.fetch.gate import Clock, HostGates, LocalGates, Sleep, shared_gates
 from tracker.fetch.links import LinkClient
+from tracker.fetch.model import FetchRequest, FetchResult
 from tracker.fetch.network import canaries_answer, looks_down
 from tracker.fetch.wayback import WaybackClient
 from tracker.links import archive, judge

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from tracker.links.model import Verdict
 
 if TYPE_CHECKING:  # only the annotation
-    from tracker.fetch.core import FetchResult
+    from tracker.fetch.model import FetchResult
 
 __all__ = ["Seen", "BatchOutcome"]
 
