@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from tests.helpers import stop_listening
+
 
 class _Proxy:
     def __init__(self, host: str, port: int) -> None:
@@ -28,7 +30,8 @@ class _Proxy:
         self.pairs: list[tuple[socket.socket, socket.socket]] = []
         self.lock = threading.Lock()
         self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
 
     def _accept(self) -> None:
         while not self.closed:
@@ -80,7 +83,7 @@ class _Proxy:
     def close(self) -> None:
         self.closed = True
         self.cut()
-        self.listener.close()
+        stop_listening(self.listener, self._acceptor)  # close() alone leaves accept() listening
 
 
 class Outage:

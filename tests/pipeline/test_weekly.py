@@ -32,7 +32,7 @@ def test_demo_shows_every_kind_of_finding(tmp_path: Path, clean_env: None, monke
     found = {path: link["archive_url"] is not None for path, link in dead.items()}
     if found != dict.fromkeys(dead, True):  # in full, not cut to pytest's 240 characters
         pytest.fail(f"archive URLs missing: {found}\nlook-ups stored: {_archive_lookups(out / 'demo.db')!r}\n"
-                    f"answers seen: {answers!r}", pytrace=False)
+                    f"answers seen: {answers!r}\nthreads alive: {_threads()}", pytrace=False)
     assert len(answers) == 4 and all(a[2] == 200 and a[4].get("server", "").startswith("DemoInternet")
                                      for a in answers), answers
     moved = [link for link in week2["links"] if link["state"] == "redirected"]
@@ -89,6 +89,14 @@ def _record_archive_answers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[objec
         return res
     monkeypatch.setattr(HttpCore, "fetch", fetch)
     return seen
+
+
+def _threads() -> list[str]:
+    """Every thread of the process and what it runs: a server an earlier test left answering
+    (tests/fetch/test_http11.py's scripted server once outlived its test in an accept()) shows here."""
+    import threading
+
+    return [f"{t.name}: {getattr(getattr(t, '_target', None), '__qualname__', '?')}" for t in threading.enumerate()]
 
 
 def _archive_lookups(db_file: Path) -> list[tuple[object, ...]]:
