@@ -25,6 +25,8 @@ from tracker.services.review import decide, queue
 from tracker.web import create_app
 from tracker.web.app import NEXT_STEPS as WEB_STEPS
 from tracker.web.app import error_text as web_text
+from tracker.services.jobs import NEXT_STEPS as JOB_STEPS
+from tracker.services.jobs import job_error_text as job_text
 
 HOST = {"Host": "127.0.0.1"}
 
@@ -63,14 +65,16 @@ def _example(action: str) -> Hint:
 
 
 def test_each_shell_words_every_next_step_and_the_page_never_as_a_command() -> None:
-    assert set(CLI_STEPS) == set(WEB_STEPS) == set(NEXT_STEPS)
+    assert set(CLI_STEPS) == set(WEB_STEPS) == set(JOB_STEPS) == set(NEXT_STEPS)
     for action in NEXT_STEPS:
         exc = ConflictError("candidate 12 was already accepted", hint=_example(action))
         assert str(exc) == "candidate 12 was already accepted"  # the message itself names no shell
         shown = web_text(exc)
         assert shown.startswith("candidate 12 was already accepted; ") and not _command_line(shown), shown
         assert cli_text(exc).startswith("candidate 12 was already accepted; ")
-    assert cli_text(ConflictError("plain")) == web_text(ConflictError("plain")) == "plain"
+        assert job_text(exc).startswith("candidate 12 was already accepted; ")
+    assert cli_text(ConflictError("plain")) == web_text(ConflictError("plain")) == job_text(ConflictError("plain")) \
+        == "plain"
     with pytest.raises(ValueError):
         Hint("undo")  # a next step without what it needs would break the wording
 
@@ -180,3 +184,30 @@ def test_the_command_line_still_names_the_command(db: Database, queued: Settings
     assert unknown.exit_code == 1
     assert unknown.stderr.splitlines() == ["Error: no topic with slug 'zzzz-qqqq'; see `tracker topics`"]
     assert table_counts(db) == before
+
+
+def test_several_documents_are_named_by_the_way_each_command_chooses_one(run: CLI, tmp_path: Path) -> None:
+    """Found by a review: the job record of `tracker run propose` lost the next step when it
+    became a ``Hint`` (``str(exc)``), and `tracker weekly`, which takes no --document, was told
+    to "choose one with --document" (click then refused the option)."""
+    doc = tmp_path / "guide.md"
+    doc.write_text("# Models\n\n## Tokenizers\n\nWords.\n", encoding="utf-8")
+    for name in ("one", "two"):
+        assert run("import", str(doc), "--document", name).exit_code == 0
+    takes_option = run("propose")
+    assert takes_option.exit_code == 1
+    assert takes_option.stderr.splitlines() == ["Error: no document named 'handbook'; known: one, two; "
+                                                "choose one with --document"], takes_option.stderr
+    assert run("propose", "--document", "two").exit_code == 0  # the step it names works
+    by_configuration = "; choose one with [document] name in the configuration (TRACKER_DOCUMENT__NAME)"
+    as_job = run("run", "propose")
+    assert as_job.exit_code == 1
+    assert as_job.stderr.splitlines()[-1] == ("Error: task propose failed: no document named 'handbook'; "
+                                              f"known: one, two{by_configuration}"), as_job.stderr
+    assert by_configuration in run("jobs", "--format", "json").stdout  # the job's record says it too
+    weekly = run("weekly", "--quiet", "--out", str(tmp_path / "out"))
+    assert weekly.exit_code == 1
+    assert weekly.stderr.splitlines()[-1].endswith(by_configuration) and "--document" not in weekly.stderr, \
+        weekly.stderr
+    named = run("run", "propose", env={"TRACKER_DOCUMENT__NAME": "two"})  # the step it names works
+    assert named.exit_code == 0, named.stderr

@@ -21,12 +21,10 @@ from typing import Any
 import click
 
 from tracker.candidates.render import candidate_card, queue_markdown
-from tracker.cli.common import Runtime, error_text, info, pass_runtime, to_json
+from tracker.cli.common import Runtime, document_option, error_text, info, pass_runtime, to_json
 from tracker.errors import TrackerError
 from tracker.human import plural
 
-document_option = click.option("--document", "document", metavar="NAME", default=None,
-                               help="Which document (default: [document] name, or the only one).")
 by_option = click.option("--by", "by", metavar="NAME", default=None,
                          help="Who decides (default: $USER).")
 

@@ -78,6 +78,22 @@ def creates_database(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+#: ``ctx.meta`` key (shared by every context of one command line) set when the command run
+#: takes ``--document``: only then does a refusal name that option (``error_text``)
+TAKES_DOCUMENT = "tracker.takes_document"
+
+
+def _note_document_option(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    ctx.meta[TAKES_DOCUMENT] = True
+    return value
+
+
+#: ``--document NAME``, the one definition every command that takes it uses
+document_option = click.option("--document", "document", metavar="NAME", default=None,
+                               callback=_note_document_option,
+                               help="Which document (default: [document] name, or the only one).")
+
+
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     """``--format`` with the given choices (``json`` output goes to stdout only)."""
     return click.option(
@@ -142,12 +158,25 @@ NEXT_STEPS = {
 }
 
 
+#: the next steps worded otherwise for a command that does not take the option they name
+WITHOUT_OPTION = {
+    "choose_document": "choose one with [document] name in the configuration (TRACKER_DOCUMENT__NAME)",
+}
+
+
 def error_text(exc: TrackerError) -> str:
     """What the command line says of ``exc`` (after ``Error: ``): its message and, when it
-    suggests a next step, the command that takes it."""
+    suggests a next step, the command that takes it. "--document" only for a command that
+    takes it (`tracker weekly`, `run`, `crawl` choose the document by configuration)."""
     if exc.hint is None:
         return str(exc)
-    return f"{exc}; " + NEXT_STEPS[exc.hint.action].format(**exc.hint.args)
+    action = exc.hint.action
+    steps = NEXT_STEPS
+    if action in WITHOUT_OPTION:
+        ctx = click.get_current_context(silent=True)
+        if ctx is None or not ctx.meta.get(TAKES_DOCUMENT):
+            steps = WITHOUT_OPTION
+    return f"{exc}; " + steps[action].format(**exc.hint.args)
 
 
 def info(message: str) -> None:

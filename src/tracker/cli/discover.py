@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.common import Runtime, info, pass_runtime, to_json
+from tracker.cli.common import Runtime, document_option, info, pass_runtime, to_json
 
 __all__ = ["discover_cmd"]
 
 
 @click.command("discover")
-@click.option("--document", "document", metavar="NAME", default=None,
-              help="Which document (default: [document] name, or the only one).")
+@document_option
 @click.option("--dry-run", is_flag=True, help="List what would be proposed; add nothing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format.")

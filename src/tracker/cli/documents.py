@@ -10,14 +10,13 @@ from pathlib import Path
 
 import click
 
-from tracker.cli.common import Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
+from tracker.cli.common import (Runtime, creates_database, document_option, emit, format_option, info, pass_runtime,
+                                to_json)
 from tracker.errors import InputError
 
 # Services (and SQLAlchemy with them) are imported inside each command, so that
 # `tracker db --help` costs no more than click.
 
-document_option = click.option("--document", "document", metavar="NAME", default=None,
-                               help="Which document (default: [document] name, or the only one).")
 
 
 @click.group("db")

@@ -11,12 +11,10 @@ import click
 
 from tracker.bulk import gc_paused
 from tracker.human import plural
-from tracker.cli.common import Runtime, info, pass_runtime, to_json
+from tracker.cli.common import Runtime, document_option, info, pass_runtime, to_json
 
 # the release service (and SQLAlchemy with it) is imported inside each command
 
-document_option = click.option("--document", "document", metavar="NAME", default=None,
-                               help="Which document (default: [document] name, or the only one).")
 
 
 @click.command("changelog")

@@ -129,6 +129,29 @@ CLAIM_RETRIES = (0.5, 2.0, 5.0)
 FINISH_RETRIES = (0.5, 2.0, 5.0, 10.0, 20.0, 30.0, 30.0, 60.0, 60.0, 120.0, 120.0, 300.0)
 
 
+#: each next step a service's refusal can suggest (``tracker.errors.NEXT_STEPS``), worded for
+#: the record of a job: a job runs unattended from the configuration, so its step is there or
+#: a command to run by hand (``tracker jobs``, the scheduler's log and ``tracker run`` show it)
+NEXT_STEPS = {
+    "undo": "to change it, first `tracker candidates undo {candidate}`",
+    "choose_topic": "{action} it with `tracker candidates {action} --topic SLUG`",
+    "list_topics": "see `tracker topics`",
+    "list_candidates": "see `tracker queue`",
+    "reload": "see `tracker queue`",
+    "list_sources": "see `tracker sources list`",
+    "choose_document": "choose one with [document] name in the configuration (TRACKER_DOCUMENT__NAME)",
+    "pending": "import another version, or see `tracker changelog --pending`",
+}
+
+
+def job_error_text(exc: TrackerError) -> str:
+    """What a job's record says of ``exc``: its message and, when it suggests a next step, that
+    step as the maintainer reading the record takes it."""
+    if exc.hint is None:
+        return str(exc)
+    return f"{exc}; " + NEXT_STEPS[exc.hint.action].format(**exc.hint.args)
+
+
 def heartbeat_interval(settings: Settings) -> float:
     """Seconds between two beats (and lease renewals): a third of the lease."""
     return settings.scheduler.lease_seconds / 3
@@ -174,7 +197,7 @@ def run_job(db: Database, settings: Settings, job: str, task: str | None = None,
             counts = registry[name](db, settings, dict(options or {}))
         except Exception as exc:  # a failing job is a result: recorded, and the caller goes on
             # tracker's own errors are sentences for the maintainer; anything else keeps its type
-            message = redact(str(exc) if isinstance(exc, TrackerError) else f"{type(exc).__name__}: {exc}")
+            message = redact(job_error_text(exc) if isinstance(exc, TrackerError) else f"{type(exc).__name__}: {exc}")
             detail = message if isinstance(exc, TrackerError) else \
                 "".join(traceback.format_exception_only(type(exc), exc)).strip()
             _record(db, claimed, who, "failed", settings.now(), {}, detail or message, wait, FINISH_RETRIES)
