@@ -88,13 +88,17 @@ INSERT_RUN = ("INSERT INTO check_runs (started_at, finished_at, all_links, incon
               "network_failures, elapsed_ms, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
 
 
-def cannot_open(url: str, exc: BaseException) -> DatabaseError:
-    """The one-line error for a database that cannot be opened: the URL and the first line of
-    the driver's message (``exc``, or the driver error SQLAlchemy wrapped), passwords redacted.
-    The same words whichever way in met it (``db.session``, this module, ``db.plain_links``)."""
+def describe(exc: BaseException) -> str:
+    """The first line of a driver's message (``exc``, or the driver error SQLAlchemy wrapped),
+    passwords redacted."""
     lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return DatabaseError(f"cannot open database {redact(url)}: "
-                         f"{redact(lines[0]) if lines else exc.__class__.__name__}")
+    return redact(lines[0]) if lines else exc.__class__.__name__
+
+
+def cannot_open(url: str, exc: BaseException) -> DatabaseError:
+    """The one-line error for a database that cannot be opened: the URL and ``describe(exc)``.
+    The same words whichever way in met it (``db.session``, this module, ``db.plain_links``)."""
+    return DatabaseError(f"cannot open database {redact(url)}: {describe(exc)}")
 
 
 def connect_postgresql(url: str, params: dict[str, Any]) -> Any:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from tracker.config import redact
-from tracker.db.glance import SCHEMA_HEAD, SQLITE_PRAGMAS, SQLITE_TIMEOUT, cannot_open
+from tracker.db.glance import SCHEMA_HEAD, SQLITE_PRAGMAS, SQLITE_TIMEOUT, cannot_open, describe
 from tracker.db.models import Base
 from tracker.errors import DatabaseError, SchemaDriftError
 from tracker.packaged import migrations_dir
@@ -101,10 +101,6 @@ def _revision_on(conn: Connection) -> str | None:
     return revision
 
 
-def _describe(exc: BaseException) -> str:
-    """The first line of a driver's message, passwords redacted."""
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return redact(text[0]) if text else exc.__class__.__name__
 
 
 def sqlite_file_missing(url: str) -> Path | None:
@@ -124,7 +120,7 @@ def sqlite_file_missing(url: str) -> Path | None:
 def database_error(exc: BaseException) -> DatabaseError:
     """A one-line ``DatabaseError`` for a failure no service turned into one itself."""
     hint = ""
-    text = _describe(exc)
+    text = describe(exc)
     if "no such table" in text or "does not exist" in text:
         hint = "; the schema may be incomplete: run `tracker db upgrade`"
     return DatabaseError(f"database error: {text}{hint}")
@@ -212,7 +208,7 @@ class Database:
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, "head")
         except OperationalError as exc:
-            raise DatabaseError(f"cannot upgrade database {self.safe_url}: {_describe(exc)}") from None
+            raise DatabaseError(f"cannot upgrade database {self.safe_url}: {describe(exc)}") from None
         except CommandError as exc:
             raise DatabaseError(f"cannot upgrade database {self.safe_url}: {exc}") from None
 
