@@ -28,7 +28,7 @@ from tracker.web.app import error_text as web_text
 from tracker.services.jobs import NEXT_STEPS as JOB_STEPS
 from tracker.services.jobs import job_error_text as job_text
 
-HOST = {"Host": "127.0.0.1"}
+from tests.web.pages import HOST, decision_form, queue_page
 
 
 def _command_line(text: str) -> list[str]:
@@ -36,14 +36,6 @@ def _command_line(text: str) -> list[str]:
     return re.findall(r"`tracker [^`]*`|--[a-z]+", text)
 
 
-def _page(client: Any) -> str:
-    return str(client.get("/", headers=HOST).get_data(as_text=True))
-
-
-def _form(page: str, cid: int) -> dict[str, str]:
-    form = re.search(rf'<form method="post" action="/candidates/{cid}/decide"[^>]*>(.*?)</form>', page, re.S)
-    assert form is not None, page
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1)))
 
 
 def _errors_in(page: str) -> list[str]:
@@ -82,7 +74,7 @@ def test_each_shell_words_every_next_step_and_the_page_never_as_a_command() -> N
 def test_a_decided_candidate_points_the_page_to_its_undo_button(db: Database, queued: Settings) -> None:
     client = create_app(db, queued, by="ann").test_client()
     cid = int(queue(db, queued)[1][0]["id"])
-    seen = _form(_page(client), cid)
+    seen = decision_form(queue_page(client), cid)
     assert _decide(client, cid, seen, action="accept") == []
     before = table_counts(db)
     for fields in (seen, {"csrf": seen["csrf"]}):  # the stale card again, and a script's bare post
@@ -93,18 +85,18 @@ def test_a_decided_candidate_points_the_page_to_its_undo_button(db: Database, qu
         assert not _command_line(refused) and "tracker " not in refused, refused
     assert table_counts(db) == before
     # the step it names works: the Undo under "Decided recently" takes the accept back
-    undo = re.search(rf'<form method="post" action="/candidates/{cid}/undo">(.*?)</form>', _page(client), re.S)
+    undo = re.search(rf'<form method="post" action="/candidates/{cid}/undo">(.*?)</form>', queue_page(client), re.S)
     assert undo is not None
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', undo.group(1)))
     assert _errors(client.post(f"/candidates/{cid}/undo", data=fields, headers=HOST, follow_redirects=True)) == []
-    assert _decide(client, cid, _form(_page(client), cid), action="reject") == []
+    assert _decide(client, cid, decision_form(queue_page(client), cid), action="reject") == []
 
 
 def test_a_move_without_a_known_chapter_points_the_page_to_the_chapter_field(db: Database,
                                                                             queued: Settings) -> None:
     client = create_app(db, queued, by="ann").test_client()
     cid = int(queue(db, queued)[1][0]["id"])
-    fields = _form(_page(client), cid)
+    fields = decision_form(queue_page(client), cid)
     before = table_counts(db)
     [empty] = _decide(client, cid, fields, action="move", topic="")
     assert "needs a topic" in empty and "“Move to”" in empty and "then move it" in empty, empty

@@ -8,24 +8,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.web.pages import HOST, decision_form, queue_page
 from tracker.config import Settings
 from tracker.db.models_candidates import Candidate, CandidateDecision
 from tracker.db.session import Database
 from tracker.services.review import queue
 from tracker.web import create_app
 
-HOST = {"Host": "127.0.0.1"}
 
-
-def _page(client: Any) -> str:
-    return str(client.get("/", headers=HOST).get_data(as_text=True))
-
-
-def _form(page: str, cid: int) -> dict[str, str]:
-    """The hidden fields of candidate ``cid``'s decision form, as a browser would send them."""
-    form = re.search(rf'<form method="post" action="/candidates/{cid}/decide"[^>]*>(.*?)</form>', page, re.S)
-    assert form is not None, page
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1)))
 
 
 def _post(client: Any, cid: int, fields: dict[str, str], **extra: str) -> str:
@@ -47,7 +37,7 @@ def test_a_double_submitted_defer_defers_one_week(db: Database, queued: Settings
     client = create_app(db, queued, by="ann").test_client()
     week, rows = queue(db, queued)
     cid = int(rows[0]["id"])
-    fields = _form(_page(client), cid)
+    fields = decision_form(queue_page(client), cid)
     first = _post(client, cid, fields, action="defer")
     assert "deferred" in first and "until 2026-W49" in first
     second = _post(client, cid, fields, action="defer")  # the same form again (a double click)
@@ -61,15 +51,15 @@ def test_a_stale_card_is_not_decided_after_another_reviewer_moved_it(db: Databas
     bob = create_app(db, queued, by="bob").test_client()
     _week, rows = queue(db, queued)
     cid = int(next(r["id"] for r in rows if r["topic"] == "diffusion-models"))
-    seen_by_bob = _form(_page(bob), cid)  # bob's card says "Chapter Diffusion Models"
-    moved = _post(ann, cid, _form(_page(ann), cid), action="move", topic="tokenization")
+    seen_by_bob = decision_form(queue_page(bob), cid)  # bob's card says "Chapter Diffusion Models"
+    moved = _post(ann, cid, decision_form(queue_page(ann), cid), action="move", topic="tokenization")
     assert "moved" in moved
     status, _week_of, topic_after_move, _n = _state(db, cid)
     refused = _post(bob, cid, seen_by_bob, action="accept")
     assert "changed since this page was shown" in refused and "tokenization" in refused, refused
     assert _state(db, cid)[:3] == (status, _week_of, topic_after_move) and status == "queued"
     # reloaded, bob's page shows the new chapter, and his accept goes through
-    accepted = _post(bob, cid, _form(_page(bob), cid), action="accept")
+    accepted = _post(bob, cid, decision_form(queue_page(bob), cid), action="accept")
     assert "accepted" in accepted and "in tokenization" in accepted, accepted
 
 
@@ -78,6 +68,6 @@ def test_a_form_without_the_seen_state_still_decides(db: Database, queued: Setti
     client = create_app(db, queued, by="ann").test_client()
     _week, rows = queue(db, queued)
     cid = int(rows[0]["id"])
-    fields = {k: v for k, v in _form(_page(client), cid).items() if k != "expect"}
+    fields = {k: v for k, v in decision_form(queue_page(client), cid).items() if k != "expect"}
     assert "rejected" in _post(client, cid, fields, action="reject")
     assert _state(db, cid)[0] == "rejected"
