@@ -10,7 +10,7 @@ over one HTTP core, judged on the loop one page per turn (``linkcheck_looks``, p
 the sibling probe of a folder, sent once per folder per run and only for pages not
 already judged OK beside an answered probe with the same content: ``probed_hash``),
 reduced to a ``Seen`` and recorded in batches of ``BATCH`` (``linkcheck_recorder``: a
-thread, or for big runs a process of its own);
+process of its own for big runs and for any run from the command line, else a thread);
 offline batches (``fetch.network``; the stored canaries are asked of the recorder,
 which has the ORM, when a batch first looks offline) change nothing; then the archive
 look-ups of dead links (the ORM loaded to read them only when plain SQL says there are
