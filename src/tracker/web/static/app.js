@@ -2,11 +2,29 @@
 // JavaScript every action is a plain form post. No inline handlers anywhere.
 // j/k next/previous candidate · a accept · r reject · d defer · m move (focus the
 // chapter picker; Enter moves) · u undo the newest decision · o open the link.
+//
+// Which card is selected after a decision: every decision or undo posts a form and
+// comes back to the queue as a new page. Just before the form goes (whether a key or
+// the mouse sent it) the page leaves, for the page the form returns to (its "back"
+// field), the cards to select in order of preference: the decided card (still there
+// when it was moved or the decision was refused), then the cards after it, then the
+// ones before it; an undo names the candidate it brings back first. The new page takes
+// the first of them it shows, once. A reload or the back button keeps the card that was
+// selected on that page (history.state); any other page starts at its first card.
 (function () {
   "use strict";
-  var KEY = "tracker-queue-position";
+  var KEY = "tracker-queue-next";
 
   function cards() { return Array.prototype.slice.call(document.querySelectorAll("article.cand")); }
+
+  function here() { return location.pathname + location.search; }
+
+  function makeRoom() {
+    // the messages stay at the top of the window (sticky): scrolling a card into view
+    // leaves it below them
+    var messages = document.querySelector(".messages");
+    document.documentElement.style.scrollPaddingTop = messages ? (messages.offsetHeight + 8) + "px" : "";
+  }
 
   function select(index) {
     var all = cards();
@@ -18,6 +36,7 @@
     });
     all[index].focus({ preventScroll: true });
     all[index].scrollIntoView({ block: "nearest" });
+    try { history.replaceState({ card: all[index].dataset.id }, ""); } catch (e) { /* no history: fine */ }
     return index;
   }
 
@@ -27,26 +46,59 @@
     return -1;
   }
 
-  function remember(index) {
-    try { sessionStorage.setItem(KEY, String(index)); } catch (e) { /* storage off: start at the top */ }
+  function indexOf(id) {
+    var all = cards();
+    for (var i = 0; i < all.length; i++) { if (all[i].dataset.id === String(id)) { return i; } }
+    return -1;
+  }
+
+  function leave(form) {
+    // the preference list for the page this form returns to (see the top of this file)
+    var back = form.querySelector('input[name="back"]');
+    var all = cards().map(function (card) { return card.dataset.id; });
+    var card = form.closest("article.cand");
+    var at = card ? all.indexOf(card.dataset.id) : current();
+    var undone = /\/candidates\/(\d+)\/undo$/.exec(form.getAttribute("action") || "");
+    var ids = (undone ? [undone[1]] : []).concat(at < 0 ? all : all.slice(at).concat(all.slice(0, at).reverse()));
+    try {
+      sessionStorage.setItem(KEY, JSON.stringify({ page: back ? back.value : here(), ids: ids }));
+    } catch (e) { /* storage off: the new page starts at its first card */ }
+  }
+
+  function arrival() {
+    // the card this page starts on: a decision's preference list, else this history entry's card
+    var wanted = [];
+    try {
+      var left = JSON.parse(sessionStorage.getItem(KEY) || "null");
+      sessionStorage.removeItem(KEY);
+      if (left && left.page === here() && Array.isArray(left.ids)) { wanted = left.ids; }
+    } catch (e) { wanted = []; }
+    if (!wanted.length && history.state && history.state.card) { wanted = [history.state.card]; }
+    for (var i = 0; i < wanted.length; i++) {
+      var found = indexOf(wanted[i]);
+      if (found >= 0) { return found; }
+    }
+    return 0;
   }
 
   function submit(button) {
     if (!button) { return; }
-    remember(current());
     if (button.form.requestSubmit) { button.form.requestSubmit(button); } else { button.click(); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     if (document.body.dataset.page !== "queue") { return; }
-    var start = 0;
-    try { start = parseInt(sessionStorage.getItem(KEY) || "0", 10) || 0; } catch (e) { start = 0; }
-    select(start);
+    makeRoom();
+    select(arrival());
     cards().forEach(function (card, i) {
       card.addEventListener("click", function (event) {
         if (event.target.closest("a, button, input, summary, label")) { return; }
         select(i);
       });
+    });
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (form.closest("article.cand, aside.recent")) { leave(form); }
     });
   });
 
