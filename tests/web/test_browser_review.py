@@ -117,3 +117,19 @@ def test_a_reload_or_back_keeps_the_card_and_another_week_starts_at_its_first(sh
     page.go_back()
     page.wait_for_url("**week=2026-W46**")
     assert _current(page) == after
+
+
+def test_u_with_nothing_to_undo_says_so(page: Any, queued: Any) -> None:
+    """Pressing u on a queue with no decision to undo did nothing and said nothing."""
+    server = start_serve(queued.database_url, "--by", "alice")
+    try:
+        page.goto(server.url + "/")
+        assert page.locator('button[data-key="u"]').count() == 0  # no decision yet
+        page.keyboard.press("u")
+        note = page.locator(".messages p.msg.said")
+        note.wait_for()
+        assert note.inner_text() == "Nothing to undo: no decision is listed under “Decided recently”."
+        page.keyboard.press("u")  # said once, not stacked
+        assert page.locator(".messages p.msg").count() == 1
+    finally:
+        server.stop()

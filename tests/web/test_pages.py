@@ -105,3 +105,18 @@ def test_the_queue_page_drops_direction_overrides_from_titles_and_authors(db: Da
     page = create_app(db, queued).test_client().get("/", headers=HOST).get_data(as_text=True)
     assert "Evil gnp.exe BPE tokenizer merges" in page and "yrallam" in page
     assert not re.search("[\u202a-\u202e\u2066-\u2069]", page)
+
+
+def test_each_part_of_a_cards_details_line_is_isolated_for_right_to_left_text(db: Database,
+                                                                              queued: Settings) -> None:
+    """An Arabic author's name reordered its neighbours on the card: "#13" showed as "13#"
+    (found in a browser walk-through). Each part of the details line is its own ``<bdi>``."""
+    store(db, queued, [item("https://example.org/ar", "BPE tokenizer merges in Arabic text",
+                            "byte pair merges tokenization " * 5, authors=["محمد علي"])])
+    propose(db, queued)
+    page = create_app(db, queued).test_client().get("/", headers=HOST).get_data(as_text=True)
+    line = re.search(r'<p class="meta">(.*?)</p>', page.split("BPE tokenizer merges in Arabic text", 1)[1], re.S)
+    assert line is not None
+    parts = re.findall(r"<bdi>(.*?)</bdi>", line.group(1))
+    assert "محمد علي" in parts and any(re.fullmatch(r"#\d+", p) for p in parts), line.group(1)
+    assert re.sub(r"<bdi>.*?</bdi>|<span[^>]*>.*?</span>| · |\s", "", line.group(1)) == ""  # nothing outside them

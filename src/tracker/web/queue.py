@@ -77,8 +77,10 @@ def page() -> str:
         authors = [one_line(a) for a in row.get("authors") or []]
         by = ", ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
         day = row["published_at"].strftime("%Y-%m-%d") if row.get("published_at") else ""
-        row["meta"] = " · ".join(p for p in (row.get("source") or "unknown source", row.get("kind") or "", day, by,
-                                             f"#{row['id']}") if p)
+        # each part isolated (<bdi> in the template): a right-to-left author name no longer
+        # reorders its neighbours ("#13" showed as "13#")
+        row["meta"] = [p for p in (row.get("source") or "unknown source", row.get("kind") or "", day, by,
+                                   f"#{row['id']}") if p]
         row["label"] = row.get("chapter") or row.get("topic") or "—"
         row["short"] = (row.get("title") or "")[:120]
         fit = placed_score(row)  # None: a reviewer moved it outside its best fits

@@ -86,6 +86,21 @@
     if (button.form.requestSubmit) { button.form.requestSubmit(button); } else { button.click(); }
   }
 
+  // a note from the page itself, where the server's messages are (sticky at the top)
+  function say(text) {
+    var main = document.querySelector("main");
+    var box = main.querySelector(":scope > .messages");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "messages";
+      box.setAttribute("role", "status");
+      main.insertBefore(box, main.firstChild);
+    }
+    var note = box.querySelector("p.msg.said");
+    if (!note) { note = document.createElement("p"); note.className = "msg error said"; box.appendChild(note); }
+    note.textContent = text;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (document.body.dataset.page !== "queue") { return; }
     makeRoom();
@@ -120,7 +135,10 @@
       case "m":
         if (card) { var input = card.querySelector('input[data-key="m"]'); if (input) { input.focus(); } }
         break;
-      case "u": submit(document.querySelector('button[data-key="u"]')); break;
+      case "u":
+        var undo = document.querySelector('button[data-key="u"]');
+        if (undo) { submit(undo); } else { say("Nothing to undo: no decision is listed under \u201cDecided recently\u201d."); }
+        break;
       case "o":
         if (card) { var link = card.querySelector("a.open"); if (link) { window.open(link.href, "_blank", "noopener"); } }
         break;
