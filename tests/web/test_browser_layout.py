@@ -86,3 +86,15 @@ def test_a_wide_table_scrolls_in_its_own_box_at_a_phone_width(page: Any, served:
     with page.expect_navigation():
         button.click()
     assert "demo-blog is disabled" in page.locator(".msg.ok").inner_text()
+
+
+def test_the_links_pages_columns_line_up_from_chapter_to_chapter(page: Any, served: Served) -> None:
+    """Each chapter's table sized its own columns, so they zig-zagged down the page; and a moved
+    link read "moved permanently (301) (HTTP 200)", a status that seemed to contradict itself."""
+    page.set_viewport_size({"width": 1200, "height": 800})
+    page.goto(served.url + "/links")
+    lefts = page.locator("table.links").evaluate_all(
+        "ts => ts.map(t => Array.from(t.rows[0].cells).map(c => Math.round(c.getBoundingClientRect().left)))")
+    assert len(lefts) >= 2 and all(row == lefts[0] for row in lefts), lefts
+    moved = page.locator("tr[data-state=redirected] td").nth(2).inner_text()
+    assert "the new address answers HTTP" in moved, moved
