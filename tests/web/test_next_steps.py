@@ -147,8 +147,10 @@ def test_the_sources_page_says_its_own_button_for_a_disabled_or_parked_source(db
     assert not _command_line(parked_page), _command_line(parked_page)
 
 
-def test_a_reversed_range_on_the_document_page_names_no_option(db: Database, queued: Settings,
-                                                                tmp_path: Path) -> None:
+def test_a_reversed_range_on_the_document_page_is_compared_in_order(db: Database, queued: Settings,
+                                                                    tmp_path: Path) -> None:
+    """The page said "… (from) is newer than version … (to); swap them" where it can swap them
+    itself (a browser walk-through): it compares the two versions in order and says so."""
     doc = tmp_path / "doc"
     (doc / "guide.md").write_text((doc / "guide.md").read_text(encoding="utf-8") + "\n## Optimizers\n\nAdam.\n",
                                   encoding="utf-8")
@@ -157,9 +159,15 @@ def test_a_reversed_range_on_the_document_page_names_no_option(db: Database, que
     labels = re.findall(r'<option value="([^"]+)"', client.get("/document", headers=HOST).get_data(as_text=True))
     first, last = labels[0], labels[-1]
     assert first != last
-    page = client.get(f"/document?from={last}&to={first}", headers=HOST).get_data(as_text=True)
-    [problem] = _errors_in(page)
-    assert "(from) is newer than version" in problem and not _command_line(problem), problem
+    page = html.unescape(client.get(f"/document?from={last}&to={first}", headers=HOST).get_data(as_text=True))
+    assert _errors_in(page) == []
+    assert f"From {first} to {last}: the two versions were picked the other way round" in page
+    in_order = html.unescape(client.get(f"/document?from={first}&to={last}", headers=HOST).get_data(as_text=True))
+    assert f"<h3>{first} → {last}</h3>" in page
+
+    def comparison(text: str) -> str:
+        return text.split("<h3>", 1)[1].split("</main>")[0]
+    assert comparison(page) == comparison(in_order)  # the same comparison as picked in order
 
 
 def test_the_command_line_still_names_the_command(db: Database, queued: Settings, run: CLI) -> None:

@@ -52,7 +52,9 @@ def document() -> str:
     labels = [str(v["label"]) for v in versions]
     start = request.args.get("from") or (labels[-2] if len(labels) > 1 else None)
     end = request.args.get("to") or (labels[-1] if labels else None)
-    log, problem = None, None
+    log, problem, swapped = None, None, False
+    if start in labels and end in labels and labels.index(start) > labels.index(end):
+        start, end, swapped = end, start, True  # picked the other way round: compared in order
     if len(labels) > 1:
         try:
             log = release.changelog(db, settings, from_name=start, to_name=end)
@@ -60,7 +62,7 @@ def document() -> str:
             problem = error_text(exc)
     pending = release.changelog(db, settings, pending=True) if labels else None
     return render_template("document.html", versions=versions[::-1], labels=labels, start=start, end=end,
-                           log=log, problem=problem, pending=pending, page="document")
+                           log=log, problem=problem, swapped=swapped, pending=pending, page="document")
 
 
 def _download(text: str, name: str, fmt: str) -> Response:
