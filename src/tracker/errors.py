@@ -78,6 +78,13 @@ class TrackerError(Exception):
         super().__init__(*args)
         self.hint = hint
 
+    def worded(self, steps: Mapping[str, str]) -> str:
+        """The message and, when a next step is suggested, that step in one shell's words
+        (``steps``: each of ``NEXT_STEPS`` as a template over its arguments)."""
+        if self.hint is None:
+            return str(self)
+        return f"{self}; " + steps[self.hint.action].format(**self.hint.args)
+
 
 class ConfigError(TrackerError):
     """A configuration file, environment variable or option has a bad value."""

@@ -168,15 +168,12 @@ def error_text(exc: TrackerError) -> str:
     """What the command line says of ``exc`` (after ``Error: ``): its message and, when it
     suggests a next step, the command that takes it. "--document" only for a command that
     takes it (`tracker weekly`, `run`, `crawl` choose the document by configuration)."""
-    if exc.hint is None:
-        return str(exc)
-    action = exc.hint.action
-    steps = NEXT_STEPS
-    if action in WITHOUT_OPTION:
+    steps: Mapping[str, str] = NEXT_STEPS
+    if exc.hint is not None and exc.hint.action in WITHOUT_OPTION:
         ctx = click.get_current_context(silent=True)
         if ctx is None or not ctx.meta.get(TAKES_DOCUMENT):
-            steps = WITHOUT_OPTION
-    return f"{exc}; " + steps[action].format(**exc.hint.args)
+            steps = {**NEXT_STEPS, **WITHOUT_OPTION}
+    return exc.worded(steps)
 
 
 def info(message: str) -> None:

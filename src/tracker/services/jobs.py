@@ -147,9 +147,7 @@ NEXT_STEPS = {
 def job_error_text(exc: TrackerError) -> str:
     """What a job's record says of ``exc``: its message and, when it suggests a next step, that
     step as the maintainer reading the record takes it."""
-    if exc.hint is None:
-        return str(exc)
-    return f"{exc}; " + NEXT_STEPS[exc.hint.action].format(**exc.hint.args)
+    return exc.worded(NEXT_STEPS)
 
 
 def heartbeat_interval(settings: Settings) -> float:

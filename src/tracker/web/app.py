@@ -63,9 +63,7 @@ def reviewer(app_default: str) -> str:
 def error_text(exc: TrackerError) -> str:
     """What a page says of ``exc``: its message and, when it suggests a next step, that step
     as the page offers it."""
-    if exc.hint is None:
-        return str(exc)
-    return f"{exc}; " + NEXT_STEPS[exc.hint.action].format(**exc.hint.args)
+    return exc.worded(NEXT_STEPS)
 
 
 def back(default: str = "/") -> Response:
