@@ -32,6 +32,7 @@ import contextlib
 import os
 import re
 from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -40,7 +41,8 @@ from tracker.errors import DatabaseError
 from tracker.links.archive import archive_due
 
 __all__ = ["SCHEMA_HEAD", "GLANCE_LOCK_TIMEOUT", "Glance", "NotUnderstood", "open_glance", "driver_errors",
-           "sqlite_file", "postgresql_params", "connect_sqlite", "sqlite_time", "bind_time", "read_time",
+           "sqlite_file", "postgresql_params", "any_archive_due", "describe", "cannot_open", "connect_postgresql",
+           "connect_sqlite", "sqlite_time", "bind_time", "read_time",
            "COUNT_LINKS", "COUNT_DUE", "LINKS_WITH_STATUS", "DUE", "DEAD_AWAITING_ARCHIVE", "STATE_COUNTS",
            "INSERT_RUN"]
 
@@ -86,6 +88,14 @@ STATE_COUNTS = "SELECT link_status.state, count(*) FROM link_status GROUP BY lin
 #: a ``check_runs`` row from its ten figures, answering its id
 INSERT_RUN = ("INSERT INTO check_runs (started_at, finished_at, all_links, inconclusive, links, hosts, requests, "
               "network_failures, elapsed_ms, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+
+
+def any_archive_due(rows: Iterable[tuple[Any, Any]], read_time: Callable[[object], datetime],
+                    now: datetime) -> bool:
+    """Whether any of the ``DEAD_AWAITING_ARCHIVE`` rows (outcome, stored retry time) wants an
+    archive look-up at ``now``: ``archive_due``, the one rule, with times read by ``read_time``."""
+    return any(archive_due("dead", outcome, None if retry_at is None else read_time(retry_at), now)
+               for outcome, retry_at in rows)
 
 
 def describe(exc: BaseException) -> str:
@@ -198,8 +208,7 @@ class Glance:
         """Whether any dead link wants an archive look-up at ``now``: the rows
         ``repo_links.dead_links`` reads (narrowed to answers ``archive_due`` can accept),
         through ``archive_due`` itself."""
-        return any(archive_due("dead", outcome, None if retry_at is None else self._read_time(retry_at), now)
-                   for outcome, retry_at in self._rows(DEAD_AWAITING_ARCHIVE))
+        return any_archive_due(self._rows(DEAD_AWAITING_ARCHIVE), self._read_time, now)
 
     def state_counts(self) -> dict[str, int]:
         """state → status rows in it: ``repo_links.state_counts``."""
@@ -295,8 +304,8 @@ def _open_postgresql(url: str, params: dict[str, Any], lock_timeout: float) -> G
 def open_glance(url: str, lock_timeout: float = GLANCE_LOCK_TIMEOUT) -> Glance | None:
     """A glance at ``url`` in a new transaction, or ``None`` for a URL this module does not
     understand completely. Raises the driver's error when the database cannot be opened
-    (``cannot_open`` when a PostgreSQL server cannot be reached or refuses us), or when another connection holds a lock the glance needs for longer than
-    ``lock_timeout`` seconds (SQLite: "database is locked"; PostgreSQL: ``LockNotAvailable``);
+    (``cannot_open`` when a PostgreSQL server cannot be reached or refuses us), or when
+    another connection holds a lock the glance needs for longer than ``lock_timeout`` seconds (SQLite: "database is locked"; PostgreSQL: ``LockNotAvailable``);
     the glance never waits longer than that for a lock."""
     path = sqlite_file(url)
     if path is not None:

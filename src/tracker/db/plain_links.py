@@ -33,7 +33,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tracker.db import glance
-from tracker.links.archive import archive_due
 
 if TYPE_CHECKING:
     from tracker.db.session import Database
@@ -186,8 +185,7 @@ class LinkTables:
         the one rule, over the rows ``services.linkcheck_store.archive_wanted`` reads)."""
         with self._transaction(False) as tx:
             rows = tx.rows(glance.DEAD_AWAITING_ARCHIVE)
-        return any(archive_due("dead", outcome, None if retry_at is None else self._read_time(retry_at), now)
-                   for outcome, retry_at in rows)
+        return glance.any_archive_due(rows, self._read_time, now)
 
     def _read_time(self, value: object) -> datetime:
         read = glance.read_time(self.kind, value)

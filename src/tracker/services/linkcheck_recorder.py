@@ -25,8 +25,8 @@ process never loads SQLAlchemy unless a dead link wants an archive look-up.
 ``auto`` takes a process for runs of at least ``PROCESS_MIN`` due links, and for a run
 of any size when this process has not loaded the ORM yet (the command line: a thread
 would load it, ~0.25 s, before the first request; the child loads it beside the first
-answers, and a fork costs ~2 ms), on Linux, when this process runs no other thread (a fork can inherit a lock
-another thread held) and the database is a file or a server. Failures come back as
+answers, and a fork costs ~2 ms), on Linux, when this process runs no other thread (a
+fork can inherit a lock another thread held) and the database is a file or a server. Failures come back as
 the exception ``record_batch`` raised (its transaction rolled back), or as
 ``RecorderLost`` when the child died. ``reap`` never waits without end for a
 child stuck in a database call (see ``ProcessRecorder.reap``). Does not own: what a batch writes
@@ -322,8 +322,7 @@ class _StoredCanaries:
         self._urls: list[str] | None = None
 
     def before_recording(self) -> None:
-        if self._urls is None:
-            self._urls = _canaries(self.db, self.settings)
+        self.read()
 
     def read(self) -> list[str]:
         if self._urls is None:
