@@ -151,6 +151,15 @@ def start_serve(database_url: str, *args: str, **env: str) -> Served:
     raise AssertionError(f"tracker serve did not start (exit {process.returncode})")
 
 
+@pytest.fixture
+def plain(demo: tuple[Database, Settings]) -> Iterator[Served]:
+    """``tracker serve`` over a copy of the demo's database, reviewing as alice."""
+    _db, settings = demo
+    server = start_serve(settings.database_url, "--by", "alice")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One Chromium per test module: Playwright's sync API keeps an event loop running in

@@ -7,14 +7,12 @@ Set ``TRACKER_SCREENSHOTS=docs/screenshots`` to keep the pages' screenshots (the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
-from tests.web.conftest import HOSTILE_TITLE, Served, add_hostile_candidate, loopback_only, start_serve
+from tests.web.conftest import HOSTILE_TITLE, Served, add_hostile_candidate, loopback_only
 from tracker.config import Settings
 from tracker.db.models_candidates import Candidate, CandidateDecision
 from tracker.db.models_core import Topic
@@ -49,14 +47,6 @@ def _press(page: Any, key: str) -> None:
     """A shortcut that posts a form: wait for the redirect back to the queue."""
     with page.expect_navigation():
         page.keyboard.press(key)
-
-
-@pytest.fixture
-def plain(demo: Demo) -> Iterator[Served]:
-    _db, settings = demo
-    server = start_serve(settings.database_url, "--by", "alice")
-    yield server
-    server.stop()
 
 
 def test_review_a_week_with_the_keyboard_only(page: Any, plain: Served, demo: Demo) -> None:

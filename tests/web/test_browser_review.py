@@ -5,23 +5,11 @@ card to decide next is the selected one, on screen."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.web.conftest import Served, start_serve
-
-Demo = tuple[Any, Any]
-
-
-@pytest.fixture
-def served(demo: Demo) -> Iterator[Served]:
-    _db, settings = demo
-    server = start_serve(settings.database_url, "--by", "alice")
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def short(page: Any) -> Any:
@@ -51,9 +39,9 @@ def _on_screen(page: Any, selector: str) -> dict[str, float]:
 
 
 def test_a_decision_far_down_the_queue_is_reported_where_the_maintainer_looks(short: Any,
-                                                                               served: Served) -> None:
+                                                                               plain: Served) -> None:
     page = short
-    page.goto(served.url + "/")
+    page.goto(plain.url + "/")
     ids = _ids(page)
     for _ in range(6):
         page.keyboard.press("j")
@@ -69,9 +57,9 @@ def test_a_decision_far_down_the_queue_is_reported_where_the_maintainer_looks(sh
     assert card["top"] >= shown["bottom"]  # and not under the message
 
 
-def test_a_mouse_decision_selects_the_card_that_followed_it(short: Any, served: Served) -> None:
+def test_a_mouse_decision_selects_the_card_that_followed_it(short: Any, plain: Served) -> None:
     page = short
-    page.goto(served.url + "/")
+    page.goto(plain.url + "/")
     for _ in range(5):  # a decision with a key first: the page remembers a position
         page.keyboard.press("j")
     with page.expect_navigation():
@@ -85,9 +73,9 @@ def test_a_mouse_decision_selects_the_card_that_followed_it(short: Any, served: 
     _on_screen(page, "article.cand.current")
 
 
-def test_undo_selects_the_candidate_it_brought_back(short: Any, served: Served) -> None:
+def test_undo_selects_the_candidate_it_brought_back(short: Any, plain: Served) -> None:
     page = short
-    page.goto(served.url + "/")
+    page.goto(plain.url + "/")
     ids = _ids(page)
     with page.expect_navigation():
         page.locator(f"#c-{ids[3]} button.reject").click()
@@ -100,9 +88,9 @@ def test_undo_selects_the_candidate_it_brought_back(short: Any, served: Served) 
 
 
 def test_a_reload_or_back_keeps_the_card_and_another_week_starts_at_its_first(short: Any,
-                                                                             served: Served) -> None:
+                                                                             plain: Served) -> None:
     page = short
-    page.goto(served.url + "/")
+    page.goto(plain.url + "/")
     for _ in range(4):
         page.keyboard.press("j")
     with page.expect_navigation():
