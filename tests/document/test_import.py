@@ -381,3 +381,14 @@ def test_an_html_page_is_not_imported_as_markdown(db_url: str, settings) -> None
 def test_unusable_labels_are_refused(run: CLI, label: str) -> None:
     result = run("import", str(NEWEST_HANDBOOK), "--label", label)
     assert result.exit_code == 1 and "not a usable version name" in result.stderr
+
+
+def test_a_missing_path_leaves_no_new_database_behind(run: CLI, tmp_path: Path) -> None:
+    """`tracker --db sqlite:///new.db import nothere.md` said the path does not exist and left
+    an empty new.db behind (found by trying the installed command from an empty folder)."""
+    target = tmp_path / "new.db"
+    result = run("--db", f"sqlite:///{target}", "import", str(tmp_path / "nothere.md"))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: path {tmp_path / 'nothere.md'} does not exist; pass a Markdown file or the " \
+                            "document's folder\n"
+    assert not target.exists()

@@ -106,6 +106,10 @@ def import_cmd(rt: Runtime, path: str, document: str | None, history: bool, labe
         raise InputError(f"cannot import from {path!r}: give a folder, a Markdown file or an http(s) "
                          "raw-Markdown base URL")
     source: Path | str = path if path.startswith(("http://", "https://")) else Path(path)
+    if isinstance(source, Path):  # before the database is opened: a new one is not left behind
+        from tracker.services.document_source import must_exist
+
+        must_exist(source)
     results = import_document(rt.db, source, rt.settings, document=document, history=history,
                               label=label, strict=strict)
     for r in results:

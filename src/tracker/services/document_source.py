@@ -27,7 +27,7 @@ from tracker.document.scan import INCLUDE_TAG
 from tracker.errors import DocumentError
 from tracker.urls import InvalidURL, canonicalize
 
-__all__ = ["Snapshot", "GitState", "read_path", "read_url", "git_history", "iter_git_history", "git_head", "git_pull"]
+__all__ = ["Snapshot", "GitState", "must_exist", "read_path", "read_url", "git_history", "iter_git_history", "git_head", "git_pull"]
 
 _SKIP_DIRS = {".git", "node_modules", "_site", ".venv", "vendor", ".jekyll-cache"}
 _MD_SUFFIXES = (".md", ".markdown")
@@ -196,12 +196,17 @@ def git_head(target: Path) -> GitState | None:
     return GitState(commit, datetime.fromisoformat(date).astimezone(timezone.utc), not status, rel, top)
 
 
+def must_exist(path: Path) -> None:
+    """Refuse a document path that does not exist (before anything is opened or written)."""
+    if not path.exists():
+        raise DocumentError(f"path {path} does not exist; pass a Markdown file or the document's folder")
+
+
 def read_path(path: Path, label: str | None = None) -> Snapshot:
     """The Markdown files at ``path`` (a file or a folder) as they are on disk now.
     A file named explicitly is read even when it is a symbolic link; inside a folder,
     links that leave the folder are skipped with a warning."""
-    if not path.exists():
-        raise DocumentError(f"path {path} does not exist; pass a Markdown file or the document's folder")
+    must_exist(path)
     warnings: list[str] = []
     if path.is_file():
         if path.suffix.lower() not in _MD_SUFFIXES:
