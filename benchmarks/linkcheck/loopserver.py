@@ -7,9 +7,12 @@ the client's interpreter lets it run):
 
 It binds one port on each 127.0.0.x ``HOST``, prints ``ready HOST PORT`` per
 host, and serves until stdin closes (or SIGTERM), then writes its log:
-one line per request ``host arrival end status retry_after agent path`` (wall-clock
-seconds: ``arrival`` is the kernel's receive stamp of the request, ``end`` the time
-the answer started to be written).
+one line per request ``host arrival end status retry_after agent path`` (seconds of
+the machine's monotonic clock, as ``time.monotonic()`` reads it in any process:
+``arrival`` is the kernel's receive stamp of the request, ``end`` the time the
+answer started to be written). The kernel stamps in real wall-clock time, which
+libfaketime cannot fake; the offset to the monotonic clock is measured once at
+start, so the log holds under libfaketime too (with its monotonic clock left real).
 
 Paths:
   ``/p/…``            200, an HTML page of about PAGE_BYTES after LATENCY s
@@ -54,6 +57,40 @@ SO_TIMESTAMPNS = 35
 _ANC = socket.CMSG_SPACE(16)
 
 
+def _stamp(anc: list[tuple[int, int, bytes]]) -> float | None:
+    """The kernel's receive stamp in ancillary data (real wall-clock seconds), if any."""
+    for level, kind, raw in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(raw) >= 16:
+            sec, nsec = struct.unpack("qq", raw[:16])
+            return sec + nsec / 1e9
+    return None
+
+
+def kernel_offset(tries: int = 20) -> float:
+    """Kernel receive stamp minus ``time.monotonic()`` for the same moment: a loopback
+    datagram is stamped while ``send`` runs, so the tightest of ``tries`` sends that read
+    the monotonic clock just before and after pins it to a few microseconds."""
+    rx, tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        rx.bind(("127.0.0.1", 0))
+        best = (float("inf"), 0.0)
+        for _ in range(tries):
+            before = time.monotonic()
+            tx.sendto(b".", rx.getsockname())
+            after = time.monotonic()
+            _data, anc, _flags, _addr = rx.recvmsg(16, _ANC)
+            stamp = _stamp(anc)
+            if stamp is not None and after - before < best[0]:
+                best = (after - before, stamp - (before + after) / 2)
+        if best[0] == float("inf"):
+            raise OSError("the kernel gave no receive stamps (SO_TIMESTAMPNS)")
+        return best[1]
+    finally:
+        rx.close()
+        tx.close()
+
+
 class _Conn:
     """One client connection, read with ``recvmsg`` for the kernel's arrival stamp."""
 
@@ -79,11 +116,8 @@ class _Conn:
         if not data:
             self.close()
             return
-        arrival = time.time()
-        for level, kind, raw in anc:
-            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(raw) >= 16:
-                sec, nsec = struct.unpack("qq", raw[:16])
-                arrival = sec + nsec / 1e9
+        stamp = _stamp(anc)
+        arrival = time.monotonic() if stamp is None else stamp - self.server.offset
         self.buf += data
         while b"\r\n\r\n" in self.buf:
             head, self.buf = self.buf.split(b"\r\n\r\n", 1)
@@ -105,7 +139,7 @@ class _Conn:
 
     def _send(self, arrival: float, method: str, path: str, tool: str, status: int, body: bytes,
               extra: str) -> None:
-        end = time.time()  # before writing: once the answer is on its way the request is over,
+        end = time.monotonic()  # before writing: once the answer is on its way the request is over,
         # and the client may read it before this process runs again after the write
         if not self.closed:
             reason = {200: "OK", 404: "Not Found", 429: "Too Many Requests"}.get(status, "X")
@@ -146,6 +180,7 @@ class Server:
         self.log: list[tuple[str, float, float, int, str, str, str]] = []
         self.busy_seen: set[tuple[str, str, str]] = set()
         self.pages: dict[str, bytes] = {}
+        self.offset = kernel_offset()  # kernel stamp - monotonic clock
 
     def answer(self, host: str, path: str, tool: str) -> tuple[int, bytes, str, float]:
         clean = path.split("?", 1)[0]

@@ -79,3 +79,27 @@ def test_a_retry_after_seen_by_the_checker_holds_the_crawler_back(db: Database, 
     assert audit(log, limit=1, interval=0.0)["retry_after"] == 0
     state = {r.url: r.state for r in link_report(db, settings).rows}
     assert state[web.url("127.0.0.42", "/busy/2/page")] != "dead"
+
+
+def test_the_servers_log_is_on_this_machines_monotonic_clock(tmp_path: Path) -> None:
+    """Arrivals are the kernel's stamps (real wall-clock time, which libfaketime leaves
+    alone) moved to the monotonic clock, so a request's arrival lies between the moment it
+    was sent and the moment its answer was read, under a faked date too (CI runs this
+    file under libfaketime)."""
+    import http.client
+    import time
+
+    with LoopServers(["127.0.0.43"], str(tmp_path / "log"), latency=0.05) as web:
+        spans = []
+        for i in range(3):
+            conn = http.client.HTTPConnection("127.0.0.43", web.ports["127.0.0.43"], timeout=10)
+            before = time.monotonic()
+            conn.request("GET", f"/p/{i}")
+            assert conn.getresponse().read()
+            spans.append((before, time.monotonic()))
+            conn.close()
+        log = web.stop()
+    assert len(log) == 3
+    for (before, after), entry in zip(spans, sorted(log, key=lambda e: e.arrival)):
+        assert before - 0.001 <= entry.arrival <= entry.end <= after, (before, entry, after)
+        assert entry.end - entry.arrival >= 0.05 - 0.001  # the server's latency, read on one clock

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.linkcheck.loopserver import Entry, LoopServers, audit
 from tracker.db.session import Database
 from tracker.services.linkcheck import check_links
 from tracker.services.report import link_report
@@ -105,24 +106,33 @@ def test_one_request_chain_per_canonical_url(db: Database, db_url: str,
     assert len(m.hits("/ok")) == 1 and len(m.hits("/404")) == 1  # candidates' resources are checked too
 
 
-def test_per_host_concurrency_and_interval_are_respected(db: Database, db_url: str) -> None:
-    # intervals long enough that a loaded 2-core machine's thread scheduling (a few ms
-    # between a request's arrival and the server logging it) cannot hide a violation
-    slowpage = srv.delayed(0.2, article("Slow"))  # slower than the interval: requests overlap
-    with srv.FaultServer("127.0.0.8", default=slowpage) as a, srv.FaultServer("127.0.0.9", default=slowpage) as b:
-        urls = [a.url(f"/p/{i}") for i in range(12)] + [b.url(f"/p/{i}") for i in range(5)]
+def test_per_host_concurrency_and_interval_are_respected(db: Database, db_url: str, tmp_path: Path) -> None:
+    """Read at the server's kernel (``LoopServers``: its own process, each request stamped
+    by the kernel as it arrived). A server thread of this process stamped requests when the
+    client's threads let it have the interpreter: on a loaded CI machine one arrival was
+    logged 30 ms late, so the next gap read 52 ms for an 80 ms interval (kept below)."""
+    a, b = "127.0.0.8", "127.0.0.9"
+    with LoopServers([a, b], str(tmp_path / "log"), latency=0.2) as web:  # slower than the interval
+        urls = [web.url(a, f"/p/{i}") for i in range(12)] + [web.url(b, f"/p/{i}") for i in range(5)]
         seed(db, urls)
         settings = make_settings(db_url, check={
             "host_concurrency": 3, "host_interval": 0.08, "max_concurrency": 64,
-            "hosts": {"127.0.0.9": {"host_concurrency": 1, "host_interval": 0.15}}})
+            "hosts": {b: {"host_concurrency": 1, "host_interval": 0.15}}})
         check_links(db, settings, all_links=True)
-        for server, conc, interval in ((a, 3, 0.08), (b, 1, 0.15)):
-            starts = sorted(hit.at for hit in server.hits())
-            gaps = [y - x for x, y in zip(starts, starts[1:])]
-            assert len(starts) >= (12 if server is a else 5)  # plus at most a soft-404 probe
-            assert server.max_active <= conc
-            assert min(gaps) >= interval - 0.025, (server.host, min(gaps))  # scheduling jitter only
-        assert a.max_active >= 2  # the limit is used, not just respected
+        log = web.stop()
+    for host, conc, interval, pages in ((a, 3, 0.08, 12), (b, 1, 0.15, 5)):
+        rows = [e for e in log if e.host == host]
+        assert len(rows) >= pages  # plus at most a soft-404 probe
+        found = audit(rows, limit=conc, interval=interval)
+        assert (found["in_flight"], found["gap"]) == (0, 0), (host, found)
+        assert found["max_in_flight"] == conc  # the limit is used, not just respected
+
+
+def test_the_audit_reads_a_gap_shorter_than_the_interval() -> None:
+    """The CI failure the test above no longer reads: arrivals at 0, 110 and 161.7 ms."""
+    log = [Entry("h", t, t + 0.2, 200, None, "tracker", "/p") for t in (0.0, 0.110, 0.1617)]
+    assert audit(log, limit=3, interval=0.08)["gap"] == 1
+    assert audit(log[:2], limit=3, interval=0.08)["gap"] == 0
 
 
 def test_retry_after_is_honoured_for_the_whole_host(db: Database, db_url: str) -> None:
