@@ -44,3 +44,23 @@ def test_jobs_never_show_a_database_password(run, db: Database) -> None:  # type
     for fmt in ("json", "table"):
         out = run("jobs", "--format", fmt, env={"TRACKER_NOW": "2026-11-23T10:00:01Z"}).stdout
         assert "S3cretPW" not in out and "u:***@" in out.replace("\n", "")
+
+
+def test_jobs_reads_heartbeats_without_creating_the_sidecar(run, db: Database, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """A run left 'running' by a process that never reached its first heartbeat: ``tracker
+    jobs`` calls it interrupted once it is stale, and leaves no ``-coord`` file behind (a
+    look writes nothing; it used to create the sidecar to find it empty)."""
+    from datetime import datetime, timezone
+
+    # PostgreSQL keeps heartbeats in the database itself: there, only the outcomes are read
+    sidecar = Path(db_url.removeprefix("sqlite:///") + "-coord") if db_url.startswith("sqlite:///") \
+        else Path("/nonexistent/tracker.db-coord")
+    with db.transaction() as s:
+        assert repo_jobs.claim_run(s, "check", None, "manual", "h:1",
+                                   datetime(2026, 11, 23, 10, tzinfo=timezone.utc)) is not None
+    assert not sidecar.exists()
+    fresh = json.loads(run("jobs", "--format", "json", env={"TRACKER_NOW": "2026-11-23T10:00:01Z"}).stdout)
+    later = json.loads(run("jobs", "--format", "json", env={"TRACKER_NOW": "2026-11-23T11:00:00Z"}).stdout)
+    assert [r["outcome"] for r in fresh["runs"]] == ["running"]
+    assert [r["outcome"] for r in later["runs"]] == ["interrupted"]
+    assert not sidecar.exists()

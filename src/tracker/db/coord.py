@@ -13,6 +13,7 @@ Does not own the queries (``repo_jobs``) or any decision about leases or runs.
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -82,6 +83,11 @@ class Coordination:
         if not self._ready:
             self._create_tables()
         return unit_of_work(self._sessions)
+
+    def exists(self) -> bool:
+        """Whether there is anything to read: False only for a sidecar file that no process
+        has created yet (a look that writes nothing must not create it)."""
+        return not self.sidecar or os.path.exists(self.path)
 
     def dispose(self) -> None:
         if self._owned:

@@ -167,8 +167,10 @@ def stale_runs(db: Database, now: datetime, stale_after: timedelta) -> dict[int,
         return {}
     coord = Coordination(db)
     try:
-        with coord.transaction() as session:
-            beats = repo_jobs.heartbeats(session, list(running))
+        beats: dict[RunKey, tuple[datetime, str]] = {}
+        if coord.exists():  # no sidecar yet: no run ever beat, and a look creates none
+            with coord.transaction() as session:
+                beats = repo_jobs.heartbeats(session, list(running))
     finally:
         coord.dispose()
     stale: dict[int, str] = {}
