@@ -4,6 +4,7 @@ values, correct plurals, one-line usage errors, help for a bare ``tracker``."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -51,6 +52,19 @@ def test_run_and_jobs_say_sentences_not_python_values(run: CLI, tmp_path: object
     ok = run("run", "propose")
     assert ok.exit_code in (0, 1)
     assert "{" not in ok.stderr and "'" not in ok.stderr.split(":", 1)[0]
+
+
+def test_run_says_what_a_run_did_in_words(run: CLI) -> None:
+    """`tracker run check` said "check: ok (2 run id and 0.0018166890004067682 elapsed)"."""
+    from tracker.cli.jobs import outcome_line
+
+    said = run("run", "check")
+    assert said.exit_code == 0, said.stderr
+    line = said.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"check: ok \(\d+\.\d\d s\)", line), line  # nothing was due: only the time
+    numbers = {"run_id": 7, "checked": 3, "requests": 4, "elapsed": 1.23456, "skipped": 0}
+    assert outcome_line("check", "ok", numbers, "") == "check: ok (3 checked and 4 requests in 1.23 s)"
+    assert outcome_line("crawl", "failed", {}, "no document") == "crawl: failed: no document"
 
 
 def test_a_reader_that_goes_away_gets_no_error_line(run: CLI, db_url: str, tmp_path: Path) -> None:
