@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 import sys
@@ -119,6 +120,33 @@ def test_every_reading_command_refuses_a_missing_sqlite_file(tmp_path: Path, cle
     assert "tracker import PATH" in lines[0] and "--db" in lines[0]
     assert result.stdout == ""
     assert not missing.exists() and list(tmp_path.iterdir()) == [], args
+
+
+@pytest.mark.parametrize("args", [["run", "check"], ["run", "crawl"], ["run", "import"], ["run", "weekly"],
+                                  ["weekly"], ["scheduler", "--once"]], ids=" ".join)
+def test_a_cycle_without_a_document_location_refuses_a_missing_sqlite_file(tmp_path: Path, clean_env: None,
+                                                                           args: list[str]) -> None:
+    """``tracker --db sqlite:///handbok.db run check`` said "check: ok" over a new, empty
+    database: a typo read as a healthy document. Without a [document] location nothing
+    would ever import into it, so these refuse it like every reading command."""
+    missing = tmp_path / "typo.db"
+    result = CLI(f"sqlite:///{missing}", tmp_path)(*args, env={"TRACKER_NOW": "2026-11-23T09:00:00Z"})
+    assert result.exit_code == 1, (args, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"Error: no tracker database at {missing}"), lines
+    assert not missing.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith("typo")], args
+
+
+def test_a_weekly_cycle_with_a_document_location_starts_the_database(tmp_path: Path, clean_env: None) -> None:
+    doc = tmp_path / "doc"
+    doc.mkdir()
+    (doc / "guide.md").write_text("## Reading\n[Closed port](http://127.0.0.1:9/nothing)\n")  # loopback only
+    new = tmp_path / "new.db"
+    env = {"TRACKER_NOW": "2026-11-23T09:00:00Z", "TRACKER_DOCUMENT__LOCATION": str(doc)}
+    result = CLI(f"sqlite:///{new}", tmp_path)("weekly", "--fail-on", "none", "--out", str(tmp_path / "w"), env=env)
+    assert result.exit_code == 0 and new.exists(), result.stderr
+    listed = CLI(f"sqlite:///{new}", tmp_path)("resources", "--format", "json")
+    assert [r["url"] for r in json.loads(listed.stdout)] == ["http://127.0.0.1:9/nothing"]  # imported into it
 
 
 @pytest.mark.parametrize("command", ["jobs", "items"])

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from tests.conftest import CLI, NEWEST_HANDBOOK
 from tracker.cli import cli
+from tracker.db.session import Database
 
 
 def test_bare_tracker_prints_the_help_and_exits_0(clean_env: None) -> None:
@@ -41,7 +42,7 @@ def test_tables_fit_80_columns_and_never_cut_words(run: CLI) -> None:
     assert not any(line.endswith(" " * 10) for line in lines)
 
 
-def test_run_and_jobs_say_sentences_not_python_values(run: CLI, tmp_path: object) -> None:
+def test_run_and_jobs_say_sentences_not_python_values(run: CLI, db: Database, tmp_path: object) -> None:
     failed = run("run", "import")  # no [document] location: the task fails with tracker's own error
     assert failed.exit_code == 1
     assert "tracker.errors" not in failed.stderr and "ConfigError" not in failed.stderr
@@ -54,7 +55,7 @@ def test_run_and_jobs_say_sentences_not_python_values(run: CLI, tmp_path: object
     assert "{" not in ok.stderr and "'" not in ok.stderr.split(":", 1)[0]
 
 
-def test_run_says_what_a_run_did_in_words(run: CLI) -> None:
+def test_run_says_what_a_run_did_in_words(run: CLI, db: Database) -> None:
     """`tracker run check` said "check: ok (2 run id and 0.0018166890004067682 elapsed)"."""
     from tracker.cli.jobs import outcome_line
 

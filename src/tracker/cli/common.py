@@ -78,6 +78,13 @@ def creates_database(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def imports_document(rt: Runtime) -> bool:
+    """Whether a weekly cycle or the scheduler would import the document itself ([document]
+    location): only then may they start a new database; without it one left by a typo in
+    --db would stay empty, and each run would fail on it or find nothing to do."""
+    return bool(rt.settings.document.location)
+
+
 #: ``ctx.meta`` key (shared by every context of one command line) set when the command run
 #: takes ``--document``: only then does a refusal name that option (``error_text``)
 TAKES_DOCUMENT = "tracker.takes_document"

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from tracker.cli.common import LIMIT, Runtime, emit, format_option, info, pass_runtime, to_json, creates_database
+from tracker.cli.common import LIMIT, Runtime, emit, format_option, info, pass_runtime, to_json, imports_document
 from tracker.config import redact
 from tracker.errors import ConflictError, TrackerError
 from tracker.human import counts
@@ -34,7 +34,6 @@ def _schedule_path(rt: Runtime, jobs_file: Path | None) -> Path:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="For weekly: report folder.")
 @format_option("text", "json", default="text")
 @pass_runtime
-@creates_database
 def run_cmd(rt: Runtime, task: str, all_links: bool, out: Path | None, fmt: str) -> None:
     """Run one task now, through the same function the scheduler calls, and record it.
 
@@ -42,6 +41,7 @@ def run_cmd(rt: Runtime, task: str, all_links: bool, out: Path | None, fmt: str)
     Example:
       tracker run crawl
     """
+    rt.may_create = task in ("import", "weekly") and imports_document(rt)
     options: dict[str, object] = {"all": all_links}
     if out:
         options["out"] = str(out)
@@ -111,7 +111,6 @@ def _log_to_stderr() -> None:
 @click.option("--wait", is_flag=True, help="If another scheduler is active, stand by and take over when it stops.")
 @click.option("--once", is_flag=True, help="Run whatever is due now, then exit (with TRACKER_NOW: a replay).")
 @pass_runtime
-@creates_database
 def scheduler_cmd(rt: Runtime, jobs_file: Path | None, wait: bool, once: bool) -> None:
     """Run the schedule in jobs/schedule.toml until stopped. One scheduler per database
     is active; with --wait a second one stands by. A locked or unreachable database
@@ -124,6 +123,7 @@ def scheduler_cmd(rt: Runtime, jobs_file: Path | None, wait: bool, once: bool) -
     """
     _log_to_stderr()
     specs = load_schedule(_schedule_path(rt, jobs_file), set(TASKS))
+    rt.may_create = imports_document(rt)  # else a typo in --db would start an empty database
     clock = rt.settings.now if rt.settings.now_override else None
     scheduler = TrackerScheduler(rt.db, rt.settings, specs, clock=clock)
     terms = 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from rich.progress import TaskID
 
-from tracker.cli.common import (Runtime, creates_database, exit_found, format_option, info, parse_fail_on,
+from tracker.cli.common import (Runtime, exit_found, imports_document, format_option, info, parse_fail_on,
                                 pass_runtime, to_json)
 from tracker.human import counts, plural
 from tracker.services.demo import run_demo
@@ -86,7 +86,6 @@ def _summary(result: WeeklyResult) -> None:
               help="Exit 2 when any of these needs a maintainer (comma-separated, or 'none').")
 @format_option("text", "json", default="text")
 @pass_runtime
-@creates_database
 def weekly_cmd(rt: Runtime, out: Path | None, pull: bool | None, quiet: bool, fail_on: str, fmt: str) -> None:
     """The weekly cycle: re-import the document ([document] location), check due links,
     crawl, propose, and write the link-rot report, the candidate queue, the pending
@@ -98,6 +97,7 @@ def weekly_cmd(rt: Runtime, out: Path | None, pull: bool | None, quiet: bool, fa
       tracker --config tracker.toml weekly --out reports/this-week
     """
     wanted = set() if fail_on.strip() == "none" else parse_fail_on(fail_on, ATTENTION)
+    rt.may_create = imports_document(rt)  # else a typo in --db would start an empty database
     with _progress(not quiet and sys.stderr.isatty()) as show:
         result = weekly(rt.db, rt.settings, out_dir=out, pull=pull, progress=show.say,
                         check_options={"tick": show.check_tick}, crawl_options={"tick": show.crawl_tick})
