@@ -202,7 +202,8 @@ class _Checker:
             if probe_is_2xx(sibling):
                 await self._judge_turn()  # only a 2xx sibling can change the verdict
             seen_as = look_beside(seen_as, result, sibling)
-        seen = Seen(link.resource_id, link.url, result.url, result.without_body(), seen_as.verdict,
+        seen = Seen(link.resource_id, link.url, result.url, result.without_body(),
+                    judge.carry_fragment(seen_as.verdict, link.url),
                     seen_as.content_hash, seen_as.title, seen_as.probed_hash)
         run = self.run
         run.done += 1
