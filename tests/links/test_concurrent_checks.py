@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 from sqlalchemy import func, select
 
+from tests.conftest import CLI
 from tests.links import server as srv
 from tests.links.seed import make_settings, seed
 from tests.twins import run_twins
@@ -103,3 +104,17 @@ def test_a_link_checked_since_the_page_was_read_is_not_fetched_again(db: Databas
         tables.release(f"check-{holder}")
         tables.close()
         assert got == set(ids.values())
+
+
+def test_a_check_says_which_links_it_left_to_another_run(run: CLI, db: Database) -> None:
+    """A second ``tracker check`` started while the first was running printed '274 of 274
+    links due', then 'checked 0 of 274 links with 0 requests' and exited 0: nothing said the
+    links were the other run's, so the maintainer thought the checker was broken."""
+    with srv.FaultServer("127.0.0.1", routes={"/a": srv.html_page("A", "<p>" + "a " * 80 + "</p>"),
+                                              "/b": srv.html_page("B", "<p>" + "b " * 80 + "</p>")}) as s:
+        ids = seed(db, [s.url("/a"), s.url("/b")])
+        _claim(db, ids[s.url("/b")], "check-elsewhere", datetime(2999, 1, 1, tzinfo=timezone.utc))
+        result = run("check", env=ENV)
+    assert result.exit_code == 0, result.stderr
+    assert "checked 1 of 2 links" in result.stderr
+    assert "1 link left to another check running now" in result.stderr, result.stderr
