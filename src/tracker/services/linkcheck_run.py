@@ -127,6 +127,8 @@ class Run:
     record_in: RecordIn = "auto"
     #: dead links not looked up because the archive was down (asked again next run)
     archive_postponed: int = 0
+    #: requests sent so far (set when the run ends, however it ends)
+    requests: int = 0
 
 
 class _Checker:
@@ -376,6 +378,7 @@ def run_check(run: Run, *, transport: httpx.AsyncBaseTransport | None = None,
         lookups = runner.run(_fetch_and_record(run, core, wayback_core, rng or random.Random(secrets.randbits(64)),
                                                recorder))
     finally:
+        run.requests = core.requests
         try:
             recorder.reap()
         finally:  # a second Ctrl-C while waiting for the recorder still ends the run's claims
