@@ -163,3 +163,20 @@ def test_help_has_examples(run: CLI) -> None:
     for args in (("check",), ("report",), ("report", "links")):
         result = run(*args, "--help")
         assert result.exit_code == 0 and "Example:" in result.stdout
+
+
+def test_a_moved_link_keeps_its_fragment(run: CLI, db: Database) -> None:
+    """A redirect's Location without a fragment inherits the request's (RFC 9110 §10.2.2): the
+    handbook's '…/edit#gid=0' (a spreadsheet's tab) moved to '…/edit/moved' was suggested, and
+    patched by ``export --apply``, without its '#gid=0' — the reader lost the tab."""
+    words = "<p>" + " ".join(f"w{i}" for i in range(100)) + "</p>"
+    with srv.FaultServer("127.0.0.1", routes={
+        "/new": srv.html_page("Sheet", words), "/edit": srv.redirect("/new", 301),
+        "/keep": srv.redirect("/new#other", 301),
+    }) as s:
+        seed(db, [s.url("/edit#gid=0"), s.url("/keep#gid=0")])
+        assert run("check", "--all", env=ENV).exit_code == 0
+        result = run("report", "links", "--format", "json", env=ENV)
+    links = {item["url"]: item for item in json.loads(result.stdout)["links"]}
+    assert links[s.url("/edit#gid=0")]["suggested_url"] == s.url("/new#gid=0")
+    assert links[s.url("/keep#gid=0")]["suggested_url"] == s.url("/new#other")  # its own fragment wins

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 from sqlalchemy import func, select
 
+from tests.conftest import CLI
 from tests.links import server as srv
 from tests.links.seed import make_settings, seed
 from tests.twins import run_twins
@@ -103,3 +104,47 @@ def test_a_link_checked_since_the_page_was_read_is_not_fetched_again(db: Databas
         tables.release(f"check-{holder}")
         tables.close()
         assert got == set(ids.values())
+
+
+def test_a_check_says_which_links_it_left_to_another_run(run: CLI, db: Database) -> None:
+    """A second ``tracker check`` started while the first was running printed '274 of 274
+    links due', then 'checked 0 of 274 links with 0 requests' and exited 0: nothing said the
+    links were the other run's, so the maintainer thought the checker was broken."""
+    with srv.FaultServer("127.0.0.1", routes={"/a": srv.html_page("A", "<p>" + "a " * 80 + "</p>"),
+                                              "/b": srv.html_page("B", "<p>" + "b " * 80 + "</p>")}) as s:
+        ids = seed(db, [s.url("/a"), s.url("/b")])
+        _claim(db, ids[s.url("/b")], "check-elsewhere", datetime(2999, 1, 1, tzinfo=timezone.utc))
+        result = run("check", env=ENV)
+    assert result.exit_code == 0, result.stderr
+    assert "checked 1 of 2 links" in result.stderr
+    assert "1 link left to another check running now" in result.stderr, result.stderr
+
+
+def test_an_interrupted_run_records_what_it_did(db: Database, db_url: str) -> None:
+    """Ctrl-C in the middle of ``tracker check --all`` left the run's row as it was written
+    at the start — every due link, 0 requests, 0.0 s — so the link report said 'Last check
+    run #8: 274 links, 0 requests, 0.0 s' of a run that checked 93 of them."""
+    import signal
+
+    import pytest
+
+    from tracker.db.models_links import CheckRun
+
+    ids = seed(db, [f"https://a.example/{i}" for i in range(40)])
+    asked: list[str] = []
+
+    def site(request: httpx.Request) -> httpx.Response:
+        if str(request.url) not in ids:
+            return httpx.Response(404, html="<title>Not found</title>")
+        asked.append(str(request.url))
+        if len(asked) == 13:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C: the runner cancels the run and raises
+        return httpx.Response(200, html=f"<title>{request.url.path}</title><p>hello {request.url.path}</p>")
+
+    with pytest.raises(KeyboardInterrupt):
+        check_links(db, make_settings(db_url), all_links=True, transport=httpx.MockTransport(site))
+    with db.transaction() as s:
+        row = s.scalars(select(CheckRun)).one()
+        recorded = s.scalar(select(func.count(func.distinct(LinkObservation.resource_id))))
+    assert row.links == recorded < 40 and row.requests >= 12
+    assert row.note.startswith("interrupted after")

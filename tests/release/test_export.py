@@ -136,3 +136,31 @@ def test_export_needs_a_document_and_a_writable_out(run: CLI, tmp_path: Path) ->
     assert result.exit_code == 1 and "does not exist" in result.stderr
     result = run("export", "--dry-run", env=ENV)
     assert result.exit_code == 1 and "--dry-run goes with --apply" in result.stderr
+
+
+def test_an_accepted_resource_shows_its_checked_state(run: CLI, db: Database, accept: Accept) -> None:
+    """Accepted resources are checked like the cited ones (``tracker weekly`` does), but the
+    export called every one of them 'unchecked' while the link report, from the same
+    database, said 'failing' (found on week 8 of a maintainer's trial)."""
+    from datetime import datetime, timezone
+
+    from tracker.db.models_core import Resource
+    from tracker.db.models_links import LinkStatus as LinkStatusRow
+
+    assert run("import", str(NEWEST_HANDBOOK), env=ENV).exit_code == 0
+    when = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    moved = "https://arxiv.org/abs/2406.00002"
+    for n, url in enumerate(("https://arxiv.org/abs/2406.00001", moved)):
+        candidate = accept(url, f"Paper {n}", "tokenization")
+        with db.transaction() as s:
+            s.add(Resource(id=candidate.resource_id, canonical_url=candidate.canonical_url, url=url,
+                           kind="paper", host="arxiv.org", origin="candidate", created_at=when))
+            s.flush()
+            s.add(LinkStatusRow(resource_id=candidate.resource_id, state=("failing", "redirected")[n],
+                                state_since=when, suggested_url=moved + "v2" if n else None, reason="test"))
+    result = run("export", "--format", "json", env=ENV)
+    assert result.exit_code == 0, result.stderr
+    items = {i["original_url"]: i for i in _flatten(json.loads(result.stdout))}
+    assert items["https://arxiv.org/abs/2406.00001"]["state"] == "failing"
+    assert (items[moved]["state"], items[moved]["url"], items[moved]["replacement"]) == (
+        "redirected", moved + "v2", "redirect")

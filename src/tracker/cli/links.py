@@ -53,6 +53,9 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
             if report.inconclusive else "")
     info(f"{head}checked {report.checked} of {plural(report.total, 'link')} with "
          f"{plural(report.requests, 'request')} in {report.elapsed:.2f} s")
+    if report.skipped:  # claimed by a run under way (or checked by it just now): theirs to record
+        info(f"{plural(report.skipped, 'link')} left to another check running now (or just finished); "
+             "run `tracker check` again once it ends for any still due")
     if fmt == "json":
         click.echo(to_json(report.as_dict()))
     else:

@@ -205,6 +205,14 @@ class LinkTables:
                 tx.rows("UPDATE check_runs SET note = ? WHERE id = ?", note, run_id)
             return {str(state): int(n) for state, n in tx.rows(glance.STATE_COUNTS)}
 
+    def interrupted_run(self, run_id: int, *, hosts: int, requests: int, elapsed_ms: int, note: str) -> None:
+        """Write an interrupted run's figures on its row: ``links`` becomes the links it recorded
+        (its row said every due link, with 0 requests, until ``finish_run``)."""
+        with self._transaction(True) as tx:
+            tx.rows("UPDATE check_runs SET hosts = ?, requests = ?, elapsed_ms = ?, note = ?, links = "
+                    "(SELECT COUNT(DISTINCT resource_id) FROM link_observations WHERE run_id = ?) WHERE id = ?",
+                    hosts, requests, elapsed_ms, note, run_id, run_id)
+
     def close(self) -> None:
         self._close()
 

@@ -162,11 +162,15 @@ def _cited(c: Citation, status: LinkState | None) -> ExportItem:
         link_text=one_line(c.anchor_text) or title)
 
 
-def _accepted(a: AcceptedCandidate) -> ExportItem:
+def _accepted(a: AcceptedCandidate, status: LinkState | None) -> ExportItem:
+    """An accepted candidate's line; its link is checked like a cited one (``tracker weekly``)."""
+    swap = replacement_for(a.url, status)
     title = one_line(a.title) or a.url
     return ExportItem(
-        topic=a.topic_slug, position=None, url=a.url, original_url=a.url, canonical_url=a.canonical_url,
-        kind=a.kind, title=title, state="unchecked", status="accepted",
+        topic=a.topic_slug, position=None, url=swap[1] if swap else a.url, original_url=a.url,
+        canonical_url=a.canonical_url, kind=a.kind, title=title,
+        state=status.state if status else "unchecked", status="accepted",
+        replacement=swap[0] if swap else None,
         source=one_line(a.authors or a.source) or source_of(a.url),
         why=shorten(a.note or a.summary, WHY_LIMIT), link_text=title)
 
@@ -188,7 +192,7 @@ def build_resource_list(document: str, version: str, topics: Sequence[TopicView]
             notes.append(f"accepted candidate {a.url} is for topic {a.topic_slug!r}, which the latest "
                          "version does not have; it is left out")
             continue
-        items[a.topic_slug].append(_accepted(a))
+        items[a.topic_slug].append(_accepted(a, statuses.get(a.resource_id)))
         cited.add(a.canonical_url)
     ordered = sorted(topics, key=lambda t: t.position)
     parent = {t.slug: t.parent_slug for t in ordered if t.parent_slug in known and t.parent_slug != t.slug}

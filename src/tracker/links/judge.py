@@ -20,13 +20,14 @@ Does not own: retries (``tracker.fetch``), or what a history of verdicts means
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from urllib.parse import urlsplit, urlunsplit
 
 from tracker.links.model import Exchange, Outcome, Verdict
 from tracker.links.text import extract_title, similarity, visible_text, word_count
 
-__all__ = ["classify", "needs_probe", "probe_answered", "probe_key", "probe_url", "is_soft404_path",
+__all__ = ["carry_fragment", "classify", "needs_probe", "probe_answered", "probe_key", "probe_url", "is_soft404_path",
            "SIBLING_SIMILARITY", "THIN_PAGE_WORDS"]
 
 SIBLING_SIMILARITY = 0.8
@@ -108,6 +109,17 @@ def _suggested(ex: Exchange) -> str | None:
             break
         target = ex.redirects[i + 1][0] if i + 1 < len(ex.redirects) else ex.final_url
     return target
+
+
+def carry_fragment(verdict: Verdict, written: str) -> Verdict:
+    """The verdict on the link ``written`` (as the document writes it; the request went without
+    its fragment): a permanent redirect's target without a fragment inherits the link's
+    (RFC 9110 §10.2.2), so '…/edit#gid=0' moved to '…/sheet' is suggested as '…/sheet#gid=0'."""
+    fragment = written.partition("#")[2]
+    target = verdict.suggested_url
+    if not fragment or target is None or "#" in target:
+        return verdict
+    return dataclasses.replace(verdict, suggested_url=f"{target}#{fragment}")
 
 
 def _challenge(ex: Exchange, title: str, words: int) -> bool:

@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # the HTTP stack is imported only when a run has something to
     from tracker.db.models_links import LinkStatus
     from tracker.fetch.gate import Clock, HostGates, Sleep
     from tracker.services.linkcheck_recorder import DatabaseSource, RecordIn
+    from tracker.services.linkcheck_run import Run
 
 __all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW", "CLAIM_LEASE"]
 
@@ -90,6 +91,17 @@ def url_to_fetch(link: DueLink) -> str:
         return link.canonical_url
 
 
+def _interrupted(tables: LinkTables, run: Run, elapsed: float) -> None:
+    """Record an interrupted run's own figures; a failure to (a second Ctrl-C, the database
+    gone) leaves its row as it was and the first interruption propagates."""
+    try:
+        tables.interrupted_run(run.run_id, hosts=len(run.hosts), requests=run.requests,
+                               elapsed_ms=int(elapsed * 1000),
+                               note=f"interrupted after {run.done} of {run.due} due links")
+    except BaseException:
+        pass
+
+
 def check_links(db: DatabaseSource, settings: Settings, *, all_links: bool = False,
                 transport: httpx.AsyncBaseTransport | None = None,
                 wayback_transport: httpx.AsyncBaseTransport | None = None,
@@ -120,9 +132,13 @@ def check_links(db: DatabaseSource, settings: Settings, *, all_links: bool = Fal
             run = Run(db, tables, settings, now, run_id, due, all_links, progress, tick,
                       holder=f"check-{run_id}-{secrets.token_hex(6)}", lease_clock=lease_clock,
                       archive_wanted=wanted, record_in=record_in)
-            report.requests, report.archive_lookups = run_check(
-                run, transport=transport, wayback_transport=wayback_transport, sleep=sleep, clock=clock, rng=rng,
-                verify=verify, gates=gates, resolver=resolver)
+            try:
+                report.requests, report.archive_lookups = run_check(
+                    run, transport=transport, wayback_transport=wayback_transport, sleep=sleep, clock=clock,
+                    rng=rng, verify=verify, gates=gates, resolver=resolver)
+            except BaseException:  # Ctrl-C, or a failure: the row says what was done, not "all due, 0 requests"
+                _interrupted(tables, run, time.monotonic() - started)
+                raise
             report.inconclusive, report.checked, report.hosts = run.offline, run.done, len(run.hosts)
             report.changes, report.new_versions, report.skipped = run.changes, run.new_versions, run.skipped
             report.archive_postponed = run.archive_postponed

@@ -127,6 +127,8 @@ class Run:
     record_in: RecordIn = "auto"
     #: dead links not looked up because the archive was down (asked again next run)
     archive_postponed: int = 0
+    #: requests sent so far (set when the run ends, however it ends)
+    requests: int = 0
 
 
 class _Checker:
@@ -202,7 +204,8 @@ class _Checker:
             if probe_is_2xx(sibling):
                 await self._judge_turn()  # only a 2xx sibling can change the verdict
             seen_as = look_beside(seen_as, result, sibling)
-        seen = Seen(link.resource_id, link.url, result.url, result.without_body(), seen_as.verdict,
+        seen = Seen(link.resource_id, link.url, result.url, result.without_body(),
+                    judge.carry_fragment(seen_as.verdict, link.url),
                     seen_as.content_hash, seen_as.title, seen_as.probed_hash)
         run = self.run
         run.done += 1
@@ -375,6 +378,7 @@ def run_check(run: Run, *, transport: httpx.AsyncBaseTransport | None = None,
         lookups = runner.run(_fetch_and_record(run, core, wayback_core, rng or random.Random(secrets.randbits(64)),
                                                recorder))
     finally:
+        run.requests = core.requests
         try:
             recorder.reap()
         finally:  # a second Ctrl-C while waiting for the recorder still ends the run's claims

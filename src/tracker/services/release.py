@@ -119,9 +119,11 @@ def export_list(db: Database, settings: Settings, *, document: str | None = None
         doc = resolve_document(session, settings, document)
         latest = _latest(session, doc)
         view = _view(session, latest)
-        states = repo_release.link_states(session, {c.resource_id for c in view.citations})
+        accepted = pending_area.load_accepted(session, doc.id)  # checked like the cited ones
+        states = repo_release.link_states(session, {c.resource_id for c in view.citations}
+                                          | {a.resource_id for a in accepted})
         return build_resource_list(doc.name, latest.label, view.topics, view.citations, states,
-                                   pending_area.load_accepted(session, doc.id), settings.now())
+                                   accepted, settings.now())
 
 
 def render_export(rl: ResourceList, fmt: str) -> str:
