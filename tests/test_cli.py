@@ -43,7 +43,7 @@ def test_every_command_has_help_and_an_example(name: str, command: click.Command
 def test_bad_config_is_one_error_line(run: CLI, tmp_path: object) -> None:
     result = run("topics", env={"TRACKER_CHECK__TIMEOUT": "soon"})
     assert result.exit_code == 1
-    assert result.stderr.strip().splitlines() == ["Error: check.timeout: expected a number, got 'soon'"]
+    assert result.stderr.strip().splitlines() == ["Error: TRACKER_CHECK__TIMEOUT: check.timeout: expected a number, got 'soon'"]
 
 
 def test_python_dash_m_runs_the_same_cli() -> None:

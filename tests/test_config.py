@@ -54,6 +54,30 @@ def test_bad_values_are_config_errors(env: dict[str, str], message: str) -> None
         load_settings(env=env)
 
 
+@pytest.mark.parametrize(("env", "named"), [
+    ({"TRACKER_CHECK__TIMEOUT": "abc"}, "TRACKER_CHECK__TIMEOUT: check.timeout: expected a number"),
+    ({"TRACKER_CHEK__X": "1"}, "TRACKER_CHEK__X: unknown config section [chek]"),
+    ({"TRACKER_CHECK__BOGUS": "1"}, "TRACKER_CHECK__BOGUS: unknown setting check.bogus"),
+    ({"TRACKER_NOW": "yesterday"}, "TRACKER_NOW: invalid date/time"),
+    ({"TRACKER_CHECK__HOSTS__A.TEST__HOST_INTERVAL": "x", "TRACKER_CHECK__TIMEOUT": "5"},
+     "TRACKER_CHECK__HOSTS__A.TEST__HOST_INTERVAL: check.hosts.a.test.host_interval: expected a number"),
+])
+def test_a_bad_value_from_the_environment_names_its_variable(env: dict[str, str], named: str) -> None:
+    """"check.timeout: expected a number" sent a maintainer to a config file that did not
+    have it: the value came from TRACKER_CHECK__TIMEOUT."""
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env=env)
+    assert str(raised.value).startswith(named), raised.value
+
+
+def test_a_bad_value_from_a_file_names_no_variable(tmp_path: Path) -> None:
+    config = tmp_path / "t.toml"
+    config.write_text("[check]\ntimeout = \"abc\"\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config, env={"TRACKER_CHECK__RETRIES": "2"})
+    assert str(raised.value).startswith("check.timeout: expected a number"), raised.value
+
+
 def test_bad_config_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "missing.toml", env={})
@@ -164,7 +188,7 @@ def test_non_finite_settings_are_one_error_line(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["topics"], env={"TRACKER_CHECK__HOST_INTERVAL": "inf"})
     assert result.exit_code == 1
-    assert result.stderr.splitlines() == ["Error: check.host_interval: must be a finite number, got 'inf'"]
+    assert result.stderr.splitlines() == ["Error: TRACKER_CHECK__HOST_INTERVAL: check.host_interval: must be a finite number, got 'inf'"]
     assert not (tmp_path / "tracker.db").exists()
 
 
@@ -254,7 +278,7 @@ def test_a_lease_shorter_than_a_second_is_refused(value: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(env={"TRACKER_SCHEDULER__LEASE_SECONDS": value})
     message = str(caught.value)
-    assert message.startswith("scheduler.lease_seconds: must be at least 1 s") and "heartbeat" in message
+    assert message.startswith("TRACKER_SCHEDULER__LEASE_SECONDS: scheduler.lease_seconds: must be at least 1 s") and "heartbeat" in message
     assert message.endswith(f"got {float(value):g}")
     assert load_settings(env={"TRACKER_SCHEDULER__LEASE_SECONDS": "1"}).scheduler.lease_seconds == 1.0
 
@@ -269,7 +293,7 @@ def test_an_off_topic_threshold_outside_the_fit_range_is_refused_readably(value:
     with pytest.raises(ConfigError) as caught:
         load_settings(env={"TRACKER_CANDIDATES__OFF_TOPIC_THRESHOLD": value})
     message = str(caught.value)
-    assert message.startswith("candidates.off_topic_threshold: must be 0") and message.endswith(f"got {shown}")
+    assert message.startswith("TRACKER_CANDIDATES__OFF_TOPIC_THRESHOLD: candidates.off_topic_threshold: must be 0") and message.endswith(f"got {shown}")
     assert len(message) < 200
     for fine in ("0", "0.0001", "0.03", "1"):
         s = load_settings(env={"TRACKER_CANDIDATES__OFF_TOPIC_THRESHOLD": fine})
@@ -298,7 +322,7 @@ def test_an_inconclusive_ratio_outside_its_range_is_refused(key: str, value: str
     (no run ever has more than all of its hosts down); 0 called every run offline."""
     with pytest.raises(ConfigError) as caught:
         load_settings(env={f"TRACKER_{key}": value})
-    assert str(caught.value).startswith("links.inconclusive_ratio: must be above 0 and at most 1")
+    assert str(caught.value).startswith(f"TRACKER_{key}: links.inconclusive_ratio: must be above 0 and at most 1")
     assert load_settings(env={f"TRACKER_{key}": "1"}).links.inconclusive_ratio == 1.0
 
 
