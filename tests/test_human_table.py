@@ -42,3 +42,12 @@ def test_the_check_summary_table() -> None:
         "alive        250\n"
         "redirected   3\n"
         "dead         0")
+
+
+def test_counts_name_one_of_a_kind_in_the_singular() -> None:
+    """`tracker run check` said "1 hosts"."""
+    from tracker.human import counts
+
+    assert counts({"checked": 1, "hosts": 1, "new_versions": 1, "entries": 1, "requests": 2}) == \
+        "1 checked, 1 host, 1 new version, 1 entry and 2 requests"
+    assert counts({"alive": 1, "status": 1, "hosts": 0}) == "1 alive and 1 status"

@@ -1,7 +1,7 @@
 """Human output: counted nouns, lists in sentences, and tables fitted to the terminal (pure).
 
 Owns how numbers and rows read to a person: ``plural(1, "link")`` → "1 link",
-``counts({"alive": 9, "dead": 1})`` → "9 alive and 1 dead", and ``table`` (rich,
+``counts({"alive": 9, "dead": 1, "hosts": 1})`` → "9 alive, 1 dead and 1 host", and ``table`` (rich,
 wrapped to the terminal width, words never cut; a table that needs no wrapping is drawn
 the same way without importing rich). Values pass through
 ``escape.terminal_text``, so no Python repr, control character or escape
@@ -43,9 +43,23 @@ def and_list(items: Iterable[str], empty: str = "none", last: str = "and") -> st
 def counts(values: Mapping[str, Any], skip_zero: bool = True, empty: str = "none") -> str:
     """``{"alive": 9, "dead": 1, "failing": 0}`` → ``"9 alive and 1 dead"``; names with
     underscores read as words; nested values are left out, never printed as a repr."""
-    parts = [f"{v} {k.replace('_', ' ')}" for k, v in values.items()
+    parts = [f"{v} {_singular(k.replace('_', ' ')) if v == 1 else k.replace('_', ' ')}" for k, v in values.items()
              if isinstance(v, (int, float)) and not isinstance(v, bool) and (v or not skip_zero)]
     return and_list(parts, empty)
+
+
+_SINGULAR = {many: one for one, many in _IRREGULAR.items()}
+
+
+def _singular(name: str) -> str:
+    """``"hosts"`` → ``"host"``, ``"new versions"`` → ``"new version"`` (the last word; "1
+    hosts" read wrong); a name that is not a plural noun (``"checked"``) is left as it is."""
+    head, _, last = name.rpartition(" ")
+    if last in _SINGULAR:
+        last = _SINGULAR[last]
+    elif last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        last = last[:-1]
+    return f"{head} {last}" if head else last
 
 
 def cell(value: Any) -> str:
