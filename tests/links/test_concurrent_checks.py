@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import CLI
@@ -16,7 +18,7 @@ from tests.links import server as srv
 from tests.links.seed import make_settings, seed
 from tests.twins import run_twins
 from tracker.db import plain_links
-from tracker.db.models_links import LinkClaim, LinkObservation, LinkStatus
+from tracker.db.models_links import CheckRun, LinkClaim, LinkObservation, LinkStatus
 from tracker.db.session import Database
 from tracker.services.linkcheck import check_links
 
@@ -148,3 +150,99 @@ def test_an_interrupted_run_records_what_it_did(db: Database, db_url: str) -> No
         recorded = s.scalar(select(func.count(func.distinct(LinkObservation.resource_id))))
     assert row.links == recorded < 40 and row.requests >= 12
     assert row.note.startswith("interrupted after")
+
+
+def test_ctrl_c_in_tracker_check_says_what_was_kept_and_what_to_do(db: Database, db_url: str, run: CLI) -> None:
+    """Ctrl-C during `tracker check` said only "Error: aborted", though the links recorded
+    so far are kept: it says how far the run got, how many results it saved and what to run
+    for the rest (exit 1, as an interrupted `tracker review`; nothing on stdout)."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    fast, slow = 55, 5  # a run records in batches of 50 once every link is queued
+    lock, answered, hanging, answer = threading.Lock(), threading.Event(), threading.Event(), threading.Event()
+    asked: list[str] = []
+    post = srv.html_page("Post | site", "<p>" + " ".join(f"w{i}" for i in range(50)) + "</p>")
+
+    def page(h: Any) -> None:
+        post(h)
+        with lock:
+            asked.append(h.path)
+            if len([p for p in asked if p.startswith("/p/")]) == fast:
+                answered.set()
+
+    def hang_then_answer(h: Any) -> None:
+        with lock:
+            asked.append(h.path)
+            if len([p for p in asked if p.startswith("/s/")]) == slow:
+                hanging.set()
+        answer.wait(60)
+        srv.html_page("Late | site", "<p>late but here</p>")(h)
+
+    with srv.FaultServer("127.0.0.1", routes={f"/p/{i}": page for i in range(fast)}) as quick, \
+            srv.FaultServer("127.0.0.2", routes={f"/s/{i}": hang_then_answer for i in range(slow)}) as late:
+        seed(db, [quick.url(f"/p/{i}") for i in range(fast)] + [late.url(f"/s/{i}") for i in range(slow)])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+        env.update(ENV, TRACKER_CHECK__TIMEOUT="60")
+        proc = subprocess.Popen([sys.executable, "-m", "tracker", "--db", db_url, "check", "--format", "json"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stderr is not None
+            assert proc.stderr.readline() == f"{fast + slow} of {fast + slow} links due\n"
+            # under way: every quick link answered, the slow ones asked for
+            assert answered.wait(60) and hanging.wait(60), asked
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            answer.set()
+            if proc.poll() is None:
+                proc.kill()
+        with db.transaction() as s:
+            row = s.scalars(select(CheckRun)).one()
+            saved = s.scalar(select(func.count(func.distinct(LinkObservation.resource_id))))
+        assert proc.returncode == 1 and out == "", (proc.returncode, out, err)
+        [line] = err.strip().splitlines()  # after a newline: the terminal's ^C ends its own line
+        # how far the run got and what its recorder had written is a race: the line says which
+        stop = re.fullmatch(r"Error: interrupted after (\d+) of 60 due links(?:; (\d+) checked links? (?:is|are) "
+                            r"saved; run `tracker check` again for the other (\d+)|, before any result was saved; "
+                            r"run `tracker check` again)", line)
+        assert stop is not None, line
+        done, kept, rest = int(stop[1]), int(stop[2] or 0), int(stop[3] or 60)
+        assert done <= fast and kept == saved == row.links <= done and rest == 60 - kept
+        assert row.note == f"interrupted after {done} of 60 due links"
+        again = run("check", "--format", "json", env=ENV)  # the step it names: the rest, and no more
+        assert again.exit_code == 0, again.stderr
+        assert f"{rest} of 60 links due" in again.stderr and json.loads(again.stdout)["checked"] == rest
+
+
+@pytest.mark.parametrize("stop,said", [
+    ((93, 274, 50, False), "interrupted after 93 of 274 due links; 50 checked links are saved; "
+                           "run `tracker check` again for the other 224"),
+    ((93, 274, 50, True), "interrupted after 93 of 274 links; 50 checked links are saved; run `tracker check "
+                          "--all` again to check every link, or `tracker check` for those of the other 224 that "
+                          "are due"),
+    ((1, 2, 1, False), "interrupted after 1 of 2 due links; 1 checked link is saved; "
+                       "run `tracker check` again for the other 1"),
+    ((274, 274, 274, True), "interrupted after checking all 274 links, during the archive look-ups; their "
+                            "results are saved; run `tracker check` again for the look-ups"),
+    ((12, 274, 0, False), "interrupted after 12 of 274 due links, before any result was saved; "
+                          "run `tracker check` again"),
+    ((12, 274, None, False), "interrupted after 12 of 274 due links; the links recorded before are saved; "
+                             "run `tracker check` again for the rest"),
+], ids=["due", "all", "one", "archive", "none-saved", "row-unwritten"])
+def test_an_interrupted_check_words_what_it_kept(run: CLI, monkeypatch: pytest.MonkeyPatch,
+                                                 stop: tuple[int, int, int | None, bool], said: str) -> None:
+    from tracker.services import linkcheck, linkcheck_glance
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise linkcheck.CheckInterrupted(*stop)
+
+    monkeypatch.setattr(linkcheck_glance, "nothing_due", lambda *a, **k: None)
+    monkeypatch.setattr(linkcheck, "check_links", interrupted)
+    result = run("check", *(["--all"] if stop[3] else []), "--format", "json", env=ENV)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [f"Error: {said}"]

@@ -62,7 +62,6 @@ def test_unknown_versions_and_reversed_range_are_errors(run: CLI, db: Database) 
         (("--from", "v9.9"), "no version named 'v9.9'"),
         (("--to", "2023-01-01"), "no version dated 2023-01-01"),
         (("--from", "deadbeef"), "no version named 'deadbeef'"),
-        (("--from", HANDBOOK_VERSIONS[2], "--to", HANDBOOK_VERSIONS[0]), "(from) is newer than version"),
         (("--from", "latest", "--to", HANDBOOK_VERSIONS[2]), "both name version"),
         (("--pending", "--from", "latest"), "takes no --from/--to"),
     ]:
@@ -71,6 +70,25 @@ def test_unknown_versions_and_reversed_range_are_errors(run: CLI, db: Database) 
         assert result.stdout == ""
         [line] = result.stderr.strip().splitlines()
         assert line.startswith("Error: ") and message in line, line
+    assert table_counts(db) == before
+
+
+def test_a_reversed_range_is_compared_in_order_and_says_so(run: CLI, db: Database) -> None:
+    """`--from NEWER --to OLDER` said "… (from) is newer than version … (to); swap them" where
+    the Document page compares them in order and says so: the command line does the same, the
+    note on stderr, stdout as in order (its ``from``/``to`` the real order)."""
+    _import_all(run)
+    old, new = HANDBOOK_VERSIONS[0], HANDBOOK_VERSIONS[-1]
+    before = table_counts(db)
+    for fmt in ("json", "md", "atom"):
+        in_order = run("changelog", "--from", old, "--to", new, "--format", fmt, env=ENV)
+        reversed_ = run("changelog", "--from", "2026-02-02", "--to", "2d07718", "--format", fmt, env=ENV)
+        assert reversed_.exit_code == 0, reversed_.stderr
+        assert reversed_.stdout == in_order.stdout and in_order.stderr == ""
+        assert reversed_.stderr.splitlines() == [
+            f"note: --from {new} is newer than --to {old}: compared them in order, {old} → {new}"]
+    data = json.loads(run("changelog", "--from", "latest", "--to", old, "--format", "json", env=ENV).stdout)
+    assert (data["from"], data["to"]) == (old, new)
     assert table_counts(db) == before
 
 

@@ -111,10 +111,10 @@ def test_version_name_errors() -> None:
         resolve_version("2025-01-01", REFS)
     with pytest.raises(InputError, match="not a valid date"):
         resolve_version("2025-02-30", REFS)
-    with pytest.raises(InputError, match="newer than"):
-        choose_range(REFS, "v3", "v2")
-    assert [v.label for v in choose_range(REFS, None, None)] == ["v2", "v3"]
-    assert [v.label for v in choose_range(REFS, None, "v2")] == ["2024-05-21_2d07718", "v2"]
+    start, end, swapped = choose_range(REFS, "v3", "2024-05-21")  # named the other way round
+    assert (start.label, end.label, swapped) == ("2024-05-21_2d07718", "v3", True)
+    assert [(a.label, b.label, s) for a, b, s in [choose_range(REFS, None, None), choose_range(REFS, None, "v2")]] \
+        == [("v2", "v3", False), ("2024-05-21_2d07718", "v2", False)]
     with pytest.raises(InputError, match="first imported version"):
         choose_range(REFS[:1], None, None)
 

@@ -107,6 +107,32 @@ def test_a_move_without_a_known_chapter_points_the_page_to_the_chapter_field(db:
     assert table_counts(db) == before
 
 
+def test_a_section_with_chapters_is_refused_on_the_page_naming_them(db: Database, queued: Settings,
+                                                                    tmp_path: Path) -> None:
+    """The maintainer's trial: a section typed in “Move to” was taken, and `export --apply`
+    later could not place what was accepted there. The page refuses it in its own words and
+    no longer offers a section with chapters as a place."""
+    doc = tmp_path / "doc"
+    (doc / "guide.md").write_text((doc / "guide.md").read_text(encoding="utf-8")
+                                  + "\n## Models\n\nModels.\n\n### Encoders\n\nBERT.\n\n### Decoders\n\nGPT.\n",
+                                  encoding="utf-8")
+    import_document(db, doc, queued)
+    client = create_app(db, queued, by="ann").test_client()
+    cid = int(queue(db, queued)[1][0]["id"])
+    page = queue_page(client)
+    offered = re.findall(r'<option value="([^"]+)">', page.split('<datalist id="chapters">', 1)[1].split("</datalist>")[0])
+    assert "models" not in offered and {"encoders", "decoders", "tokenization"} <= set(offered), offered
+    fields = decision_form(page, cid)
+    before = table_counts(db)
+    for action in ("move", "accept"):
+        [refused] = _decide(client, cid, fields, action=action, topic="models")
+        assert refused.endswith(": topic 'models' is a section, not a chapter; its chapters are encoders, "
+                                f"decoders; choose a chapter in “Move to” (key m), then {action} it"), refused
+        assert not _command_line(refused) and "tracker " not in refused, refused
+    assert table_counts(db) == before
+    assert _decide(client, cid, fields, action="move", topic="encoders") == []
+
+
 def test_an_unknown_source_points_the_page_to_a_reload(db: Database, queued: Settings) -> None:
     client = create_app(db, queued).test_client()
     page = client.get("/sources", headers=HOST).get_data(as_text=True)

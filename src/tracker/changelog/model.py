@@ -138,3 +138,4 @@ class Changelog:
     generated_at: datetime
     pending: bool = False
     notes: tuple[str, ...] = field(default=())
+    swapped: bool = False  # from and to were named the other way round (compared in order)

@@ -6,7 +6,7 @@ time — never the order in which versions were imported); ``resolve_version`` (
 prefix of at least 4 hex digits, matched against the commit or a label part
 such as the ``2d07718`` of ``2024-05-21_2d07718``; a date ``YYYY-MM-DD`` → the
 last version of that day) and ``choose_range`` (defaults: the last two
-versions; ``--from`` must be older than ``--to``). Errors name what exists.
+versions; two named the other way round are compared in order). Errors name what exists.
 """
 
 from __future__ import annotations
@@ -107,8 +107,9 @@ def resolve_version(name: str, versions: Sequence[VersionRef]) -> VersionRef:
 
 
 def choose_range(versions: Sequence[VersionRef], from_name: str | None,
-                 to_name: str | None) -> tuple[VersionRef, VersionRef]:
-    """(from, to): named ones, else ``to`` = latest and ``from`` = the version before ``to``."""
+                 to_name: str | None) -> tuple[VersionRef, VersionRef, bool]:
+    """(from, to, swapped): named ones, else ``to`` = latest and ``from`` = the version before
+    ``to``; two named the other way round are returned in order, ``swapped`` saying so."""
     ordered = sorted(versions, key=lambda v: v.seq)
     if not ordered:
         raise NotFoundError("no versions imported yet; run `tracker import PATH` first")
@@ -121,8 +122,8 @@ def choose_range(versions: Sequence[VersionRef], from_name: str | None,
             raise InputError(f"version {to.label} is the first imported version: there is nothing to "
                              "compare it with", hint=Hint("pending"))
         start = before[-1]
-    if start.seq > to.seq:
-        raise InputError(f"version {start.label} (from) is newer than version {to.label} (to); swap them")
     if start.seq == to.seq:
         raise InputError(f"from and to both name version {to.label}; choose two different versions")
-    return start, to
+    if start.seq > to.seq:
+        return to, start, True
+    return start, to, False

@@ -5,6 +5,9 @@ Does not own any use case: each command calls one service and renders.
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 import click
 
 from tracker.cli.common import (Runtime, emit, exit_found, format_option, info, parse_fail_on,
@@ -13,6 +16,9 @@ from tracker.bulk import gc_paused
 from tracker.config import parse_duration
 from tracker.errors import ConfigError, InputError
 from tracker.human import plural
+
+if TYPE_CHECKING:
+    from tracker.services.linkcheck import CheckInterrupted
 
 _FAIL_ON = ("dead", "failing", "blocked", "redirected", "unchecked")
 _FAIL_ON_HELP = "Exit 2 when any link is in one of these states (comma-separated: dead,failing,…)."
@@ -45,10 +51,13 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
     report = nothing_due(rt.settings, all_links=all_links, progress=info)
     if report is None:
         # the HTTP stack (httpx, the core) loads when a check runs, not for `tracker --help`
-        from tracker.services.linkcheck import check_links
+        from tracker.services.linkcheck import CheckInterrupted, check_links
 
-        # the database is opened as the run needs it: a big run's fetching side never loads the ORM
-        report = check_links(lambda: rt.db, rt.settings, all_links=all_links, progress=info)
+        try:  # the database is opened as the run needs it: a big run's fetching side never loads the ORM
+            report = check_links(lambda: rt.db, rt.settings, all_links=all_links, progress=info)
+        except CheckInterrupted as stop:  # after the ^C on its line, as an interrupted review
+            info(f"\nError: {_interrupted_text(stop)}")
+            sys.exit(1)
     head = ("INCONCLUSIVE run (most hosts failed at the network level; no state changed): "
             if report.inconclusive else "")
     info(f"{head}checked {report.checked} of {plural(report.total, 'link')} with "
@@ -71,6 +80,25 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
                  "`tracker resources` lists them)")
     if any(report.summary.get(name, 0) for name in wanted):
         exit_found()
+
+
+def _interrupted_text(stop: "CheckInterrupted") -> str:
+    """What an interrupted check kept, and the command for the rest."""
+    head = f"interrupted after {stop.done} of {stop.due} {'' if stop.all_links else 'due '}links"
+    again = "`tracker check --all`" if stop.all_links else "`tracker check`"
+    if stop.recorded is None:
+        return f"{head}; the links recorded before are saved; run {again} again for the rest"
+    if stop.recorded == 0:
+        return f"{head}, before any result was saved; run {again} again"
+    if stop.recorded >= stop.due:  # every link was in: the archive look-ups were under way
+        return (f"interrupted after checking all {stop.due} links, during the archive look-ups; "
+                "their results are saved; run `tracker check` again for the look-ups")
+    kept = f"{plural(stop.recorded, 'checked link')} {'is' if stop.recorded == 1 else 'are'} saved"
+    rest = stop.due - stop.recorded
+    if stop.all_links:  # the rest may not be due: only --all checks them now
+        return (f"{head}; {kept}; run `tracker check --all` again to check every link, or `tracker check` "
+                f"for those of the other {rest} that are due")
+    return f"{head}; {kept}; run `tracker check` again for the other {rest}"
 
 
 @click.group("report")

@@ -48,6 +48,9 @@ def changelog_cmd(rt: Runtime, from_name: str | None, to_name: str | None, pendi
 
     log = release.changelog(rt.db, rt.settings, document=document, from_name=from_name, to_name=to_name,
                             pending=pending, whole_history=fmt == "atom")
+    if log.swapped:
+        info(f"note: --from {log.to_label} is newer than --to {log.from_label}: "
+             f"compared them in order, {log.from_label} → {log.to_label}")
     text = release.render_changelog(log, fmt, site_url)
     if out is not None:
         release.write_text(out, text)

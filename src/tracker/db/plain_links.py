@@ -205,13 +205,14 @@ class LinkTables:
                 tx.rows("UPDATE check_runs SET note = ? WHERE id = ?", note, run_id)
             return {str(state): int(n) for state, n in tx.rows(glance.STATE_COUNTS)}
 
-    def interrupted_run(self, run_id: int, *, hosts: int, requests: int, elapsed_ms: int, note: str) -> None:
+    def interrupted_run(self, run_id: int, *, hosts: int, requests: int, elapsed_ms: int, note: str) -> int:
         """Write an interrupted run's figures on its row: ``links`` becomes the links it recorded
-        (its row said every due link, with 0 requests, until ``finish_run``)."""
+        (its row said every due link, with 0 requests, until ``finish_run``); returns that."""
         with self._transaction(True) as tx:
             tx.rows("UPDATE check_runs SET hosts = ?, requests = ?, elapsed_ms = ?, note = ?, links = "
                     "(SELECT COUNT(DISTINCT resource_id) FROM link_observations WHERE run_id = ?) WHERE id = ?",
                     hosts, requests, elapsed_ms, note, run_id, run_id)
+            return int(tx.rows("SELECT links FROM check_runs WHERE id = ?", run_id)[0][0])
 
     def close(self) -> None:
         self._close()

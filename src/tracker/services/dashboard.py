@@ -48,10 +48,13 @@ def candidate_texts(db: Database, candidate_ids: Sequence[int], limit: int = TEX
 
 
 def chapter_choices(db: Database, settings: Settings, document: str | None = None) -> list[tuple[str, str]]:
-    """``(slug, title)`` of the topics a candidate can be moved to, in document order."""
+    """``(slug, title)`` of the topics a candidate can be moved to, in document order: chapters
+    and sections without chapters (``review.decide`` refuses the others)."""
     with db.transaction() as session:
         doc = resolve_document(session, settings, document)
-        return [(t.slug, t.title) for t in repo_documents.topics_of(session, doc.id) if t.kind != "front"]
+        topics = repo_documents.topics_of(session, doc.id)
+        parents = {t.parent_id for t in topics}
+        return [(t.slug, t.title) for t in topics if t.kind != "front" and t.id not in parents]
 
 
 @dataclass(frozen=True)

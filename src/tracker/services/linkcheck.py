@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # the HTTP stack is imported only when a run has something to
     from tracker.services.linkcheck_recorder import DatabaseSource, RecordIn
     from tracker.services.linkcheck_run import Run
 
-__all__ = ["CheckReport", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW", "CLAIM_LEASE"]
+__all__ = ["CheckReport", "CheckInterrupted", "check_links", "HEAD_EXTENSIONS", "url_to_fetch", "BATCH", "WINDOW", "CLAIM_LEASE"]
 
 #: paths whose body we never need (the type is known): HEAD, with GET as the fallback
 HEAD_EXTENSIONS = (".pdf", ".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".mp4", ".mp3",
@@ -91,15 +91,26 @@ def url_to_fetch(link: DueLink) -> str:
         return link.canonical_url
 
 
-def _interrupted(tables: LinkTables, run: Run, elapsed: float) -> None:
-    """Record an interrupted run's own figures; a failure to (a second Ctrl-C, the database
-    gone) leaves its row as it was and the first interruption propagates."""
+class CheckInterrupted(KeyboardInterrupt):
+    """Ctrl-C ended a run: ``done`` of its ``due`` links were checked, and the results of
+    ``recorded`` of them are saved (``None``: the run's row could not be written to count
+    them). Still a ``KeyboardInterrupt``: a job or the weekly cycle ends as before."""
+
+    def __init__(self, done: int, due: int, recorded: int | None, all_links: bool) -> None:
+        super().__init__(f"interrupted after {done} of {due} due links")
+        self.done, self.due, self.recorded, self.all_links = done, due, recorded, all_links
+
+
+def _interrupted(tables: LinkTables, run: Run, elapsed: float) -> int | None:
+    """Record an interrupted run's own figures; the links it recorded, or ``None`` when that
+    fails (a second Ctrl-C, the database gone): its row stays as it was and the first
+    interruption propagates."""
     try:
-        tables.interrupted_run(run.run_id, hosts=len(run.hosts), requests=run.requests,
-                               elapsed_ms=int(elapsed * 1000),
-                               note=f"interrupted after {run.done} of {run.due} due links")
+        return tables.interrupted_run(run.run_id, hosts=len(run.hosts), requests=run.requests,
+                                      elapsed_ms=int(elapsed * 1000),
+                                      note=f"interrupted after {run.done} of {run.due} due links")
     except BaseException:
-        pass
+        return None
 
 
 def check_links(db: DatabaseSource, settings: Settings, *, all_links: bool = False,
@@ -136,7 +147,10 @@ def check_links(db: DatabaseSource, settings: Settings, *, all_links: bool = Fal
                 report.requests, report.archive_lookups = run_check(
                     run, transport=transport, wayback_transport=wayback_transport, sleep=sleep, clock=clock,
                     rng=rng, verify=verify, gates=gates, resolver=resolver)
-            except BaseException:  # Ctrl-C, or a failure: the row says what was done, not "all due, 0 requests"
+            except KeyboardInterrupt as stop:  # Ctrl-C: the row says what was done, not "all due, 0 requests"
+                recorded = _interrupted(tables, run, time.monotonic() - started)
+                raise CheckInterrupted(run.done, run.due, recorded, all_links) from stop
+            except BaseException:  # a failure: the same, and the failure goes on as it was
                 _interrupted(tables, run, time.monotonic() - started)
                 raise
             report.inconclusive, report.checked, report.hosts = run.offline, run.done, len(run.hosts)

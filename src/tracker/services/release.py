@@ -95,13 +95,13 @@ def changelog(db: Database, settings: Settings, *, document: str | None = None,
             return Changelog(doc.name, refs[0][0].label, refs[0][0].label, (), (), now)
         if whole_history and not from_name and refs:
             from_name = refs[0][0].label
-        start, end = choose_range([r for r, _ in refs], from_name, to_name)
+        start, end, swapped = choose_range([r for r, _ in refs], from_name, to_name)
         chosen = [v for r, v in refs if start.seq <= r.seq <= end.seq]
         views = [_view(session, v) for v in chosen]
         releases = [Release(new.label, old.label, new.date, tuple(diff_versions(old, new)), new.commit)
                     for old, new in zip(views, views[1:])]
         net = releases[0].changes if len(releases) == 1 else tuple(diff_versions(views[0], views[-1]))
-        return Changelog(doc.name, start.label, end.label, net, tuple(reversed(releases)), now)
+        return Changelog(doc.name, start.label, end.label, net, tuple(reversed(releases)), now, swapped=swapped)
 
 
 def render_changelog(log: Changelog, fmt: str, site_url: str | None = None) -> str:

@@ -157,10 +157,18 @@ def queue(db: Database, settings: Settings, *, week: str | None = None, topic: s
         return label, [candidate_row(r, by_id, sources, budget) for r in shown]
 
 
-def _chapter(session: Session, document_id: int, slug: str) -> Topic:
-    topic = resolve_topic(repo_documents.topics_of(session, document_id), slug)
+def _chapter(session: Session, document_id: int, slug: str, action: str) -> Topic:
+    """The topic ``slug`` as a place for a candidate: a chapter, or a section without chapters
+    (``profiles.targets``: where ``propose`` puts them too, and where ``export --apply`` adds a
+    line). A section with chapters is refused, naming them: the export cannot place it."""
+    topics = repo_documents.topics_of(session, document_id)
+    topic = resolve_topic(topics, slug)
     if topic.kind == "front":
         raise InputError(f"topic {slug!r} is front matter, not a chapter", hint=Hint("list_topics"))
+    chapters = [t.slug for t in topics if t.parent_id == topic.id]
+    if chapters:
+        raise InputError(f"topic {slug!r} is a {topic.kind}, not a chapter; its chapters are "
+                         f"{', '.join(chapters)}", hint=Hint("choose_topic", {"action": action}))
     return topic
 
 
@@ -219,7 +227,7 @@ def decide(db: Database, settings: Settings, candidate_id: int, action: str, *, 
             raise ConflictError(f"candidate {candidate_id} changed since this page was shown: it is now "
                                 f"{candidate.status}{where} for {candidate.week}; nothing was changed",
                                 hint=Hint("reload"))
-        chosen = _chapter(session, candidate.document_id, topic) if topic else current
+        chosen = _chapter(session, candidate.document_id, topic, action) if topic else current
         if action == "accept" and (chosen is None or not chosen.active):
             raise InputError(f"candidate {candidate_id} has no current topic",
                              hint=Hint("choose_topic", {"action": "accept"}))

@@ -53,13 +53,13 @@ def document() -> str:
     start = request.args.get("from") or (labels[-2] if len(labels) > 1 else None)
     end = request.args.get("to") or (labels[-1] if labels else None)
     log, problem, swapped = None, None, False
-    if start in labels and end in labels and labels.index(start) > labels.index(end):
-        start, end, swapped = end, start, True  # picked the other way round: compared in order
     if len(labels) > 1:
         try:
             log = release.changelog(db, settings, from_name=start, to_name=end)
         except TrackerError as exc:
             problem = error_text(exc)
+        else:  # two picked the other way round are compared in order: the form shows that order
+            start, end, swapped = log.from_label, log.to_label, log.swapped
     pending = release.changelog(db, settings, pending=True) if labels else None
     return render_template("document.html", versions=versions[::-1], labels=labels, start=start, end=end,
                            log=log, problem=problem, swapped=swapped, pending=pending, page="document")
