@@ -147,6 +147,7 @@ class _Checker:
         self.turns: deque[asyncio.Future[None]] = deque()
         self.pumping = False
         self.all_queued = False
+        self.stopping = False  # the first Ctrl-C: nothing new starts (``save_checked``)
         self.loop = asyncio.get_running_loop()
 
     def heard_of_pause(self, host: str) -> None:
@@ -188,6 +189,8 @@ class _Checker:
         return self.probes[key]
 
     def _start(self, item: tuple[str, DueLink, str]) -> None:
+        if self.stopping:
+            return
         task = asyncio.ensure_future(self.check(*item))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -259,19 +262,36 @@ class _Checker:
             for _ in batch:
                 self.window.release()
 
+    async def save_checked(self) -> None:
+        """After the first Ctrl-C (the run's task is cancelled, and with it the fetching and
+        the recording loop): nothing new goes out, the requests in flight are dropped, and
+        every link already judged is recorded, so what was checked is saved. A batch that
+        looks as if our side went offline is stored uncounted (no state moves), as no canary
+        is asked now. A second Ctrl-C ends this too (asyncio's runner raises it at once)."""
+        self.stopping = True
+        flying = [t for t in (*self.tasks, *self.probes.values()) if not t.done()]
+        for task in flying:
+            task.cancel()
+        await asyncio.gather(*flying, return_exceptions=True)
+        batches = []
+        while not self.batches.empty():
+            queued = self.batches.get_nowait()
+            if queued:
+                batches.append(queued)
+        if self.batch:
+            batches.append(self.batch)
+            self.batch = []
+        for batch in batches:
+            counted = not self.run.offline and \
+                not looks_down(self._tally(batch), self.run.settings.links.inconclusive_ratio)
+            outcome = await self.recorder.record(batch, counted)
+            self.run.changes.extend(outcome.changes)
+            self.run.new_versions += outcome.new_versions
+
     async def _offline(self, batch: list[Seen]) -> bool:
         """Is our side offline for this batch? (see ``fetch.network``)"""
         run = self.run
-        errors: dict[str, list[str | None]] = defaultdict(list)
-        for s in batch:
-            host = _hostname(s.fetched_url)
-            run.hosts.add(host)
-            errors[host].append(s.result.error_class)
-            if s.result.error_class in NETWORK_ERRORS:
-                run.network_failures += 1
-            elif s.result.status is not None and len(run.canaries) < MAX_LEARNED and \
-                    all(_hostname(c) != host for c in run.canaries):
-                run.canaries.append(s.fetched_url)  # answered in this run: a canary for later batches
+        errors = self._tally(batch)
         if not looks_down(errors, run.settings.links.inconclusive_ratio):
             return False
         clock = time.monotonic()
@@ -284,6 +304,22 @@ class _Checker:
         if not run.canary_up:
             run.offline = True
         return not run.canary_up
+
+    def _tally(self, batch: list[Seen]) -> dict[str, list[str | None]]:
+        """The network errors of ``batch`` by host, counting its hosts, network failures and
+        canaries learned (a host that answered) on the run."""
+        run = self.run
+        errors: dict[str, list[str | None]] = defaultdict(list)
+        for s in batch:
+            host = _hostname(s.fetched_url)
+            run.hosts.add(host)
+            errors[host].append(s.result.error_class)
+            if s.result.error_class in NETWORK_ERRORS:
+                run.network_failures += 1
+            elif s.result.status is not None and len(run.canaries) < MAX_LEARNED and \
+                    all(_hostname(c) != host for c in run.canaries):
+                run.canaries.append(s.fetched_url)  # answered in this run: a canary for later batches
+        return errors
 
 
 def _hostname(url: str) -> str:
@@ -323,7 +359,11 @@ async def _fetch_and_record(run: Run, core: HttpCore, wayback_core: HttpCore, rn
         unwatch = core.gates.watch(checker.heard_of_pause)
         try:
             if run.due:
-                await asyncio.gather(checker.produce(), checker.record())
+                try:
+                    await asyncio.gather(checker.produce(), checker.record())
+                except asyncio.CancelledError:  # the first Ctrl-C: keep what was checked, then end
+                    await checker.save_checked()
+                    raise
         finally:
             unwatch()
             await recorder.aclose()
