@@ -65,20 +65,25 @@ def test_crawler_keeps_one_in_flight_the_gap_and_retry_after(db: Database, db_ur
 def test_a_retry_after_seen_by_the_checker_holds_the_crawler_back(db: Database, db_url: str,
                                                                   tmp_path: Path) -> None:
     """One gate per host for every caller: the crawler does not contact a host the checker
-    was told to leave alone, even though the checker itself did not wait for it."""
+    was told to leave alone, even though the checker itself did not wait for it.
+
+    The pause is an hour: nobody waits for it (the checker may not, the crawler defers),
+    and the crawler must reach the gate while it lasts. With ``Retry-After: 2`` that was
+    2 s of real time for the rest of the check, a ``feeds add`` and the crawl's start —
+    up to 0.6 s on a loaded 2-core machine, and a slower one would have sent the feed."""
     with LoopServers(["127.0.0.42"], str(tmp_path / "log")) as web:
         settings = make_settings(db_url, check={"retries": 1, "max_retry_after": 0})
-        seed(db, [web.url("127.0.0.42", "/busy/2/page")])
+        seed(db, [web.url("127.0.0.42", "/busy/3600/page")])
         check_links(db, settings, all_links=True)
         add(db, settings, "feed", web.url("127.0.0.42", "/feed/x"), "feed")
         with FeedClient(settings) as client:
             reports = crawl(db, settings, client=client, now=settings.now() + timedelta(seconds=1))
         log = web.stop()
     assert [r.outcome for r in reports] == ["deferred"]
-    assert [e.path for e in log] == ["/busy/2/page"]  # the feed was never requested
+    assert [e.path for e in log] == ["/busy/3600/page"]  # the feed was never requested
     assert audit(log, limit=1, interval=0.0)["retry_after"] == 0
     state = {r.url: r.state for r in link_report(db, settings).rows}
-    assert state[web.url("127.0.0.42", "/busy/2/page")] != "dead"
+    assert state[web.url("127.0.0.42", "/busy/3600/page")] != "dead"
 
 
 def test_the_servers_log_is_on_this_machines_monotonic_clock(tmp_path: Path) -> None:
