@@ -234,7 +234,8 @@ def test_ctrl_c_in_tracker_check_says_what_was_kept_and_what_to_do(db: Database,
                           "run `tracker check` again"),
     ((12, 274, None, False), "interrupted after 12 of 274 due links; the links recorded before are saved; "
                              "run `tracker check` again for the rest"),
-], ids=["due", "all", "one", "archive", "none-saved", "row-unwritten"])
+    ((0, 0, 0, False), "interrupted during the archive look-ups; run `tracker check` again for them"),
+], ids=["due", "all", "one", "archive", "none-saved", "row-unwritten", "archive-only"])
 def test_an_interrupted_check_words_what_it_kept(run: CLI, monkeypatch: pytest.MonkeyPatch,
                                                  stop: tuple[int, int, int | None, bool], said: str) -> None:
     from tracker.services import linkcheck, linkcheck_glance
