@@ -276,3 +276,23 @@ def test_ctrl_c_while_a_batch_asks_the_canaries_saves_that_batch(db: Database, d
         states = set(s.scalars(select(LinkStatus.state)))
     assert stop.value.done == len(ids) == saved == row.links == stop.value.recorded  # type: ignore[attr-defined]
     assert states <= {"unchecked"}  # stored uncounted: no canary answered, nothing moved
+
+
+def test_a_failed_run_is_not_recorded_as_interrupted(db: Database, db_url: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that ends on an error keeps its figures like an interrupted one, but its row
+    said 'interrupted after 0 of 3 due links': no one pressed Ctrl-C; the error ended it."""
+    from tracker.services import linkcheck_store
+
+    seed(db, [f"https://f.example/{i}" for i in range(3)])
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(linkcheck_store, "record_batch", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        check_links(db, make_settings(db_url), all_links=True, record_in="thread",
+                    transport=httpx.MockTransport(lambda r: httpx.Response(200, html="<title>x</title>")))
+    with db.transaction() as s:
+        row = s.scalars(select(CheckRun)).one()
+    assert row.note == "stopped by an error after 3 of 3 due links", row.note
