@@ -158,3 +158,16 @@ def test_a_limit_past_64_bits_is_a_usage_error(run: CLI, db: object, command: st
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "99999999999999999999" in lines[0], lines
     assert run(command, "--limit", str(2**63 - 1)).exit_code == 0
+
+
+@pytest.mark.parametrize("args", [["run", "import"], ["run", "weekly"], ["weekly"]], ids=" ".join)
+def test_a_document_location_that_does_not_exist_starts_no_database(tmp_path: Path, clean_env: None,
+                                                                    args: list[str]) -> None:
+    """A [document] location lets a cycle start a new database, as it imports the document
+    into it; a location that does not exist (a typo) imports nothing, so the database it
+    started stayed behind, empty, after 'path … does not exist'."""
+    missing = tmp_path / "typo.db"
+    env = {"TRACKER_NOW": "2026-11-23T09:00:00Z", "TRACKER_DOCUMENT__LOCATION": str(tmp_path / "no-such-doc")}
+    result = CLI(f"sqlite:///{missing}", tmp_path)(*args, env=env)
+    assert result.exit_code == 1, (args, result.stderr)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("typo")], (args, result.stderr)

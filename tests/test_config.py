@@ -59,6 +59,7 @@ def test_bad_values_are_config_errors(env: dict[str, str], message: str) -> None
     ({"TRACKER_CHEK__X": "1"}, "TRACKER_CHEK__X: unknown config section [chek]"),
     ({"TRACKER_CHECK__BOGUS": "1"}, "TRACKER_CHECK__BOGUS: unknown setting check.bogus"),
     ({"TRACKER_NOW": "yesterday"}, "TRACKER_NOW: invalid date/time"),
+    ({"TRACKER_NOW": "1900-01-01"}, "TRACKER_NOW: date/time '1900-01-01' is out of range"),
     ({"TRACKER_CHECK__HOSTS__A.TEST__HOST_INTERVAL": "x", "TRACKER_CHECK__TIMEOUT": "5"},
      "TRACKER_CHECK__HOSTS__A.TEST__HOST_INTERVAL: check.hosts.a.test.host_interval: expected a number"),
 ])

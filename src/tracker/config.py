@@ -217,7 +217,7 @@ def _naming_variable(exc: ConfigError, origins: Mapping[str, str]) -> ConfigErro
         section = dotted.split(".")[0]
         if (text.startswith((f"{dotted}:", f"{_TOP_KEYS.get(dotted, dotted)}:")) or f" {dotted};" in text
                 or text.startswith(f"unknown config section [{section}]")
-                or (dotted == "now" and text.startswith("invalid date/time"))):
+                or (dotted == "now" and text.startswith(("invalid date/time", "date/time")))):
             return ConfigError(f"{variable}: {text}")
     return exc
 

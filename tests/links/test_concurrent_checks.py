@@ -234,7 +234,8 @@ def test_ctrl_c_in_tracker_check_says_what_was_kept_and_what_to_do(db: Database,
                           "run `tracker check` again"),
     ((12, 274, None, False), "interrupted after 12 of 274 due links; the links recorded before are saved; "
                              "run `tracker check` again for the rest"),
-], ids=["due", "all", "one", "archive", "none-saved", "row-unwritten"])
+    ((0, 0, 0, False), "interrupted during the archive look-ups; run `tracker check` again for them"),
+], ids=["due", "all", "one", "archive", "none-saved", "row-unwritten", "archive-only"])
 def test_an_interrupted_check_words_what_it_kept(run: CLI, monkeypatch: pytest.MonkeyPatch,
                                                  stop: tuple[int, int, int | None, bool], said: str) -> None:
     from tracker.services import linkcheck, linkcheck_glance
@@ -247,3 +248,51 @@ def test_an_interrupted_check_words_what_it_kept(run: CLI, monkeypatch: pytest.M
     result = run("check", *(["--all"] if stop[3] else []), "--format", "json", env=ENV)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [f"Error: {said}"]
+
+
+def test_ctrl_c_while_a_batch_asks_the_canaries_saves_that_batch(db: Database, db_url: str) -> None:
+    """The recording loop takes a batch off the queue, and when it looks offline asks the
+    canaries (a request of its own, seconds on a bad connection: just when a maintainer
+    presses Ctrl-C). Interrupted there, the batch was in no queue Checker.save_checked
+    reads: its links counted as checked and were saved nowhere."""
+    import signal
+
+    from tracker.db.models_links import CheckRun
+
+    ids = seed(db, [f"https://h{i}.example/" for i in range(20)])
+
+    def site(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "canary.example":  # the batch looks offline: Ctrl-C while it asks
+            signal.raise_signal(signal.SIGINT)
+            return httpx.Response(200)
+        raise httpx.ConnectError("no route", request=request)
+
+    settings = make_settings(db_url, check={"canary_urls": ["https://canary.example/"], "retries": 0})
+    with pytest.raises(KeyboardInterrupt) as stop:
+        check_links(db, settings, all_links=True, transport=httpx.MockTransport(site), record_in="thread")
+    with db.transaction() as s:
+        row = s.scalars(select(CheckRun)).one()
+        saved = s.scalar(select(func.count(func.distinct(LinkObservation.resource_id))))
+        states = set(s.scalars(select(LinkStatus.state)))
+    assert stop.value.done == len(ids) == saved == row.links == stop.value.recorded  # type: ignore[attr-defined]
+    assert states <= {"unchecked"}  # stored uncounted: no canary answered, nothing moved
+
+
+def test_a_failed_run_is_not_recorded_as_interrupted(db: Database, db_url: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that ends on an error keeps its figures like an interrupted one, but its row
+    said 'interrupted after 0 of 3 due links': no one pressed Ctrl-C; the error ended it."""
+    from tracker.services import linkcheck_store
+
+    seed(db, [f"https://f.example/{i}" for i in range(3)])
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(linkcheck_store, "record_batch", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        check_links(db, make_settings(db_url), all_links=True, record_in="thread",
+                    transport=httpx.MockTransport(lambda r: httpx.Response(200, html="<title>x</title>")))
+    with db.transaction() as s:
+        row = s.scalars(select(CheckRun)).one()
+    assert row.note == "stopped by an error after 3 of 3 due links", row.note

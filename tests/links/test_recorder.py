@@ -426,3 +426,31 @@ def test_the_last_batch_is_short_even_when_every_answer_lands_before_the_last_pa
         report = check_links(db, make_settings(db_url), all_links=True, record_in="thread", tick=tick)
     assert report.checked == 120 and sum(sizes) == 120
     assert sizes[-1] <= linkcheck_run.TAIL_BATCH, sizes
+
+
+def test_a_call_whose_caller_stops_waiting_before_the_stream_opens_is_still_sent(
+        db: Database, db_url: str) -> None:
+    """Ctrl-C cancels the recording loop wherever it waits; a batch it had handed to the
+    recorder is written all the same (the thread, or the child, has it) — except on a fresh
+    recorder, whose first call waited for the stream to the child to open before sending:
+    cancelled there, the batch (up to 500 links) was dropped, and ``Checker.save_checked``,
+    which records only what no one has taken, could not save it."""
+    urls = ["https://c.example/first", "https://c.example/second"]
+    ids = seed(db, urls)
+    recorder = ProcessRecorder(db_url, make_settings(db_url), _run_id(db, T0), T0)
+
+    async def go() -> None:
+        try:
+            first = asyncio.ensure_future(recorder.record([_seen(ids[urls[0]], urls[0], Outcome.OK, 200)], True))
+            await asyncio.sleep(0)  # under way: waiting for the stream to open
+            first.cancel()
+            await recorder.record([_seen(ids[urls[1]], urls[1], Outcome.OK, 200)], True)
+        finally:
+            await recorder.aclose()
+    try:
+        runner.run(go())
+    finally:
+        recorder.reap()
+    with db.transaction() as s:
+        recorded = set(s.scalars(select(LinkObservation.resource_id)))
+    assert recorded == {ids[urls[0]], ids[urls[1]]}

@@ -9,11 +9,13 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import CLI
 from tests.release.conftest import ENV, Accept, MarkLink, edit
+from tests.release.test_export import _flatten
 
 DEAD = "https://blog.paperspace.com/conditional-generative-adversarial-networks/"
 ARCHIVE = f"https://web.archive.org/web/20240101000000/{DEAD}"
@@ -189,3 +191,30 @@ def test_commands_have_help_with_examples(run: CLI) -> None:
     for command in ("changelog", "export"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Example" in result.stdout
+
+
+def test_apply_adds_a_moved_accepted_resource_at_the_address_the_export_shows(
+        run: CLI, db: Any, handbook_copy: Path, accept: Accept) -> None:
+    """The export shows an accepted resource whose link moved at its new address (and a dead
+    one as its archived copy), but ``export --apply`` added it to the document at the old
+    one: the handbook gained a link the tracker knew had moved, reported next week."""
+    from datetime import datetime, timezone
+
+    from tracker.db.models_core import Resource
+    from tracker.db.models_links import LinkStatus as LinkStatusRow
+
+    assert run("import", str(handbook_copy), "--label", "before", env=ENV).exit_code == 0
+    when = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    candidate = accept(CANDIDATE, "Tutorial on Variational Autoencoders", "variational-auto-encoders")
+    with db.transaction() as s:
+        s.add(Resource(id=candidate.resource_id, canonical_url=candidate.canonical_url, url=CANDIDATE,
+                       kind="paper", host="arxiv.org", origin="candidate", created_at=when))
+        s.flush()
+        s.add(LinkStatusRow(resource_id=candidate.resource_id, state="redirected", state_since=when,
+                            suggested_url=CANDIDATE + "v3", reason="test"))
+    exported = {i["original_url"]: i["url"] for i in _flatten(json.loads(
+        run("export", "--format", "json", env=ENV).stdout))}
+    assert exported[CANDIDATE] == CANDIDATE + "v3"
+    dry = run("export", "--apply", str(handbook_copy), "--dry-run", env=ENV)
+    assert dry.exit_code == 0, dry.stderr
+    assert f"+- [Tutorial on Variational Autoencoders]({CANDIDATE}v3)" in dry.stdout, dry.stdout

@@ -12,6 +12,7 @@ import csv
 import functools
 import io
 import sys
+from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -80,9 +81,13 @@ def creates_database(command: F) -> F:
 
 def imports_document(rt: Runtime) -> bool:
     """Whether a weekly cycle or the scheduler would import the document itself ([document]
-    location): only then may they start a new database; without it one left by a typo in
-    --db would stay empty, and each run would fail on it or find nothing to do."""
-    return bool(rt.settings.document.location)
+    location, a URL or a path that exists): only then may they start a new database; without
+    it one left by a typo in --db (or in the location: the import fails) would stay empty, and
+    each run would fail on it or find nothing to do."""
+    location = rt.settings.document.location
+    if not location:
+        return False
+    return location.startswith(("http://", "https://")) or Path(location).expanduser().exists()
 
 
 #: ``ctx.meta`` key (shared by every context of one command line) set when the command run

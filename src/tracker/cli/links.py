@@ -88,6 +88,8 @@ def _interrupted_text(stop: "CheckInterrupted") -> str:
     again = "`tracker check --all`" if stop.all_links else "`tracker check`"
     if stop.recorded is None:
         return f"{head}; the links recorded before are saved; run {again} again for the rest"
+    if stop.due == 0:  # nothing was due: the run only looked dead links up in the archive
+        return "interrupted during the archive look-ups; run `tracker check` again for them"
     if stop.recorded == 0:
         return f"{head}, before any result was saved; run {again} again"
     if stop.recorded >= stop.due:  # every link was in: the archive look-ups were under way

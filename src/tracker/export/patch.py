@@ -187,12 +187,14 @@ def chapter_end(files: Mapping[str, str], topics: Sequence[TopicView], slug: str
     return topic.file, max(last, topic.line)
 
 
-def candidate_line(candidate: AcceptedCandidate) -> str | None:
+def candidate_line(candidate: AcceptedCandidate, url: str | None = None) -> str | None:
     """``- [Title](url) by Authors`` for the document (``None`` for a URL that is not a valid
-    http(s) URL)."""
-    if patch_url(candidate.url) is None:
+    http(s) URL); ``url``: the address to write instead of the candidate's (its link moved, or
+    only an archived copy is left: ``export.build.replacement_for``)."""
+    url = url or candidate.url
+    if patch_url(url) is None:
         return None
-    line = "- " + md_link(one_line(candidate.title) or candidate.url, candidate.url)
+    line = "- " + md_link(one_line(candidate.title) or candidate.url, url)
     if one_line(candidate.authors):
         line += f" by {md_text(candidate.authors)}"
     elif one_line(candidate.source):

@@ -101,14 +101,14 @@ class CheckInterrupted(KeyboardInterrupt):
         self.done, self.due, self.recorded, self.all_links = done, due, recorded, all_links
 
 
-def _interrupted(tables: LinkTables, run: Run, elapsed: float) -> int | None:
-    """Record an interrupted run's own figures; the links it recorded, or ``None`` when that
-    fails (a second Ctrl-C, the database gone): its row stays as it was and the first
-    interruption propagates."""
+def _interrupted(tables: LinkTables, run: Run, elapsed: float, how: str = "interrupted") -> int | None:
+    """Record an interrupted run's own figures (``how`` it ended, for its note); the links it
+    recorded, or ``None`` when that fails (a second Ctrl-C, the database gone): its row stays
+    as it was and the first interruption propagates."""
     try:
         return tables.interrupted_run(run.run_id, hosts=len(run.hosts), requests=run.requests,
                                       elapsed_ms=int(elapsed * 1000),
-                                      note=f"interrupted after {run.done} of {run.due} due links")
+                                      note=f"{how} after {run.done} of {run.due} due links")
     except BaseException:
         return None
 
@@ -151,7 +151,7 @@ def check_links(db: DatabaseSource, settings: Settings, *, all_links: bool = Fal
                 recorded = _interrupted(tables, run, time.monotonic() - started)
                 raise CheckInterrupted(run.done, run.due, recorded, all_links) from stop
             except BaseException:  # a failure: the same, and the failure goes on as it was
-                _interrupted(tables, run, time.monotonic() - started)
+                _interrupted(tables, run, time.monotonic() - started, "stopped by an error")
                 raise
             report.inconclusive, report.checked, report.hosts = run.offline, run.done, len(run.hosts)
             report.changes, report.new_versions, report.skipped = run.changes, run.new_versions, run.skipped

@@ -189,15 +189,23 @@ class ProcessRecorder:
         return self._writer
 
     async def _call(self, *args: Any) -> Any:
-        writer = await self._connected()
-        if self._lost is not None:
-            raise self._lost
         self._calls += 1
         number = self._calls
+        payload = pickle.dumps((number, args), protocol=pickle.HIGHEST_PROTOCOL)
+        frame = _FRAME.pack(len(payload)) + payload
+        try:
+            writer = await self._connected()
+        except asyncio.CancelledError:  # a call made is sent (as a thread would go on): Ctrl-C
+            # cancels the run's recording loop, and a batch it handed over is saved by nobody else
+            if self._opening is not None:
+                self._opening.add_done_callback(lambda opened: None if opened.cancelled() or opened.exception()
+                                                else opened.result().write(frame))
+            raise
+        if self._lost is not None:
+            raise self._lost
         reply: asyncio.Future[tuple[bool, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[number] = reply
-        payload = pickle.dumps((number, args), protocol=pickle.HIGHEST_PROTOCOL)
-        writer.write(_FRAME.pack(len(payload)) + payload)
+        writer.write(frame)
         try:
             await writer.drain()
         except ConnectionError:

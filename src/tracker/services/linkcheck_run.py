@@ -148,6 +148,9 @@ class _Checker:
         self.pumping = False
         self.all_queued = False
         self.stopping = False  # the first Ctrl-C: nothing new starts (``save_checked``)
+        #: the batch ``record`` took off the queue and has not handed to the recorder yet (it
+        #: may be asking the canaries): ``save_checked`` records it if the run stops there
+        self.taken: list[Seen] | None = None
         self.loop = asyncio.get_running_loop()
 
     def heard_of_pause(self, host: str) -> None:
@@ -255,7 +258,9 @@ class _Checker:
 
     async def record(self) -> None:
         while (batch := await self.batches.get()) is not None:
+            self.taken = batch
             counted = not await self._offline(batch)
+            self.taken = None  # handed over now: a thread or the child writes it, stopped or not
             outcome = await self.recorder.record(batch, counted)
             self.run.changes.extend(outcome.changes)
             self.run.new_versions += outcome.new_versions
@@ -273,7 +278,8 @@ class _Checker:
         for task in flying:
             task.cancel()
         await asyncio.gather(*flying, return_exceptions=True)
-        batches = []
+        batches = [self.taken] if self.taken else []
+        self.taken = None
         while not self.batches.empty():
             queued = self.batches.get_nowait()
             if queued:

@@ -229,6 +229,8 @@ def apply_pending(db: Database, settings: Settings, directory: Path, *, document
         latest = _latest(session, doc)
         view = _view(session, latest)
         inputs = load_inputs(session, doc.id, view.citations)
+        # their links are checked too: added where the export shows them (moved, or archived)
+        accepted_states = repo_release.link_states(session, {a.resource_id for a in inputs.accepted})
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder; pass the document's folder to --apply")
     snap = read_path(directory)
@@ -253,7 +255,8 @@ def apply_pending(db: Database, settings: Settings, directory: Path, *, document
         if a.canonical_url in cited:
             continue
         cited.add(a.canonical_url)
-        line = candidate_line(a)
+        swap = replacement_for(a.url, accepted_states.get(a.resource_id))
+        line = candidate_line(a, swap[1] if swap else None)
         spot = chapter_end(raw, view.topics, a.topic_slug)
         if line is None or spot is None:
             why = "its URL is not a valid http(s) URL" if line is None else f"topic {a.topic_slug} is not a chapter here"
