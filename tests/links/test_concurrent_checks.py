@@ -152,7 +152,9 @@ def test_an_interrupted_run_records_what_it_did(db: Database, db_url: str) -> No
     assert row.note.startswith("interrupted after")
 
 
-def test_ctrl_c_in_tracker_check_says_what_was_kept_and_what_to_do(db: Database, db_url: str, run: CLI) -> None:
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])  # Ctrl-C; a service manager or a cron timeout
+def test_ctrl_c_in_tracker_check_says_what_was_kept_and_what_to_do(db: Database, db_url: str, run: CLI,
+                                                                   how: str) -> None:
     """Ctrl-C during `tracker check` said only "Error: aborted", though the links recorded
     so far are kept: it says how far the run got, how many results it saved and what to run
     for the rest (exit 1, as an interrupted `tracker review`; nothing on stdout)."""
@@ -195,7 +197,7 @@ def test_ctrl_c_in_tracker_check_says_what_was_kept_and_what_to_do(db: Database,
             assert proc.stderr.readline() == f"{fast + slow} of {fast + slow} links due\n"
             # under way: every quick link answered, the slow ones asked for
             assert answered.wait(60) and hanging.wait(60), asked
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(getattr(signal, how))
             out, err = proc.communicate(timeout=60)
         finally:
             answer.set()

@@ -5,8 +5,11 @@ Does not own any use case: each command calls one service and renders.
 
 from __future__ import annotations
 
+import signal
 import sys
-from typing import TYPE_CHECKING
+import threading
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -53,11 +56,15 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
         # the HTTP stack (httpx, the core) loads when a check runs, not for `tracker --help`
         from tracker.services.linkcheck import CheckInterrupted, check_links
 
+        terminate = _sigterm_as_interrupt()
         try:  # the database is opened as the run needs it: a big run's fetching side never loads the ORM
             report = check_links(lambda: rt.db, rt.settings, all_links=all_links, progress=info)
         except CheckInterrupted as stop:  # after the ^C on its line, as an interrupted review
             info(f"\nError: {_interrupted_text(stop)}")
             sys.exit(1)
+        finally:
+            if terminate is not None:
+                signal.signal(signal.SIGTERM, terminate)
     head = ("INCONCLUSIVE run (most hosts failed at the network level; no state changed): "
             if report.inconclusive else "")
     info(f"{head}checked {report.checked} of {plural(report.total, 'link')} with "
@@ -80,6 +87,25 @@ def check_command(rt: Runtime, all_links: bool, fmt: str, fail_on: str | None) -
                  "`tracker resources` lists them)")
     if any(report.summary.get(name, 0) for name in wanted):
         exit_found()
+
+
+def _sigterm_as_interrupt() -> Any:
+    """Until the check ends, SIGTERM (a service manager stopping it, a cron job's timeout)
+    ends it as Ctrl-C does: what was judged is saved and its claims are released. Killed
+    outright, its row stayed as begun and its links stayed claimed until the lease ran out.
+    Returns the handler to put back (``None`` when SIGTERM is not ours to take: not the main
+    thread, or a handler already set)."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+
+    def as_interrupt(_signum: int, frame: FrameType | None) -> None:
+        handler = signal.getsignal(signal.SIGINT)  # asyncio's while the run's loop runs
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+    return signal.signal(signal.SIGTERM, as_interrupt)
 
 
 def _interrupted_text(stop: "CheckInterrupted") -> str:
