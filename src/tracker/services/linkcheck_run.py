@@ -261,11 +261,15 @@ class _Checker:
             self.taken = batch
             counted = not await self._offline(batch)
             self.taken = None  # handed over now: a thread or the child writes it, stopped or not
-            outcome = await self.recorder.record(batch, counted)
-            self.run.changes.extend(outcome.changes)
-            self.run.new_versions += outcome.new_versions
+            await self._store(batch, counted)
             for _ in batch:
                 self.window.release()
+
+    async def _store(self, batch: list[Seen], counted: bool) -> None:
+        """Hand ``batch`` to the recorder and count what it changed on the run."""
+        outcome = await self.recorder.record(batch, counted)
+        self.run.changes.extend(outcome.changes)
+        self.run.new_versions += outcome.new_versions
 
     async def save_checked(self) -> None:
         """After the first Ctrl-C (the run's task is cancelled, and with it the fetching and
@@ -288,11 +292,8 @@ class _Checker:
             batches.append(self.batch)
             self.batch = []
         for batch in batches:
-            counted = not self.run.offline and \
-                not looks_down(self._tally(batch), self.run.settings.links.inconclusive_ratio)
-            outcome = await self.recorder.record(batch, counted)
-            self.run.changes.extend(outcome.changes)
-            self.run.new_versions += outcome.new_versions
+            await self._store(batch, not self.run.offline and
+                              not looks_down(self._tally(batch), self.run.settings.links.inconclusive_ratio))
 
     async def _offline(self, batch: list[Seen]) -> bool:
         """Is our side offline for this batch? (see ``fetch.network``)"""
