@@ -113,3 +113,18 @@ def test_url_import_within_its_base_path_works(run: CLI, server: FeedServer) -> 
     assert result.exit_code == 0, result.stderr
     assert [r.path for r in server.log] == ["/site/main/index.md", "/site/main/_includes/ok.md"]
     assert _urls(run) == {"https://example.org/ok"}
+
+
+@pytest.mark.parametrize("how", [["run", "import"], ["weekly", "--fail-on", "none"]], ids=" ".join)
+def test_a_url_document_location_is_imported_by_run_and_weekly(run: CLI, server: FeedServer, tmp_path: Path,
+                                                                how: list[str]) -> None:
+    """The README's configuration sets [document] location to the raw-Markdown base URL;
+    `tracker run import` (the scheduler's import) read it as a path and said "path
+    http:/127.0.0.1:…/site/main does not exist", while `weekly` fetched it."""
+    page = server.url("/site/page")  # loopback only: weekly checks the links it imports
+    server.routes["/site/main/index.md"] = Route(f"<h1>S</h1>\n\n## A\n[p]({page})\n".encode(), MD)
+    env = {**NOW, "TRACKER_DOCUMENT__LOCATION": server.url("/site/main/")}
+    result = run(*how, *(["--out", str(tmp_path / "w")] if how[0] == "weekly" else []), env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "/site/main/index.md" in [r.path for r in server.log]
+    assert _urls(run) == {page}

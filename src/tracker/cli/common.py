@@ -12,7 +12,6 @@ import csv
 import functools
 import io
 import sys
-from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -84,10 +83,11 @@ def imports_document(rt: Runtime) -> bool:
     location, a URL or a path that exists): only then may they start a new database; without
     it one left by a typo in --db (or in the location: the import fails) would stay empty, and
     each run would fail on it or find nothing to do."""
+    from tracker.services.document_source import location_source
+
     location = rt.settings.document.location
-    if not location:
-        return False
-    return location.startswith(("http://", "https://")) or Path(location).expanduser().exists()
+    source = location_source(location) if location else None
+    return isinstance(source, str) or (source is not None and source.exists())
 
 
 #: ``ctx.meta`` key (shared by every context of one command line) set when the command run

@@ -27,7 +27,7 @@ from tracker.document.scan import INCLUDE_TAG
 from tracker.errors import DocumentError
 from tracker.urls import InvalidURL, canonicalize
 
-__all__ = ["Snapshot", "GitState", "must_exist", "read_path", "read_url", "git_history", "iter_git_history", "git_head", "git_pull"]
+__all__ = ["Snapshot", "GitState", "location_source", "must_exist", "read_path", "read_url", "git_history", "iter_git_history", "git_head", "git_pull"]
 
 _SKIP_DIRS = {".git", "node_modules", "_site", ".venv", "vendor", ".jekyll-cache"}
 _MD_SUFFIXES = (".md", ".markdown")
@@ -194,6 +194,13 @@ def git_head(target: Path) -> GitState | None:
     commit, date = line.split(" ", 1)
     status = _git(top, "status", "--porcelain", "--ignored", "--", *specs).decode().strip()
     return GitState(commit, datetime.fromisoformat(date).astimezone(timezone.utc), not status, rel, top)
+
+
+def location_source(location: str) -> str | Path:
+    """A ``[document] location`` as an import source: an http(s) base URL as it is, else the
+    path, ``~`` expanded (what ``weekly``, ``run import`` and the CLI's may-start-a-database
+    question all read it as)."""
+    return location if location.startswith(("http://", "https://")) else Path(location).expanduser()
 
 
 def must_exist(path: Path) -> None:

@@ -20,7 +20,6 @@ import os
 import socket
 import time
 import traceback
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,12 +67,13 @@ def counts_of(value: Any) -> dict[str, Any]:
 # Each task imports its service when it runs: listing or scheduling jobs must not load
 # every area (scikit-learn alone costs ~1 s of start-up).
 def _import(db: Database, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+    from tracker.services.document_source import location_source
     from tracker.services.import_ import import_document
 
     location = options.get("path") or settings.document.location
     if not location:
         raise ConfigError("no document location: set [document] location to the handbook's folder")
-    [result] = import_document(db, Path(location), settings)
+    [result] = import_document(db, location_source(str(location)), settings)
     return {"created": int(result.created), "links": result.links, "label": result.label}
 
 

@@ -28,7 +28,7 @@ from tracker.links.report_render import render_markdown as link_report_markdown
 from tracker.index_page import index_html
 from tracker.services import release
 from tracker.services.crawl import crawl
-from tracker.services.document_source import git_pull
+from tracker.services.document_source import git_pull, location_source
 from tracker.services.import_ import import_document
 from tracker.services.linkcheck import check_links
 from tracker.services.report import link_report
@@ -67,13 +67,10 @@ def _import_step(db: Database, settings: Settings, pull: bool) -> str:
     location = settings.document.location
     if not location:
         return "skipped (no [document] location; using the imported version)"
-    if location.startswith(("http://", "https://")):
-        [result] = import_document(db, location, settings)
-    else:
-        path = Path(location).expanduser()
-        if pull:
-            git_pull(path)
-        [result] = import_document(db, path, settings)
+    source = location_source(location)
+    if pull and isinstance(source, Path):
+        git_pull(source)
+    [result] = import_document(db, source, settings)
     return f"new version {result.label}" if result.created else f"unchanged ({result.label})"
 
 
