@@ -18,7 +18,6 @@ from tracker.errors import InputError
 # `tracker db --help` costs no more than click.
 
 
-
 @click.group("db")
 def db_group() -> None:
     """Manage the database schema.

@@ -16,7 +16,6 @@ from tracker.cli.common import Runtime, document_option, info, pass_runtime, to_
 # the release service (and SQLAlchemy with it) is imported inside each command
 
 
-
 @click.command("changelog")
 @click.option("--from", "from_name", metavar="VERSION",
               help="Older version: a label, a date YYYY-MM-DD, a commit prefix, or 'previous'.")

@@ -305,8 +305,9 @@ def open_glance(url: str, lock_timeout: float = GLANCE_LOCK_TIMEOUT) -> Glance |
     """A glance at ``url`` in a new transaction, or ``None`` for a URL this module does not
     understand completely. Raises the driver's error when the database cannot be opened
     (``cannot_open`` when a PostgreSQL server cannot be reached or refuses us), or when
-    another connection holds a lock the glance needs for longer than ``lock_timeout`` seconds (SQLite: "database is locked"; PostgreSQL: ``LockNotAvailable``);
-    the glance never waits longer than that for a lock."""
+    another connection holds a lock the glance needs for longer than ``lock_timeout``
+    seconds (SQLite: "database is locked"; PostgreSQL: ``LockNotAvailable``); the glance
+    never waits longer than that for a lock."""
     path = sqlite_file(url)
     if path is not None:
         return _open_sqlite(path, lock_timeout)

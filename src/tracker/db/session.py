@@ -101,8 +101,6 @@ def _revision_on(conn: Connection) -> str | None:
     return revision
 
 
-
-
 def sqlite_file_missing(url: str) -> Path | None:
     """The file a ``sqlite:///`` URL names when it does not exist yet (else ``None``)."""
     try:
